@@ -1,0 +1,176 @@
+//! The engine façade: load a corpus into an immutable [`Snapshot`], match enterprises, run batches.
+//!
+//! A [`Snapshot`] is `Send + Sync` and never changes after [`load`]; HTTP handlers and rayon batch
+//! workers share one through an `Arc`. Results carry the snapshot's [`Snapshot::version`] (a SHA-256
+//! of every corpus file), so stored verdicts are keyed by the corpus that produced them.
+//!
+//! No IO and no clock: files come in as text, and `as_of` is always a parameter.
+
+mod batch;
+mod examples;
+mod matching;
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+use zhengce_model::diagnostic::{Code, Diagnostic};
+use zhengce_model::policy::{Kind, Policy, parse_policy};
+use zhengce_rules::{CompiledRule, Input, RuleSet, Schema};
+
+pub use batch::{BatchLine, batch_line, match_many};
+pub use examples::ExampleReport;
+
+/// A corpus file: its path relative to the corpus root (`policies/x.md`, `rules/y.ron`) and text.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Path, used in diagnostics.
+    pub path: String,
+    /// Contents.
+    pub text: String,
+}
+
+/// A loaded corpus plus everything wrong with it.
+pub struct Loaded {
+    /// The snapshot (files with errors are left out of it).
+    pub snapshot: Snapshot,
+    /// Diagnostics, sorted by file, line and column.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// An immutable, shareable view of a corpus.
+pub struct Snapshot {
+    policies: Vec<Policy>,
+    rules: Option<RuleSet>,
+    version: String,
+}
+
+const SCHEMA_PATH: &str = "rules/schema.ron";
+const DERIVED_PATH: &str = "rules/derived.ron";
+
+/// Loads a corpus from its files. Never fails: problems become diagnostics.
+pub fn load(mut files: Vec<SourceFile>) -> Loaded {
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut hasher = Sha256::new();
+    for f in &files {
+        hasher.update(f.path.as_bytes());
+        hasher.update([0]);
+        hasher.update(f.text.as_bytes());
+        hasher.update([0]);
+    }
+    let version: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+
+    let mut diags = Vec::new();
+    let mut policies: Vec<Policy> = Vec::new();
+    for f in files.iter().filter(|f| is_policy_file(&f.path)) {
+        match parse_policy(&f.path, &f.text) {
+            Ok(p) => {
+                if policies.iter().any(|q| q.meta.slug == p.meta.slug) {
+                    diags.push(Diagnostic::at(Code::Duplicate, &f.path, (2, 1), format!("slug `{}` is used twice", p.meta.slug)));
+                } else {
+                    policies.push(p);
+                }
+            }
+            Err(ds) => diags.extend(ds),
+        }
+    }
+    policies.sort_by(|a, b| a.meta.slug.cmp(&b.meta.slug));
+    let periods = policies.iter().map(|p| (p.meta.slug.clone(), (p.meta.effective_from, p.meta.effective_to))).collect();
+
+    let find = |path: &str| files.iter().find(|f| f.path == path);
+    let rules = match (find(SCHEMA_PATH), find(DERIVED_PATH)) {
+        (Some(s), Some(d)) => {
+            let rule_inputs: Vec<Input<'_>> =
+                files.iter().filter(|f| is_rule_file(&f.path)).map(|f| Input { path: &f.path, text: &f.text }).collect();
+            let (rs, ds) = zhengce_rules::load::load(
+                Input { path: &s.path, text: &s.text },
+                Input { path: &d.path, text: &d.text },
+                &rule_inputs,
+                &periods,
+            );
+            diags.extend(ds);
+            rs
+        }
+        (s, _) => {
+            let missing = if s.is_none() { SCHEMA_PATH } else { DERIVED_PATH };
+            diags.push(Diagnostic::at(Code::Coverage, missing, (0, 0), "file is missing from the rules folder".to_string()));
+            None
+        }
+    };
+    if let Some(rs) = &rules {
+        for p in &policies {
+            let has_rule = rs.rules.iter().any(|r| r.policy == p.meta.slug);
+            if p.meta.evaluable && p.meta.kind == Kind::Benefit && !has_rule {
+                let path = format!("policies/{}.md", p.meta.slug);
+                diags.push(Diagnostic::at(Code::Coverage, &path, (1, 1), format!("policy `{}` is marked evaluable but has no rule file in rules/", p.meta.slug)));
+            }
+            if !p.meta.evaluable && has_rule {
+                let path = format!("policies/{}.md", p.meta.slug);
+                diags.push(Diagnostic::at(Code::Coverage, &path, (1, 1), format!("policy `{}` has a rule but is marked `evaluable = false`", p.meta.slug)));
+            }
+        }
+    }
+    let snapshot = Snapshot { policies, rules, version };
+    if let Some(rs) = &snapshot.rules {
+        for r in &rs.rules {
+            let text = files.iter().find(|f| f.path == r.file).map_or("", |f| f.text.as_str());
+            diags.extend(snapshot.check_examples(r, text).into_iter().filter_map(|e| e.diagnostic));
+        }
+    }
+    diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    Loaded { snapshot, diagnostics: diags }
+}
+
+fn is_policy_file(path: &str) -> bool {
+    path.starts_with("policies/") && path.ends_with(".md") && path.matches('/').count() == 1
+}
+
+fn is_rule_file(path: &str) -> bool {
+    path.starts_with("rules/") && path.ends_with(".ron") && path != SCHEMA_PATH && path != DERIVED_PATH && path.matches('/').count() == 1
+}
+
+impl Snapshot {
+    /// Hex SHA-256 of the corpus files.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Every policy, sorted by slug.
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// One policy by slug.
+    pub fn policy(&self, slug: &str) -> Option<&Policy> {
+        self.policies.binary_search_by(|p| p.meta.slug.as_str().cmp(slug)).ok().map(|i| &self.policies[i])
+    }
+
+    /// The rule set, when the schema loaded.
+    pub fn rules(&self) -> Option<&RuleSet> {
+        self.rules.as_ref()
+    }
+
+    /// The profile schema, when it loaded.
+    pub fn schema(&self) -> Option<&Schema> {
+        self.rules.as_ref().map(|r| &r.schema)
+    }
+
+    /// The rule of a policy.
+    pub fn rule(&self, slug: &str) -> Option<&CompiledRule> {
+        let rs = self.rules.as_ref()?;
+        rs.rules.binary_search_by(|r| r.policy.as_str().cmp(slug)).ok().map(|i| &rs.rules[i])
+    }
+
+    /// Counts of policies by level, dimension, confidence and marking, for `zhengce check`.
+    pub fn counts(&self) -> BTreeMap<&'static str, BTreeMap<&'static str, usize>> {
+        let mut out: BTreeMap<&'static str, BTreeMap<&'static str, usize>> = BTreeMap::new();
+        for p in &self.policies {
+            *out.entry("level").or_default().entry(p.meta.level.as_str()).or_default() += 1;
+            for d in &p.meta.dimensions {
+                *out.entry("dimension").or_default().entry(d.as_str()).or_default() += 1;
+            }
+            *out.entry("confidence").or_default().entry(p.meta.confidence.as_str()).or_default() += 1;
+            *out.entry("marking").or_default().entry(p.meta.marking.as_str()).or_default() += 1;
+        }
+        out
+    }
+}

@@ -1,0 +1,151 @@
+//! Matching one enterprise against the policies in force.
+
+use std::collections::BTreeMap;
+
+use zhengce_model::Date;
+use zhengce_model::fact::{FactValue, Profile};
+use zhengce_model::policy::{Confidence, Kind, Marking, Policy, region_contains};
+use zhengce_model::verdict::{MatchReport, Missing, Outcome, PolicyResult, Reason, Status};
+use zhengce_rules::eval::Val;
+use zhengce_rules::{CompiledRule, Facts, FieldError, Judgement, RuleSet};
+
+use crate::Snapshot;
+
+impl Snapshot {
+    /// Validates a JSON profile against the schema.
+    pub fn parse_profile_json(&self, value: &serde_json::Value) -> Result<Profile, Vec<FieldError>> {
+        let Some(schema) = self.schema() else {
+            return Err(vec![FieldError { field: String::new(), message: "规则库的字段定义无法加载".into() }]);
+        };
+        match value.as_object() {
+            Some(obj) => schema.parse_profile(obj),
+            None => Err(vec![FieldError { field: String::new(), message: "企业画像应为 JSON 对象".into() }]),
+        }
+    }
+
+    /// Whether a policy takes part in matching on `as_of`: a benefit, in force, with a rule.
+    pub fn matchable(&self, p: &Policy, as_of: Date) -> bool {
+        p.meta.kind == Kind::Benefit && p.meta.marking != Marking::Historical && p.in_force(as_of) && self.rule(&p.meta.slug).is_some()
+    }
+
+    /// Matches one enterprise against every policy in force on `as_of`, best first.
+    pub fn match_profile(&self, profile: &Profile, as_of: Date) -> MatchReport {
+        let mut results = Vec::new();
+        let mut derived = BTreeMap::new();
+        if let Some(rs) = self.rules() {
+            let facts = rs.facts(profile, as_of);
+            for (name, v) in facts.known_derived(rs) {
+                derived.insert(name.to_string(), val_json(v));
+            }
+            for p in &self.policies {
+                if !self.matchable(p, as_of) {
+                    continue;
+                }
+                if let Some(rule) = self.rule(&p.meta.slug) {
+                    results.push(self.result(rs, p, rule, profile, &facts));
+                }
+            }
+        }
+        results.sort_by(|a, b| rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.policy.cmp(&b.policy)));
+        MatchReport { as_of, rules_version: self.version.clone(), derived, results }
+    }
+
+    /// Matches one enterprise against one policy (in force or not).
+    pub fn match_policy(&self, slug: &str, profile: &Profile, as_of: Date) -> Option<PolicyResult> {
+        let rs = self.rules()?;
+        let p = self.policy(slug)?;
+        let rule = self.rule(slug)?;
+        let facts = rs.facts(profile, as_of);
+        Some(self.result(rs, p, rule, profile, &facts))
+    }
+
+    fn result(&self, rs: &RuleSet, p: &Policy, rule: &CompiledRule, profile: &Profile, facts: &Facts<'_>) -> PolicyResult {
+        let mut j = rs.judge(rule, facts);
+        if let Some(region) = &p.meta.region {
+            apply_region(rs, &mut j, region, profile.get("region"), p);
+        }
+        let as_of = facts.as_of();
+        let deadline = [p.meta.apply_to, p.meta.effective_to].into_iter().flatten().filter(|d| *d >= as_of).min();
+        let mut notes = Vec::new();
+        if let Some(b) = p.meta.marking.badge() {
+            notes.push(format!("【{b}】"));
+        }
+        if p.meta.confidence == Confidence::GK {
+            notes.push("部分条件来自一般知识，尚未核实原文，请以主管部门解释为准".to_string());
+        }
+        notes.extend(p.meta.notes.iter().cloned());
+        PolicyResult {
+            policy: p.meta.slug.clone(),
+            title: p.meta.title.clone(),
+            level: p.meta.level,
+            dimensions: p.meta.dimensions.clone(),
+            department: p.meta.department.clone(),
+            status: j.status,
+            benefit: j.benefit,
+            reasons: j.reasons,
+            missing: j.missing,
+            gaps: j.gaps,
+            deadline,
+            marking: p.meta.marking.as_str(),
+            confidence: p.meta.confidence.as_str(),
+            notes,
+        }
+    }
+}
+
+/// Adds the region condition of a regional policy to a judgement.
+fn apply_region(rs: &RuleSet, j: &mut Judgement, region: &str, given: Option<&FactValue>, p: &Policy) {
+    let name = match region {
+        "370000" => "山东省",
+        "370800" => "济宁市",
+        "370830" => "汶上县",
+        _ => region,
+    };
+    let (outcome, text) = match given {
+        Some(FactValue::Text(r)) if region_contains(region, r) => (Outcome::Pass, format!("注册地 {r} 属于{name}（{}政策适用范围）", p.meta.level.label())),
+        Some(FactValue::Text(r)) => (Outcome::Fail, format!("注册地 {r} 不在{name}范围内，本政策不适用")),
+        _ => (Outcome::Unknown, format!("注册地未知（本政策仅适用于{name}注册企业）")),
+    };
+    j.reasons.insert(0, Reason { outcome, text, depth: 0 });
+    match outcome {
+        Outcome::Fail => {
+            j.status = Status::Ineligible;
+            j.missing.clear();
+            j.gaps.clear();
+            j.benefit = None;
+        }
+        Outcome::Unknown => {
+            let q = rs.schema.field("region").map(|f| f.question.clone()).unwrap_or_default();
+            let m = Missing { field: "region".into(), question: q };
+            match j.status {
+                Status::Eligible => {
+                    j.status = Status::Possible;
+                    j.missing = vec![m];
+                }
+                Status::Possible => j.missing.insert(0, m),
+                _ => {}
+            }
+        }
+        Outcome::Pass => {}
+    }
+}
+
+fn rank(r: &PolicyResult) -> (u8, f64) {
+    let s = match r.status {
+        Status::Eligible => 0,
+        Status::Possible => 1,
+        Status::NearMiss => 2,
+        Status::Ineligible => 3,
+    };
+    (s, -r.benefit.as_ref().map_or(0.0, |b| b.amount_wan))
+}
+
+fn val_json(v: Val<'_>) -> serde_json::Value {
+    match v {
+        Val::Unknown => serde_json::Value::Null,
+        Val::Num(n) => serde_json::Number::from_f64((n * 1e6).round() / 1e6).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Val::Bool(b) => serde_json::Value::Bool(b),
+        Val::Text(t) => serde_json::Value::String(t.to_string()),
+        Val::Date(d) => serde_json::Value::String(d.to_string()),
+    }
+}

@@ -1,0 +1,24 @@
+//! Vocabulary and file formats of zhengce: policies, the profile schema, fact values and match results.
+//!
+//! This crate does no IO and never reads the clock. Its serde types are the stable file formats of
+//! `policies/` and `rules/` (see `docs/policy-format.md` and the `zhengce-rules` crate docs);
+//! their semantics live in `zhengce-rules` and `zhengce-engine`.
+//!
+//! - [`policy`]: `policies/<slug>.md` front matter and body, [`policy::parse_policy`].
+//! - [`schema`]: `rules/schema.ron` and `rules/derived.ron`.
+//! - [`fact`]: [`fact::FactValue`] and [`fact::Profile`].
+//! - [`rule`]: `rules/<slug>.ron` rule files.
+//! - [`verdict`]: the match result shapes of `contracts.md`.
+//! - [`diagnostic`]: stable diagnostic codes with file, line and column.
+//! - [`date`], [`uscc`]: dates and the GB 32100-2015 credit-code check.
+
+pub mod date;
+pub mod diagnostic;
+pub mod fact;
+pub mod policy;
+pub mod rule;
+pub mod schema;
+pub mod uscc;
+pub mod verdict;
+
+pub use date::Date;

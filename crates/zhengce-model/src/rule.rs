@@ -1,0 +1,107 @@
+//! Rule files (`rules/<slug>.ron`) as a file format. The language is documented in `zhengce-rules`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::Date;
+
+/// A condition tree. Leaves are boolean expressions in the rule language.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Cond {
+    /// Every child holds.
+    All(Vec<Cond>),
+    /// At least one child holds.
+    Any(Vec<Cond>),
+    /// The child does not hold.
+    Not(Box<Cond>),
+    /// At least `k` children hold.
+    AtLeast(usize, Vec<Cond>),
+    /// A boolean expression, e.g. `"layoff_rate <= max_layoff_rate"`.
+    Check(String),
+    /// A Chinese label for a condition or group, shown in reasons.
+    Named(String, Box<Cond>),
+}
+
+/// One value of a dated parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamValue {
+    /// First day the value applies.
+    pub from: Date,
+    /// Last day; `None` is open-ended.
+    #[serde(default)]
+    pub to: Option<Date>,
+    /// The value.
+    pub value: f64,
+    /// The citation: document number, article, URL.
+    pub source: String,
+}
+
+/// The estimated benefit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Benefit")]
+pub struct BenefitDef {
+    /// Amount in 万元, an expression.
+    pub amount: String,
+    /// Chinese text; `{expr}` inserts a value, `{expr:%}` as a percentage, `{amount}` the amount.
+    pub text: String,
+}
+
+/// The expected outcome of an example.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expect {
+    /// `eligible`.
+    Eligible,
+    /// `possible`.
+    Possible,
+    /// `near_miss`.
+    NearMiss,
+    /// `ineligible`.
+    Ineligible,
+}
+
+/// An example profile with its expected verdict; runs under `cargo test` and `zhengce check`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Example")]
+pub struct Example {
+    /// Name, unique within the file.
+    pub name: String,
+    /// The matching date.
+    pub as_of: Date,
+    /// The profile (field names of the schema).
+    pub profile: serde_json::Map<String, serde_json::Value>,
+    /// Expected status.
+    pub expect: Expect,
+    /// Expected amount in 万元 (±0.01), when the rule defines one.
+    #[serde(default)]
+    pub amount: Option<f64>,
+    /// Expected missing fields (for `Possible`), when given.
+    #[serde(default)]
+    pub missing: Option<Vec<String>>,
+    /// Expected gap fields (for `NearMiss`), when given.
+    #[serde(default)]
+    pub gaps: Option<Vec<String>>,
+}
+
+/// A rule file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Rule")]
+pub struct RuleFile {
+    /// The policy slug.
+    pub policy: String,
+    /// Dated parameters by name.
+    #[serde(default)]
+    pub params: BTreeMap<String, Vec<ParamValue>>,
+    /// Eligibility conditions.
+    pub eligibility: Cond,
+    /// Near-miss margin as a share of the threshold (default 10%).
+    #[serde(default)]
+    pub near_miss_margin: Option<f64>,
+    /// Benefit estimate.
+    #[serde(default)]
+    pub benefit: Option<BenefitDef>,
+    /// Examples.
+    #[serde(default)]
+    pub examples: Vec<Example>,
+}

@@ -1,0 +1,144 @@
+//! Match results: the JSON shapes of `zhengce match` (see `contracts.md`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::date::Date;
+use crate::policy::{Dimension, Level};
+
+/// The answer for one policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every condition is known and holds.
+    Eligible,
+    /// No known condition fails, but facts are missing.
+    Possible,
+    /// Fails only on numeric thresholds, each by a small margin.
+    NearMiss,
+    /// Otherwise.
+    Ineligible,
+}
+
+impl Status {
+    /// The stable text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Eligible => "eligible",
+            Status::Possible => "possible",
+            Status::NearMiss => "near_miss",
+            Status::Ineligible => "ineligible",
+        }
+    }
+
+    /// The Chinese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Eligible => "符合",
+            Status::Possible => "可能符合",
+            Status::NearMiss => "差一点",
+            Status::Ineligible => "不符合",
+        }
+    }
+}
+
+/// The outcome of one condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Holds.
+    Pass,
+    /// Does not hold.
+    Fail,
+    /// Cannot be decided from what is known.
+    Unknown,
+}
+
+/// One line of explanation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reason {
+    /// Pass, fail or unknown.
+    pub outcome: Outcome,
+    /// Chinese text with the values used.
+    pub text: String,
+    /// Nesting depth (0 = top-level condition).
+    pub depth: usize,
+}
+
+/// A missing fact and the question to ask.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Missing {
+    /// Canonical field name.
+    pub field: String,
+    /// The question, in Chinese.
+    pub question: String,
+}
+
+/// A numeric threshold missed by a small margin.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Gap {
+    /// The field or derived fact.
+    pub field: String,
+    /// Its current value.
+    pub current: f64,
+    /// The threshold.
+    pub required: f64,
+    /// Chinese text.
+    pub text: String,
+}
+
+/// An estimated benefit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Benefit {
+    /// Amount in 万元.
+    pub amount_wan: f64,
+    /// Chinese text.
+    pub text: String,
+}
+
+/// The result for one policy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PolicyResult {
+    /// Slug.
+    pub policy: String,
+    /// Short title.
+    pub title: String,
+    /// Level.
+    pub level: Level,
+    /// Dimensions.
+    pub dimensions: Vec<Dimension>,
+    /// Responsible county department.
+    pub department: String,
+    /// The verdict.
+    pub status: Status,
+    /// Estimated benefit, when defined and computable.
+    pub benefit: Option<Benefit>,
+    /// Condition-by-condition reasons.
+    pub reasons: Vec<Reason>,
+    /// Non-empty exactly when `status` is `possible`.
+    pub missing: Vec<Missing>,
+    /// Non-empty exactly when `status` is `near_miss`.
+    pub gaps: Vec<Gap>,
+    /// Application deadline or end of the policy, whichever comes first.
+    pub deadline: Option<Date>,
+    /// `official`, `draft`, `sample` or `historical`.
+    pub marking: &'static str,
+    /// `V`, `S` or `GK`.
+    pub confidence: &'static str,
+    /// Caveats to show (draft badge, unverified facts, expiry notes).
+    pub notes: Vec<String>,
+}
+
+/// The full answer for one enterprise.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MatchReport {
+    /// The date matched against.
+    pub as_of: Date,
+    /// Hex digest of the corpus.
+    pub rules_version: String,
+    /// Derived facts that could be computed.
+    pub derived: BTreeMap<String, serde_json::Value>,
+    /// Every policy in force on `as_of`, best first.
+    pub results: Vec<PolicyResult>,
+}

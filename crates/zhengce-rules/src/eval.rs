@@ -1,0 +1,264 @@
+//! Three-valued evaluation of compiled expressions.
+//!
+//! Unknown facts are never read as zero or false. Every value carries the set of input fields whose
+//! absence made it unknown, so a `possible` verdict can ask exactly the questions that matter.
+
+use zhengce_model::Date;
+use zhengce_model::fact::FactValue;
+
+use crate::compile::{CExpr, Func};
+use crate::expr::BinOp;
+
+/// A set of input-field indices (up to 256 fields).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mask([u64; 4]);
+
+impl Mask {
+    /// The set holding one field.
+    pub fn one(i: usize) -> Mask {
+        let mut m = Mask::default();
+        if i < 256 {
+            m.0[i / 64] |= 1 << (i % 64);
+        }
+        m
+    }
+
+    /// Union.
+    pub fn or(self, other: Mask) -> Mask {
+        Mask([self.0[0] | other.0[0], self.0[1] | other.0[1], self.0[2] | other.0[2], self.0[3] | other.0[3]])
+    }
+
+    /// Whether empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == [0; 4]
+    }
+
+    /// The field indices, ascending.
+    pub fn iter(self) -> impl Iterator<Item = usize> {
+        (0..256).filter(move |&i| self.0[i / 64] & (1 << (i % 64)) != 0)
+    }
+}
+
+/// A value, possibly unknown.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Val<'a> {
+    /// Not known.
+    Unknown,
+    /// Number.
+    Num(f64),
+    /// Boolean.
+    Bool(bool),
+    /// Text.
+    Text(&'a str),
+    /// Date.
+    Date(Date),
+}
+
+/// A value with the fields whose absence made it unknown (empty when known).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct V<'a> {
+    /// The value.
+    pub val: Val<'a>,
+    /// Missing input fields that matter.
+    pub missing: Mask,
+}
+
+impl<'a> V<'a> {
+    fn known(val: Val<'a>) -> V<'a> {
+        V { val, missing: Mask::default() }
+    }
+
+    fn unknown(missing: Mask) -> V<'a> {
+        V { val: Val::Unknown, missing }
+    }
+
+    /// The boolean value, if known.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.val {
+            Val::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The number, if known.
+    pub fn as_num(&self) -> Option<f64> {
+        match self.val {
+            Val::Num(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// Everything an evaluation reads: the profile by field index, derived values, parameters, the date.
+pub struct Env<'a, 'p> {
+    /// Field values by schema index.
+    pub fields: &'p [Option<&'a FactValue>],
+    /// Derived values by index (computed in order, so earlier ones are ready).
+    pub derived: &'p [V<'a>],
+    /// Parameter values at `as_of` (`None` when no value covers the date).
+    pub params: &'p [Option<f64>],
+    /// The matching date.
+    pub as_of: Date,
+}
+
+fn field_val(v: &FactValue) -> Val<'_> {
+    match v {
+        FactValue::Num(n) => Val::Num(*n),
+        FactValue::Bool(b) => Val::Bool(*b),
+        FactValue::Text(s) => Val::Text(s),
+        FactValue::Date(d) => Val::Date(*d),
+    }
+}
+
+/// Evaluates `e` in `env`.
+pub fn eval<'a>(e: &'a CExpr, env: &Env<'a, '_>) -> V<'a> {
+    match e {
+        CExpr::Num(n) => V::known(Val::Num(*n)),
+        CExpr::Text(t) => V::known(Val::Text(t)),
+        CExpr::Bool(b) => V::known(Val::Bool(*b)),
+        CExpr::Field(i) => match env.fields.get(*i).copied().flatten() {
+            Some(v) => V::known(field_val(v)),
+            None => V::unknown(Mask::one(*i)),
+        },
+        CExpr::Derived(i) => env.derived.get(*i).copied().unwrap_or(V::unknown(Mask::default())),
+        CExpr::Param(i) => match env.params.get(*i).copied().flatten() {
+            Some(n) => V::known(Val::Num(n)),
+            None => V::unknown(Mask::default()),
+        },
+        CExpr::AsOf => V::known(Val::Date(env.as_of)),
+        CExpr::Not(a) => {
+            let v = eval(a, env);
+            match v.val {
+                Val::Bool(b) => V::known(Val::Bool(!b)),
+                _ => v,
+            }
+        }
+        CExpr::Neg(a) => {
+            let v = eval(a, env);
+            match v.val {
+                Val::Num(n) => V::known(Val::Num(-n)),
+                _ => v,
+            }
+        }
+        CExpr::Bin(op, a, b) => bin(*op, eval(a, env), eval(b, env)),
+        CExpr::If(c, a, b) => {
+            let c = eval(c, env);
+            match c.val {
+                Val::Bool(true) => eval(a, env),
+                Val::Bool(false) => eval(b, env),
+                _ => {
+                    let (a, b) = (eval(a, env), eval(b, env));
+                    if a.val != Val::Unknown && a.val == b.val {
+                        a
+                    } else {
+                        V::unknown(c.missing.or(a.missing).or(b.missing))
+                    }
+                }
+            }
+        }
+        CExpr::Call(f, args) => call(*f, args, env),
+    }
+}
+
+fn num2(a: V<'_>, b: V<'_>) -> Result<(f64, f64), Mask> {
+    match (a.val, b.val) {
+        (Val::Num(x), Val::Num(y)) => Ok((x, y)),
+        _ => Err(a.missing.or(b.missing)),
+    }
+}
+
+fn bin<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> V<'a> {
+    match op {
+        BinOp::And => match (a.as_bool(), b.as_bool()) {
+            (Some(false), _) => a,
+            (_, Some(false)) => b,
+            (Some(true), Some(true)) => a,
+            _ => V::unknown(a.missing.or(b.missing)),
+        },
+        BinOp::Or => match (a.as_bool(), b.as_bool()) {
+            (Some(true), _) => a,
+            (_, Some(true)) => b,
+            (Some(false), Some(false)) => a,
+            _ => V::unknown(a.missing.or(b.missing)),
+        },
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => match num2(a, b) {
+            Ok((x, y)) => {
+                let r = match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul => x * y,
+                    _ if y == 0.0 => return V::unknown(a.missing.or(b.missing)),
+                    _ => x / y,
+                };
+                V::known(Val::Num(r))
+            }
+            Err(m) => V::unknown(m),
+        },
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let ord = match (a.val, b.val) {
+                (Val::Num(x), Val::Num(y)) => x.partial_cmp(&y),
+                (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
+                (Val::Text(x), Val::Text(y)) => Some(x.cmp(y)),
+                (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
+                _ => None,
+            };
+            let Some(ord) = ord else { return V::unknown(a.missing.or(b.missing)) };
+            use std::cmp::Ordering::*;
+            let r = match op {
+                BinOp::Eq => ord == Equal,
+                BinOp::Ne => ord != Equal,
+                BinOp::Lt => ord == Less,
+                BinOp::Le => ord != Greater,
+                BinOp::Gt => ord == Greater,
+                _ => ord != Less,
+            };
+            V::known(Val::Bool(r))
+        }
+    }
+}
+
+fn call<'a>(f: Func, args: &'a [CExpr], env: &Env<'a, '_>) -> V<'a> {
+    let vals: Vec<V<'a>> = args.iter().map(|a| eval(a, env)).collect();
+    let all_missing = vals.iter().fold(Mask::default(), |m, v| m.or(v.missing));
+    match f {
+        Func::Coalesce => vals.iter().find(|v| v.val != Val::Unknown).copied().unwrap_or(V::unknown(all_missing)),
+        Func::Min | Func::Max | Func::Abs => {
+            let mut nums = Vec::with_capacity(vals.len());
+            for v in &vals {
+                match v.val {
+                    Val::Num(n) => nums.push(n),
+                    _ => return V::unknown(all_missing),
+                }
+            }
+            let r = match f {
+                Func::Min => nums.iter().copied().fold(f64::INFINITY, f64::min),
+                Func::Max => nums.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                _ => nums[0].abs(),
+            };
+            V::known(Val::Num(r))
+        }
+        Func::Round => match (vals[0].val, vals.get(1).map(|v| v.val)) {
+            (Val::Num(x), Some(Val::Num(d))) => {
+                let p = 10f64.powi(d as i32);
+                V::known(Val::Num((x * p).round() / p))
+            }
+            _ => V::unknown(all_missing),
+        },
+        Func::Prefix | Func::In | Func::Within => {
+            let Val::Text(x) = vals[0].val else { return V::unknown(vals[0].missing) };
+            let hit = vals[1..].iter().any(|v| match v.val {
+                Val::Text(p) => match f {
+                    Func::Prefix => x.starts_with(p),
+                    Func::In => x == p,
+                    _ => zhengce_model::policy::region_contains(p, x),
+                },
+                _ => false,
+            });
+            V::known(Val::Bool(hit))
+        }
+        Func::Years => match vals[0].val {
+            Val::Date(d) => V::known(Val::Num(d.years_until(env.as_of))),
+            _ => V::unknown(all_missing),
+        },
+    }
+}

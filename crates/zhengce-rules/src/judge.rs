@@ -1,0 +1,309 @@
+//! Verdicts: evaluates a rule's condition tree against an enterprise's facts.
+//!
+//! Every condition is evaluated and reported (no short-circuit hides why). Each node yields a
+//! strict three-valued result and a relaxed one in which numeric thresholds missed by at most the
+//! rule's margin count as met; the pair decides between `near_miss` and `ineligible`.
+
+use zhengce_model::Date;
+use zhengce_model::fact::{FactValue, Profile};
+use zhengce_model::verdict::{Benefit, Gap, Missing, Outcome, Reason, Status};
+
+use crate::compile::CExpr;
+use crate::eval::{Env, Mask, V, Val, eval};
+use crate::expr::BinOp;
+use crate::format::{self, Style};
+use crate::load::{CBenefit, CCond, CompiledRule, Piece, RuleSet, numeric_threshold, type_of};
+
+/// An enterprise's facts at a date: input fields by schema index and derived values.
+pub struct Facts<'a> {
+    fields: Vec<Option<&'a FactValue>>,
+    derived: Vec<V<'a>>,
+    as_of: Date,
+}
+
+impl<'a> Facts<'a> {
+    /// Derived facts that could be computed, by name.
+    pub fn known_derived(&self, rs: &'a RuleSet) -> Vec<(&'a str, Val<'a>)> {
+        rs.schema.derived.iter().zip(&self.derived).filter(|(_, v)| v.val != Val::Unknown).map(|(d, v)| (d.def.name.as_str(), v.val)).collect()
+    }
+
+    /// The matching date.
+    pub fn as_of(&self) -> Date {
+        self.as_of
+    }
+}
+
+impl RuleSet {
+    /// Computes the derived facts of `profile` at `as_of`.
+    pub fn facts<'a>(&'a self, profile: &'a Profile, as_of: Date) -> Facts<'a> {
+        let fields: Vec<Option<&FactValue>> = self.schema.fields.iter().map(|f| profile.get(&f.name)).collect();
+        let mut derived: Vec<V<'a>> = Vec::with_capacity(self.schema.derived.len());
+        for d in &self.schema.derived {
+            let v = {
+                let env = Env { fields: &fields, derived: &derived, params: &[], as_of };
+                eval(&d.expr, &env)
+            };
+            derived.push(v);
+        }
+        Facts { fields, derived, as_of }
+    }
+
+    /// Judges one rule.
+    pub fn judge<'a>(&'a self, rule: &'a CompiledRule, facts: &Facts<'a>) -> Judgement {
+        let params = rule.params_at(facts.as_of);
+        let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
+        let ctx = Ctx { rs: self, rule, env: &env };
+        let mut reasons = Vec::new();
+        let root = ctx.node(&rule.cond, 0, &mut reasons);
+        let status = match (root.strict, root.relaxed) {
+            (Some(true), _) => Status::Eligible,
+            (None, _) if !root.missing.is_empty() => Status::Possible,
+            (Some(false), Some(true) | None) if !root.gaps.is_empty() => Status::NearMiss,
+            _ => Status::Ineligible,
+        };
+        let missing = if status == Status::Possible { self.questions(root.missing) } else { Vec::new() };
+        let gaps = if status == Status::NearMiss { root.gaps } else { Vec::new() };
+        let benefit = if status == Status::Ineligible { None } else { rule.benefit.as_ref().and_then(|b| ctx.benefit(b)) };
+        Judgement { status, reasons, missing, gaps, benefit }
+    }
+
+    /// The questions for a set of missing fields, in schema order.
+    pub fn questions(&self, mask: Mask) -> Vec<Missing> {
+        mask.iter()
+            .filter_map(|i| self.schema.fields.get(i))
+            .map(|f| Missing { field: f.name.clone(), question: f.question.clone() })
+            .collect()
+    }
+}
+
+/// The verdict of one rule for one enterprise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    /// Status.
+    pub status: Status,
+    /// Reasons, condition by condition.
+    pub reasons: Vec<Reason>,
+    /// Missing facts (only when `possible`).
+    pub missing: Vec<Missing>,
+    /// Gaps (only when `near_miss`).
+    pub gaps: Vec<Gap>,
+    /// Estimated benefit.
+    pub benefit: Option<Benefit>,
+}
+
+struct Node {
+    strict: Option<bool>,
+    relaxed: Option<bool>,
+    missing: Mask,
+    gaps: Vec<Gap>,
+}
+
+struct Ctx<'a, 'e> {
+    rs: &'a RuleSet,
+    rule: &'a CompiledRule,
+    env: &'e Env<'a, 'e>,
+}
+
+fn outcome(b: Option<bool>) -> Outcome {
+    match b {
+        Some(true) => Outcome::Pass,
+        Some(false) => Outcome::Fail,
+        None => Outcome::Unknown,
+    }
+}
+
+impl<'a> Ctx<'a, '_> {
+    fn node(&self, c: &'a CCond, depth: usize, reasons: &mut Vec<Reason>) -> Node {
+        match c {
+            CCond::Check(e, src) => {
+                let (node, text) = self.leaf(e, src);
+                reasons.push(Reason { outcome: outcome(node.strict), text, depth });
+                node
+            }
+            CCond::Named(label, inner) => {
+                if let CCond::Check(e, src) = inner.as_ref() {
+                    let (node, text) = self.leaf(e, src);
+                    reasons.push(Reason { outcome: outcome(node.strict), text: format!("{label}（{text}）"), depth });
+                    return node;
+                }
+                let at = reasons.len();
+                reasons.push(Reason { outcome: Outcome::Unknown, text: label.clone(), depth });
+                let node = self.node(inner, depth + 1, reasons);
+                reasons[at].outcome = outcome(node.strict);
+                node
+            }
+            CCond::Not(inner) => {
+                let n = self.node(inner, depth, reasons);
+                let flip = n.strict.map(|b| !b);
+                Node { strict: flip, relaxed: flip, missing: n.missing, gaps: Vec::new() }
+            }
+            CCond::All(cs) => {
+                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, reasons)).collect();
+                combine_all(nodes)
+            }
+            CCond::Any(cs) => {
+                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, reasons)).collect();
+                combine_at_least(1, nodes)
+            }
+            CCond::AtLeast(k, cs) => {
+                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, reasons)).collect();
+                combine_at_least(*k, nodes)
+            }
+        }
+    }
+
+    fn describe(&self, e: &CExpr) -> Option<(&'a str, &'a str, &'a zhengce_model::schema::FieldType)> {
+        type_of(&self.rs.schema, e)
+    }
+
+    fn show(&self, v: &V<'_>, e_for_type: &CExpr, other: &CExpr) -> String {
+        let d = self.describe(e_for_type).or_else(|| self.describe(other));
+        match (v.val, d) {
+            (Val::Unknown, _) => match self.describe(e_for_type) {
+                Some((label, _, _)) => format!("{label}（未知）"),
+                None => "未知".into(),
+            },
+            (val, Some((_, unit, ty))) => format::value(&val, Some(ty), unit),
+            (val, None) => format::value(&val, None, ""),
+        }
+    }
+
+    fn leaf(&self, e: &'a CExpr, src: &str) -> (Node, String) {
+        let v = eval(e, self.env);
+        let strict = v.as_bool();
+        let missing = if strict.is_none() { v.missing } else { Mask::default() };
+        let mut node = Node { strict, relaxed: strict, missing, gaps: Vec::new() };
+        let CExpr::Bin(op, lhs, rhs) = e else {
+            let text = match (e, self.describe(e)) {
+                (_, Some((label, _, _))) => format!("{label}：{}", format::value(&v.val, None, "")),
+                _ => format!("{src}：{}", format::value(&v.val, None, "")),
+            };
+            return (node, text);
+        };
+        if !op.is_comparison() {
+            return (node, format!("{src}：{}", format::value(&v.val, None, "")));
+        }
+        let (a, b) = (eval(lhs, self.env), eval(rhs, self.env));
+        let label = self.describe(lhs).map(|(l, _, _)| l.to_string()).unwrap_or_else(|| src.split(op_text(*op)).next().unwrap_or(src).trim().to_string());
+        let cur = self.show(&a, lhs, rhs);
+        let req = self.show(&b, rhs, lhs);
+        let sym = op.symbol();
+        let text = match (strict, op) {
+            (Some(true), BinOp::Eq) => format!("{label}：{cur}"),
+            (Some(true), _) => format!("{label} {cur} {sym} {req}"),
+            (Some(false), BinOp::Eq) => format!("{label}：{cur}（要求：{req}）"),
+            (Some(false), _) => format!("{label} {cur}，不满足 {sym} {req}"),
+            (None, BinOp::Eq) => format!("{label} 未知（要求：{req}）"),
+            (None, _) => format!("{label} 未知（要求 {sym} {req}）"),
+        };
+        if strict == Some(false)
+            && let Some((op, _, _)) = numeric_threshold(e)
+            && let (Some(x), Some(y)) = (a.as_num(), b.as_num())
+        {
+            let short = match op {
+                BinOp::Ge | BinOp::Gt => y - x,
+                _ => x - y,
+            };
+            if y != 0.0 && short <= self.rule.margin * y.abs() {
+                let field = match lhs.as_ref() {
+                    CExpr::Field(i) => self.rs.schema.fields[*i].name.clone(),
+                    CExpr::Derived(i) => self.rs.schema.derived[*i].def.name.clone(),
+                    _ => label.clone(),
+                };
+                let diff = match self.describe(lhs).map(|(_, u, t)| (u, format::style_of(t))) {
+                    Some((_, Style::Percent)) => format!("{}个百分点", format::num(short * 100.0)),
+                    Some((u, _)) => format!("{}{u}", format::num(short)),
+                    None => format::num(short),
+                };
+                let gap_text = format!("{label} {cur}，要求 {sym} {req}，相差 {diff}");
+                node.relaxed = Some(true);
+                node.gaps.push(Gap { field, current: x, required: y, text: gap_text });
+            }
+        }
+        (node, text)
+    }
+
+    fn benefit(&self, b: &'a CBenefit) -> Option<Benefit> {
+        let amount = eval(&b.amount, self.env).as_num()?;
+        let amount = (amount * 100.0).round() / 100.0;
+        let mut text = String::new();
+        for p in &b.text {
+            match p {
+                Piece::Lit(s) => text.push_str(s),
+                Piece::Amount => text.push_str(&format::num(amount)),
+                Piece::Expr(e, pct) => {
+                    let v = eval(e, self.env);
+                    match (v.val, pct) {
+                        (Val::Num(n), true) => text.push_str(&format::pct(n)),
+                        (val, _) => match self.describe(e) {
+                            Some((_, unit, ty)) => text.push_str(&format::value(&val, Some(ty), unit)),
+                            None => text.push_str(&format::value(&val, None, "")),
+                        },
+                    }
+                }
+            }
+        }
+        Some(Benefit { amount_wan: amount, text })
+    }
+}
+
+fn op_text(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Eq => "==",
+        BinOp::Ne => "!=",
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        BinOp::Ge => ">=",
+        _ => " ",
+    }
+}
+
+fn combine_all(nodes: Vec<Node>) -> Node {
+    let and = |f: fn(&Node) -> Option<bool>| {
+        if nodes.iter().any(|n| f(n) == Some(false)) {
+            Some(false)
+        } else if nodes.iter().all(|n| f(n) == Some(true)) {
+            Some(true)
+        } else {
+            None
+        }
+    };
+    let strict = and(|n| n.strict);
+    let relaxed = and(|n| n.relaxed);
+    let missing = if strict.is_none() { nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing)) } else { Mask::default() };
+    let gaps = if relaxed != Some(false) { nodes.into_iter().flat_map(|n| n.gaps).collect() } else { Vec::new() };
+    Node { strict, relaxed, missing, gaps }
+}
+
+fn combine_at_least(k: usize, nodes: Vec<Node>) -> Node {
+    let count = |f: fn(&Node) -> Option<bool>| {
+        let yes = nodes.iter().filter(|n| f(n) == Some(true)).count();
+        let maybe = nodes.iter().filter(|n| f(n).is_none()).count();
+        if yes >= k {
+            Some(true)
+        } else if yes + maybe < k {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    let strict = count(|n| n.strict);
+    let relaxed = count(|n| n.relaxed);
+    let missing = if strict.is_none() { nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing)) } else { Mask::default() };
+    // Gaps: the fewest needed to reach k relaxed passes, taking strict passes first.
+    let mut gaps = Vec::new();
+    if strict == Some(false) && relaxed != Some(false) {
+        let strict_yes = nodes.iter().filter(|n| n.strict == Some(true)).count();
+        let mut near: Vec<&Node> = nodes.iter().filter(|n| n.strict == Some(false) && n.relaxed == Some(true)).collect();
+        near.sort_by_key(|n| n.gaps.len());
+        for n in near.into_iter().take(k.saturating_sub(strict_yes)) {
+            gaps.extend(n.gaps.iter().cloned());
+        }
+        if gaps.is_empty() {
+            // Relaxed is unknown: report every near gap as a lead.
+            gaps = nodes.iter().filter(|n| n.strict == Some(false)).flat_map(|n| n.gaps.iter().cloned()).collect();
+        }
+    }
+    Node { strict, relaxed, missing, gaps }
+}

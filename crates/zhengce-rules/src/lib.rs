@@ -1,0 +1,50 @@
+//! The zhengce rule language: parse, validate, derive and evaluate eligibility rules.
+//!
+//! A rule file (`rules/<slug>.ron`) names a policy, its dated parameters, a condition tree, an
+//! optional benefit formula and example profiles:
+//!
+//! ```ron
+//! Rule(
+//!     policy: "cn-ui-job-retention-refund-2025",
+//!     params: {
+//!         "max_layoff_rate": [(from: "2025-01-01", to: "2025-12-31", value: 0.055, source: "人社部发〔2025〕18号")],
+//!     },
+//!     eligibility: All([
+//!         Check("ui_paid_months >= 12"),
+//!         Named("裁员率达标", Any([
+//!             Check("insured_employees <= 30 and layoff_rate <= 20%"),
+//!             Check("layoff_rate <= max_layoff_rate"),
+//!         ])),
+//!     ]),
+//!     benefit: Benefit(amount: "ui_premium_paid * 60%", text: "返还约{amount}万元"),
+//!     examples: [Example(name: "…", as_of: "2025-06-01", profile: {"ui_paid_months": 24}, expect: Possible)],
+//! )
+//! ```
+//!
+//! Conditions: `All`, `Any`, `Not`, `AtLeast(k, [...])`, `Check("expr")`, `Named("中文标签", cond)`.
+//! Expressions ([`expr`]): arithmetic, comparisons, `and`/`or`/`not`, `if … then … else …`,
+//! percentages (`5.5%`), text in single quotes, and functions `min`, `max`, `abs`, `round`,
+//! `coalesce`, `prefix(code, '17', '18')`, `in(x, 'a', 'b')`, `within(region, '370000')`, `years(date)`.
+//! Names are profile fields (`rules/schema.ron`), derived facts (`rules/derived.ron`), the rule's
+//! parameters, or `as_of`.
+//!
+//! Semantics: three-valued ([`eval`]); unknown facts are never zero or false, and every unknown
+//! value carries the input fields whose absence made it unknown. [`judge`] turns a condition tree
+//! into `eligible`, `possible`, `near_miss` or `ineligible` with Chinese reasons.
+//!
+//! Loading ([`load`]) returns the rule set plus diagnostics with stable codes, file, line and
+//! column; one bad file never hides the others.
+//!
+//! Errors in files (E001–E012) are listed in [`zhengce_model::diagnostic::Code`].
+
+pub mod compile;
+pub mod eval;
+pub mod expr;
+pub mod format;
+pub mod judge;
+pub mod load;
+pub mod schema;
+
+pub use judge::{Facts, Judgement};
+pub use load::{CompiledRule, Input, PolicyPeriods, RuleSet};
+pub use schema::{FieldError, Schema};

@@ -1,0 +1,459 @@
+//! Loading the rules folder: schema, derived facts and rule files, with diagnostics.
+//!
+//! One bad file never hides the others: each file is parsed and checked on its own, and a file with
+//! errors is left out of the rule set while its diagnostics are reported.
+
+use std::collections::{BTreeMap, HashMap};
+
+use zhengce_model::Date;
+use zhengce_model::diagnostic::{Code, Diagnostic, line_col, offset_of};
+use zhengce_model::rule::{BenefitDef, Cond, Example, ParamValue, RuleFile};
+use zhengce_model::schema::{DerivedFile, FieldType, SchemaFile};
+
+use crate::compile::{self, CExpr, CompileError, CompiledDerived, Scope, Ty};
+use crate::expr::{self, BinOp};
+use crate::schema::Schema;
+
+/// A compiled condition tree.
+#[derive(Debug, Clone)]
+pub enum CCond {
+    /// All hold.
+    All(Vec<CCond>),
+    /// One holds.
+    Any(Vec<CCond>),
+    /// Negation.
+    Not(Box<CCond>),
+    /// At least k hold.
+    AtLeast(usize, Vec<CCond>),
+    /// A boolean expression, with its source text.
+    Check(CExpr, String),
+    /// A labelled condition.
+    Named(String, Box<CCond>),
+}
+
+/// A piece of a benefit text template.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    /// Literal text.
+    Lit(String),
+    /// An expression value; `true` = as a percentage.
+    Expr(CExpr, bool),
+    /// The amount.
+    Amount,
+}
+
+/// A compiled benefit.
+#[derive(Debug, Clone)]
+pub struct CBenefit {
+    /// Amount in 万元.
+    pub amount: CExpr,
+    /// Text template.
+    pub text: Vec<Piece>,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    /// Policy slug.
+    pub policy: String,
+    /// The file it came from.
+    pub file: String,
+    /// Parameters by index: name and dated values.
+    pub params: Vec<(String, Vec<ParamValue>)>,
+    /// Conditions.
+    pub cond: CCond,
+    /// Near-miss margin.
+    pub margin: f64,
+    /// Benefit.
+    pub benefit: Option<CBenefit>,
+    /// Examples (checked by `crate::examples`).
+    pub examples: Vec<Example>,
+}
+
+impl CompiledRule {
+    /// Parameter values at `as_of`.
+    pub fn params_at(&self, as_of: Date) -> Vec<Option<f64>> {
+        self.params
+            .iter()
+            .map(|(_, vs)| vs.iter().find(|v| v.from <= as_of && v.to.is_none_or(|t| as_of <= t)).map(|v| v.value))
+            .collect()
+    }
+}
+
+/// A corpus file handed to the loader.
+pub struct Input<'a> {
+    /// Path used in diagnostics.
+    pub path: &'a str,
+    /// Contents.
+    pub text: &'a str,
+}
+
+/// The effective period of each policy, for slug checks and parameter coverage.
+pub type PolicyPeriods = BTreeMap<String, (Date, Option<Date>)>;
+
+/// The loaded rules.
+#[derive(Debug)]
+pub struct RuleSet {
+    /// The schema with derived facts.
+    pub schema: Schema,
+    /// Rules, sorted by policy slug.
+    pub rules: Vec<CompiledRule>,
+}
+
+fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+}
+
+fn ron_error(file: &str, e: &ron::error::SpannedError) -> Diagnostic {
+    let code = match e.code {
+        ron::Error::MissingStructField { .. } | ron::Error::NoSuchStructField { .. } | ron::Error::NoSuchEnumVariant { .. } => Code::Syntax,
+        _ => Code::Syntax,
+    };
+    Diagnostic::at(code, file, (e.span.start.line, e.span.start.col), e.code.to_string())
+}
+
+/// Finds where the string literal `text` starts (its first character) at or after `from`.
+fn find_literal(source: &str, text: &str, from: usize) -> Option<usize> {
+    let needle = format!("\"{text}\"");
+    source.get(from..)?.find(&needle).map(|i| from + i + 1).or_else(|| source.find(&needle).map(|i| i + 1))
+}
+
+struct Locator<'s> {
+    file: &'s str,
+    source: &'s str,
+    cursor: usize,
+}
+
+impl Locator<'_> {
+    fn at_expr(&mut self, text: &str, offset: usize, code: Code, message: String) -> Diagnostic {
+        let base = find_literal(self.source, text, self.cursor).unwrap_or(0);
+        Diagnostic::at(code, self.file, line_col(self.source, base + offset), message)
+    }
+
+    fn advance(&mut self, text: &str) {
+        if let Some(at) = find_literal(self.source, text, self.cursor) {
+            self.cursor = at;
+        }
+    }
+
+    fn at_key(&self, key: &str, message: String, code: Code) -> Diagnostic {
+        let at = self.source.find(&format!("\"{key}\"")).or_else(|| self.source.find(key)).unwrap_or(0);
+        Diagnostic::at(code, self.file, line_col(self.source, at), message)
+    }
+}
+
+/// Loads the schema and derived facts. Returns `None` (with diagnostics) when they are unusable.
+pub fn load_schema(schema: Input<'_>, derived: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Schema> {
+    let fields = match ron_options().from_str::<SchemaFile>(schema.text) {
+        Ok(s) => s.fields,
+        Err(e) => {
+            diags.push(ron_error(schema.path, &e));
+            return None;
+        }
+    };
+    let mut seen = HashMap::new();
+    for f in &fields {
+        if seen.insert(f.name.clone(), ()).is_some() {
+            let at = schema.text.find(&format!("name: \"{}\"", f.name)).unwrap_or(0);
+            diags.push(Diagnostic::at_offset(Code::Duplicate, schema.path, schema.text, at, format!("field `{}` is declared twice", f.name)));
+        }
+    }
+    let defs = match ron_options().from_str::<DerivedFile>(derived.text) {
+        Ok(d) => d.facts,
+        Err(e) => {
+            diags.push(ron_error(derived.path, &e));
+            return None;
+        }
+    };
+    // Parse, then order topologically (reporting cycles), then compile in that order.
+    let mut loc = Locator { file: derived.path, source: derived.text, cursor: 0 };
+    let mut parsed = Vec::new();
+    for d in &defs {
+        match expr::parse(&d.expr) {
+            Ok(e) => parsed.push(Some(e)),
+            Err(e) => {
+                diags.push(loc.at_expr(&d.expr, e.offset, Code::ExprSyntax, e.message));
+                parsed.push(None);
+            }
+        }
+    }
+    let index: HashMap<&str, usize> = defs.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
+    let deps: Vec<Vec<usize>> = parsed
+        .iter()
+        .map(|p| {
+            let mut ns = Vec::new();
+            if let Some(e) = p {
+                compile::names(e, &mut ns);
+            }
+            ns.iter().filter_map(|(n, _)| index.get(n.as_str()).copied()).collect()
+        })
+        .collect();
+    let mut order = Vec::new();
+    let mut state = vec![0u8; defs.len()];
+    let mut cyclic = false;
+    fn visit(i: usize, deps: &[Vec<usize>], state: &mut [u8], order: &mut Vec<usize>, path: &mut Vec<usize>) -> Option<Vec<usize>> {
+        match state[i] {
+            2 => return None,
+            1 => {
+                let start = path.iter().position(|&p| p == i).unwrap_or(0);
+                let mut cycle = path[start..].to_vec();
+                cycle.push(i);
+                return Some(cycle);
+            }
+            _ => {}
+        }
+        state[i] = 1;
+        path.push(i);
+        for &d in &deps[i] {
+            if let Some(c) = visit(d, deps, state, order, path) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        state[i] = 2;
+        order.push(i);
+        None
+    }
+    for i in 0..defs.len() {
+        if let Some(cycle) = visit(i, &deps, &mut state, &mut order, &mut Vec::new()) {
+            let names: Vec<&str> = cycle.iter().map(|&c| defs[c].name.as_str()).collect();
+            let at = derived.text.find(&format!("name: \"{}\"", defs[cycle[0]].name)).unwrap_or(0);
+            diags.push(Diagnostic::at_offset(Code::DerivedCycle, derived.path, derived.text, at, format!("derived facts form a cycle: {}", names.join(" -> "))));
+            cyclic = true;
+            break;
+        }
+    }
+    if cyclic || parsed.iter().any(Option::is_none) {
+        return None;
+    }
+    let ordered: Vec<(String, Ty)> = order.iter().map(|&i| (defs[i].name.clone(), compile::ty_of(&defs[i].ty))).collect();
+    let scope = Scope { fields: &fields, derived: &ordered, params: &[] };
+    let mut compiled = Vec::new();
+    let mut ok = true;
+    for &i in &order {
+        let d = &defs[i];
+        let Some(e) = &parsed[i] else { continue };
+        let mut l = Locator { file: derived.path, source: derived.text, cursor: 0 };
+        match compile::compile(e, &scope, Some(&compile::ty_of(&d.ty))) {
+            Ok(c) => compiled.push(CompiledDerived { def: d.clone(), expr: c }),
+            Err(CompileError { code, offset, message }) => {
+                diags.push(l.at_expr(&d.expr, offset, code, format!("derived fact `{}`: {message}", d.name)));
+                ok = false;
+            }
+        }
+    }
+    ok.then(|| Schema::new(fields, compiled))
+}
+
+fn check_periods(name: &str, values: &[ParamValue], period: Option<&(Date, Option<Date>)>) -> Option<String> {
+    let mut vs: Vec<&ParamValue> = values.iter().collect();
+    vs.sort_by_key(|v| v.from);
+    if vs.is_empty() {
+        return Some(format!("parameter `{name}` has no values"));
+    }
+    for v in &vs {
+        if v.to.is_some_and(|t| t < v.from) {
+            return Some(format!("parameter `{name}`: period {}..{} ends before it starts", v.from, v.to.map(|t| t.to_string()).unwrap_or_default()));
+        }
+    }
+    for w in vs.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        match a.to {
+            None => return Some(format!("parameter `{name}`: the open-ended value from {} overlaps the value from {}", a.from, b.from)),
+            Some(t) if t >= b.from => return Some(format!("parameter `{name}`: values from {} and {} overlap", a.from, b.from)),
+            Some(t) if t.days_since_epoch() + 1 != b.from.days_since_epoch() => {
+                return Some(format!("parameter `{name}`: gap between {t} and {}", b.from));
+            }
+            _ => {}
+        }
+    }
+    if let Some((from, to)) = period {
+        if vs[0].from > *from {
+            return Some(format!("parameter `{name}` starts on {} but the policy is in force from {from}", vs[0].from));
+        }
+        let last = vs[vs.len() - 1].to;
+        let short = match (last, to) {
+            (Some(l), Some(t)) => l < *t,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if short {
+            return Some(format!(
+                "parameter `{name}` ends on {} but the policy is in force until {}",
+                last.map(|l| l.to_string()).unwrap_or_default(),
+                to.map(|t| t.to_string()).unwrap_or_else(|| "further notice".into())
+            ));
+        }
+    }
+    None
+}
+
+fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>) -> Option<CCond> {
+    let many = |cs: &[Cond], loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>| -> Option<Vec<CCond>> {
+        let out: Vec<Option<CCond>> = cs.iter().map(|c| compile_cond(c, scope, loc, diags)).collect();
+        out.into_iter().collect()
+    };
+    Some(match c {
+        Cond::All(cs) => CCond::All(many(cs, loc, diags)?),
+        Cond::Any(cs) => CCond::Any(many(cs, loc, diags)?),
+        Cond::AtLeast(k, cs) => CCond::AtLeast(*k, many(cs, loc, diags)?),
+        Cond::Not(c) => CCond::Not(Box::new(compile_cond(c, scope, loc, diags)?)),
+        Cond::Named(label, c) => {
+            loc.advance(label);
+            CCond::Named(label.clone(), Box::new(compile_cond(c, scope, loc, diags)?))
+        }
+        Cond::Check(src) => {
+            let r = expr::parse(src)
+                .map_err(|e| (Code::ExprSyntax, e.offset, e.message))
+                .and_then(|e| compile::compile(&e, scope, Some(&Ty::Bool)).map_err(|e| (e.code, e.offset, e.message)));
+            let out = match r {
+                Ok(c) => Some(CCond::Check(c, src.clone())),
+                Err((code, offset, message)) => {
+                    diags.push(loc.at_expr(src, offset, code, message));
+                    None
+                }
+            };
+            loc.advance(src);
+            out?
+        }
+    })
+}
+
+fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>) -> Option<CBenefit> {
+    let one = |src: &str, offset_base: usize, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>, whole: &str| {
+        match expr::parse(src).map_err(|e| (Code::ExprSyntax, e.offset, e.message)).and_then(|e| {
+            compile::compile(&e, scope, None).map_err(|e| (e.code, e.offset, e.message))
+        }) {
+            Ok(c) => Some(c),
+            Err((code, offset, message)) => {
+                diags.push(loc.at_expr(whole, offset_base + offset, code, message));
+                None
+            }
+        }
+    };
+    let amount = one(&b.amount, 0, loc, diags, &b.amount);
+    loc.advance(&b.amount);
+    let mut pieces = Vec::new();
+    let mut rest = b.text.as_str();
+    let mut ok = true;
+    while let Some(open) = rest.find('{') {
+        pieces.push(Piece::Lit(rest[..open].to_string()));
+        let Some(close) = rest[open..].find('}') else {
+            diags.push(loc.at_expr(&b.text, b.text.len() - rest.len() + open, Code::ExprSyntax, "`{` is not closed by `}`".into()));
+            return None;
+        };
+        let inner = &rest[open + 1..open + close];
+        let (src, is_pct) = match inner.strip_suffix(":%") {
+            Some(s) => (s, true),
+            None => (inner, false),
+        };
+        if src.trim() == "amount" {
+            pieces.push(Piece::Amount);
+        } else {
+            let base = b.text.len() - rest.len() + open + 1;
+            match one(src, base, loc, diags, &b.text) {
+                Some(c) => pieces.push(Piece::Expr(c, is_pct)),
+                None => ok = false,
+            }
+        }
+        rest = &rest[open + close + 1..];
+    }
+    pieces.push(Piece::Lit(rest.to_string()));
+    loc.advance(&b.text);
+    Some(CBenefit { amount: amount?, text: if ok { pieces } else { return None } })
+}
+
+/// Compiles one rule file. Returns `None` when it has errors (reported in `diags`).
+pub fn load_rule(input: Input<'_>, schema: &Schema, periods: &PolicyPeriods, diags: &mut Vec<Diagnostic>) -> Option<CompiledRule> {
+    let file = match ron_options().from_str::<RuleFile>(input.text) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(ron_error(input.path, &e));
+            return None;
+        }
+    };
+    let before = diags.len();
+    let mut loc = Locator { file: input.path, source: input.text, cursor: 0 };
+    let period = periods.get(&file.policy);
+    if period.is_none() {
+        let hint = zhengce_model::diagnostic::suggest(&file.policy, periods.keys().map(String::as_str))
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        diags.push(loc.at_key(&file.policy, format!("rule names policy `{}`, which does not exist in policies/{hint}", file.policy), Code::UnknownPolicy));
+    }
+    let param_names: Vec<String> = file.params.keys().cloned().collect();
+    for (name, values) in &file.params {
+        if schema.slot(name).is_some() {
+            diags.push(loc.at_key(name, format!("parameter `{name}` has the name of a profile field or derived fact"), Code::Duplicate));
+        }
+        if let Some(msg) = check_periods(name, values, period) {
+            diags.push(loc.at_key(name, msg, Code::ParamPeriods));
+        }
+    }
+    let derived: Vec<(String, Ty)> = schema.derived.iter().map(|d| (d.def.name.clone(), compile::ty_of(&d.def.ty))).collect();
+    let scope = Scope { fields: &schema.fields, derived: &derived, params: &param_names };
+    let cond = compile_cond(&file.eligibility, &scope, &mut loc, diags);
+    let benefit = match &file.benefit {
+        Some(b) => compile_benefit(b, &scope, &mut loc, diags),
+        None => None,
+    };
+    if diags.len() > before {
+        return None;
+    }
+    Some(CompiledRule {
+        policy: file.policy,
+        file: input.path.to_string(),
+        params: file.params.into_iter().collect(),
+        cond: cond?,
+        margin: file.near_miss_margin.unwrap_or(0.10),
+        benefit,
+        examples: file.examples,
+    })
+}
+
+/// Loads everything. `schema`/`derived` are `rules/schema.ron` and `rules/derived.ron`; `rules` the rule files.
+pub fn load(schema: Input<'_>, derived: Input<'_>, rules: &[Input<'_>], periods: &PolicyPeriods) -> (Option<RuleSet>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let Some(schema) = load_schema(schema, derived, &mut diags) else { return (None, diags) };
+    let mut compiled: Vec<CompiledRule> = Vec::new();
+    for r in rules {
+        if let Some(rule) = load_rule(Input { path: r.path, text: r.text }, &schema, periods, &mut diags) {
+            if let Some(prev) = compiled.iter().find(|c| c.policy == rule.policy) {
+                let at = r.text.find(&format!("\"{}\"", rule.policy)).unwrap_or(0);
+                diags.push(Diagnostic::at_offset(Code::Duplicate, r.path, r.text, at, format!("policy `{}` already has a rule in {}", rule.policy, prev.file)));
+                continue;
+            }
+            compiled.push(rule);
+        }
+    }
+    compiled.sort_by(|a, b| a.policy.cmp(&b.policy));
+    (Some(RuleSet { schema, rules: compiled }), diags)
+}
+
+/// Where an example named `name` starts in its file, for diagnostics.
+pub fn example_position(source: &str, name: &str) -> (usize, usize) {
+    source.find(&format!("\"{name}\"")).map_or((0, 0), |at| line_col(source, at))
+}
+
+/// Unused-import guard for offset helpers shared with tests.
+#[doc(hidden)]
+pub fn offset(source: &str, line: usize, col: usize) -> usize {
+    offset_of(source, line, col)
+}
+
+/// Whether a compiled comparison is numeric with the given operator (used for near misses).
+pub fn numeric_threshold(e: &CExpr) -> Option<(BinOp, &CExpr, &CExpr)> {
+    match e {
+        CExpr::Bin(op @ (BinOp::Ge | BinOp::Gt | BinOp::Le | BinOp::Lt), a, b) => Some((*op, a, b)),
+        _ => None,
+    }
+}
+
+/// The field type of a compiled name, for formatting.
+pub fn type_of<'s>(schema: &'s Schema, e: &CExpr) -> Option<(&'s str, &'s str, &'s FieldType)> {
+    match e {
+        CExpr::Field(i) => schema.fields.get(*i).map(|f| (f.label.as_str(), f.unit.as_str(), &f.ty)),
+        CExpr::Derived(i) => schema.derived.get(*i).map(|d| (d.def.label.as_str(), d.def.unit.as_str(), &d.def.ty)),
+        _ => None,
+    }
+}

@@ -1,0 +1,58 @@
+//! The store's error type: user errors (bad file, unsafe database settings) and internal ones.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database does not give the durability the service needs (user error: fix the URL or server).
+    #[error("数据库不满足持久性要求，拒绝打开：{0}")]
+    Durability(String),
+    /// The database URL is not understood (user error).
+    #[error("数据库地址无法识别：{0}")]
+    BadUrl(String),
+    /// The input file cannot be used at all (user error): unsupported type, no header row, ….
+    #[error("{0}")]
+    BadFile(String),
+    /// A file could not be read or written.
+    #[error("无法读写文件 {path}：{source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The enterprise is not in the store.
+    #[error("库中没有统一社会信用代码为 {0} 的企业")]
+    UnknownEnterprise(String),
+    /// A stored value cannot be read back (internal).
+    #[error("库中数据损坏：{0}")]
+    Corrupt(String),
+    /// A generated demo record failed validation (internal: the generator and the schema disagree).
+    #[error("演示数据未通过档案校验（生成器与规则库不一致）：{0}")]
+    DemoInvalid(String),
+    /// A database error (internal).
+    #[error("数据库错误：{0}")]
+    Db(#[from] sqlx::Error),
+    /// A migration failed (internal).
+    #[error("数据库迁移失败：{0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Whether the error is the user's to fix (exit status 2) rather than an internal failure.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Durability(_)
+                | StoreError::BadUrl(_)
+                | StoreError::BadFile(_)
+                | StoreError::Io { .. }
+                | StoreError::UnknownEnterprise(_)
+        )
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> StoreError {
+        StoreError::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,57 @@
+//! zhengce-store: everything about enterprises that changes at run time, kept durably.
+//!
+//! One code path over `sqlx::Any`: SQLite (a file in a data folder) by default, PostgreSQL when the
+//! URL starts with `postgres://`. One set of portable migrations (`migrations/*.sql`) serves both.
+//!
+//! - [`Store`] ([`db`]): opening, the durability check (SQLite WAL + `synchronous=FULL` +
+//!   `foreign_keys=ON` + `busy_timeout`, PostgreSQL `fsync` + `synchronous_commit`; a store that
+//!   cannot give that refuses to open), migrations.
+//! - [`profiles`]: enterprises and their profile versions. Every change is a new version with who,
+//!   when, the canonical JSON profile, its SHA-256 content hash and the fields that changed.
+//! - [`matches`]: match results keyed by (enterprise, policy, corpus version).
+//! - [`audit`]: the append-only audit log (gapless sequence numbers).
+//! - [`roster`]: importing officers' CSV/XLSX rosters, all or nothing, in one transaction.
+//! - [`fields`] and [`cells`]: the roster column catalogue (Chinese and English headers) and the
+//!   typing of spreadsheet cells into JSON facts.
+//! - [`validate`]: the [`validate::ProfileValidator`] hook through which every row is checked
+//!   against the profile schema.
+//! - [`demo`]: the deterministic demo county generator (汶上县), also used to seed an empty store.
+//!
+//! Times are `i64` Unix milliseconds. Callers pass them in; [`now_ms`] reads the clock for callers
+//! that have no better source (this is an IO crate, so it may).
+//!
+//! Later issues add the notification outbox as a new migration; the schema leaves room for it
+//! (gapless `counters`, all writes through explicit transactions).
+
+pub mod audit;
+pub mod cells;
+mod db;
+pub mod demo;
+mod error;
+pub mod fields;
+pub mod matches;
+pub mod profiles;
+pub mod roster;
+pub mod validate;
+
+pub use db::{Backend, Store, check_pg_settings, check_sqlite_settings, default_db_url, normalize_url};
+pub use error::StoreError;
+
+/// Who made a change and when: recorded on every profile version and audit entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change<'a> {
+    /// The actor: an officer id, `import`, `demo`, an enterprise's credit code, ….
+    pub by: &'a str,
+    /// Unix milliseconds.
+    pub at_ms: i64,
+    /// Where the change came from: `import:roster.csv`, `api`, `demo`, ….
+    pub source: &'a str,
+}
+
+/// The current time as Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -1,0 +1,134 @@
+//! `zhengce match`: one enterprise profile against every policy in force.
+
+use std::path::PathBuf;
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL};
+use zhengce_model::Date;
+use zhengce_model::verdict::{MatchReport, Outcome};
+
+use crate::corpus::{self, CorpusArgs};
+use crate::exit::bad_input;
+
+/// Output format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// JSON as in contracts.md.
+    #[default]
+    Json,
+    /// A Chinese table for a person at a terminal.
+    Table,
+}
+
+/// Flags of `zhengce match`.
+#[derive(clap::Args, Debug)]
+pub struct MatchArgs {
+    /// The profile: JSON, or RON when the file ends in `.ron`.
+    #[arg(long, value_name = "FILE")]
+    profile: PathBuf,
+    /// The matching date (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    at: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    #[command(flatten)]
+    corpus: CorpusArgs,
+}
+
+/// Today's date (the binary is the one place that reads the clock).
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    // Civil-from-days (Howard Hinnant); China Standard Time is UTC+8.
+    let z = (secs as i64 + 8 * 3600).div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+    Date::new(y, m, d).unwrap_or_else(|| Date::new(2026, 1, 1).expect("valid date"))
+}
+
+/// Parses `--at`, defaulting to today.
+pub fn parse_at(at: Option<&str>) -> anyhow::Result<Date> {
+    match at {
+        Some(s) => s.parse().map_err(|_| bad_input(format!("--at `{s}` 不是有效日期，应为 YYYY-MM-DD"))),
+        None => Ok(today()),
+    }
+}
+
+/// Reads a profile file (JSON, or RON by extension) into a JSON value.
+pub fn read_profile(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| bad_input(format!("无法读取画像文件 {}：{e}", path.display())))?;
+    if path.extension().is_some_and(|e| e == "ron") {
+        ron::from_str(&text).map_err(|e| bad_input(format!("{}:{}:{}: RON 格式错误：{}", path.display(), e.span.start.line, e.span.start.col, e.code)))
+    } else {
+        serde_json::from_str(&text).map_err(|e| bad_input(format!("{}:{}:{}: JSON 格式错误：{e}", path.display(), e.line(), e.column())))
+    }
+}
+
+/// Runs the match.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &MatchArgs) -> anyhow::Result<i32> {
+    let as_of = parse_at(args.at.as_deref())?;
+    let loaded = corpus::load_clean(&args.corpus)?;
+    let value = read_profile(&args.profile)?;
+    let profile = loaded.snapshot.parse_profile_json(&value).map_err(|errs| {
+        let lines: Vec<String> = errs.iter().map(|e| format!("{}: 字段 `{}`：{}", args.profile.display(), e.field, e.message)).collect();
+        bad_input(lines.join("\n"))
+    })?;
+    let report = loaded.snapshot.match_profile(&profile, as_of);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Table => print!("{}", render_table(&report, value.get("name").and_then(|n| n.as_str()))),
+    }
+    Ok(0)
+}
+
+/// Renders a report as a Chinese table.
+pub fn render_table(report: &MatchReport, name: Option<&str>) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("企业：{}　匹配日期：{}　规则库版本：{}\n", name.unwrap_or("（未填写名称）"), report.as_of, &report.rules_version[..12]));
+    let derived: Vec<String> = report.derived.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
+    out.push_str(&format!("派生事实：{}\n", derived.join("，")));
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL).set_content_arrangement(ContentArrangement::Dynamic).set_width(160);
+    table.set_header(vec!["结论", "政策", "层级", "预计金额（万元）", "理由 / 缺少的信息 / 差距", "截止", "部门"]);
+    for r in &report.results {
+        let mut why: Vec<String> = Vec::new();
+        for g in &r.gaps {
+            why.push(format!("△ {}", g.text));
+        }
+        for m in &r.missing {
+            why.push(format!("? {}", m.question));
+        }
+        for reason in r.reasons.iter().filter(|x| r.gaps.is_empty() || x.outcome != Outcome::Pass) {
+            let mark = match reason.outcome {
+                Outcome::Pass => "✓",
+                Outcome::Fail => "✗",
+                Outcome::Unknown => "?",
+            };
+            if r.missing.is_empty() || reason.outcome != Outcome::Unknown {
+                why.push(format!("{}{mark} {}", "  ".repeat(reason.depth), reason.text));
+            }
+        }
+        for n in &r.notes {
+            why.push(format!("注：{n}"));
+        }
+        let amount = r.benefit.as_ref().map_or_else(|| "—".to_string(), |b| zhengce_rules::format::num(b.amount_wan));
+        table.add_row(vec![
+            r.status.label().to_string(),
+            r.title.clone(),
+            r.level.label().to_string(),
+            amount,
+            why.join("\n"),
+            r.deadline.map_or_else(|| "—".to_string(), |d| d.to_string()),
+            r.department.clone(),
+        ]);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+    out
+}
