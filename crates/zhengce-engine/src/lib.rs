@@ -81,8 +81,12 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
         (Some(s), Some(d)) => {
             let rule_inputs: Vec<Input<'_>> =
                 files.iter().filter(|f| is_rule_file(&f.path)).map(|f| Input { path: &f.path, text: &f.text }).collect();
+            let schemas: Vec<Input<'_>> = std::iter::once(s)
+                .chain(files.iter().filter(|f| is_schema_extension(&f.path)))
+                .map(|f| Input { path: &f.path, text: &f.text })
+                .collect();
             let (rs, ds) = zhengce_rules::load::load(
-                Input { path: &s.path, text: &s.text },
+                &schemas,
                 Input { path: &d.path, text: &d.text },
                 &rule_inputs,
                 &periods,
@@ -99,7 +103,8 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
     if let Some(rs) = &rules {
         for p in &policies {
             let has_rule = rs.rules.iter().any(|r| r.policy == p.meta.slug);
-            if p.meta.evaluable && p.meta.kind == Kind::Benefit && !has_rule {
+            let has_file = files.iter().any(|f| f.path == format!("rules/{}.ron", p.meta.slug));
+            if p.meta.evaluable && p.meta.kind == Kind::Benefit && !has_rule && !has_file {
                 let path = format!("policies/{}.md", p.meta.slug);
                 diags.push(Diagnostic::at(Code::Coverage, &path, (1, 1), format!("policy `{}` is marked evaluable but has no rule file in rules/", p.meta.slug)));
             }
@@ -124,8 +129,17 @@ fn is_policy_file(path: &str) -> bool {
     path.starts_with("policies/") && path.ends_with(".md") && path.matches('/').count() == 1
 }
 
+fn is_schema_extension(path: &str) -> bool {
+    path.starts_with("rules/schema-") && path.ends_with(".ron") && path.matches('/').count() == 1
+}
+
 fn is_rule_file(path: &str) -> bool {
-    path.starts_with("rules/") && path.ends_with(".ron") && path != SCHEMA_PATH && path != DERIVED_PATH && path.matches('/').count() == 1
+    path.starts_with("rules/")
+        && path.ends_with(".ron")
+        && path != SCHEMA_PATH
+        && path != DERIVED_PATH
+        && !is_schema_extension(path)
+        && path.matches('/').count() == 1
 }
 
 impl Snapshot {

@@ -184,7 +184,7 @@ fn mismatch(offset: usize, message: String) -> CompileError {
 
 fn first_offset(e: &Expr) -> usize {
     match e {
-        Expr::Name(_, at) | Expr::Call(_, _, at) => *at,
+        Expr::Name(_, at) | Expr::Call(_, _, at) | Expr::Text(_, at) => *at,
         Expr::Bin(_, a, _) => first_offset(a),
         Expr::Not(a) | Expr::Neg(a) => first_offset(a),
         Expr::If(c, _, _) => first_offset(c),
@@ -193,7 +193,7 @@ fn first_offset(e: &Expr) -> usize {
 }
 
 fn check_text_literal(ty: &Ty, lit: &Expr) -> Result<(), CompileError> {
-    if let (Ty::Text(Some(values)), Expr::Text(t)) = (ty, lit)
+    if let (Ty::Text(Some(values)), Expr::Text(t, _)) = (ty, lit)
         && !values.contains(t)
     {
         let hint = suggest(t, values.iter().map(String::as_str)).map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
@@ -205,7 +205,7 @@ fn check_text_literal(ty: &Ty, lit: &Expr) -> Result<(), CompileError> {
 fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
     Ok(match e {
         Expr::Num(n) => (CExpr::Num(*n), Ty::Num),
-        Expr::Text(t) => (CExpr::Text(t.clone()), Ty::Text(None)),
+        Expr::Text(t, _) => (CExpr::Text(t.clone()), Ty::Text(None)),
         Expr::Bool(b) => (CExpr::Bool(*b), Ty::Bool),
         Expr::Name(n, at) => scope.resolve(n, *at)?,
         Expr::Not(a) => {
@@ -352,7 +352,7 @@ pub fn names(e: &Expr, out: &mut Vec<(String, usize)>) {
             names(b, out);
         }
         Expr::Call(_, args, _) => args.iter().for_each(|a| names(a, out)),
-        Expr::Num(_) | Expr::Text(_) | Expr::Bool(_) => {}
+        Expr::Num(_) | Expr::Text(..) | Expr::Bool(_) => {}
     }
 }
 

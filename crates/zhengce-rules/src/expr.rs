@@ -85,8 +85,8 @@ impl BinOp {
 pub enum Expr {
     /// A number literal.
     Num(f64),
-    /// A text literal.
-    Text(String),
+    /// A text literal, with its byte offset.
+    Text(String, usize),
     /// `true` / `false`.
     Bool(bool),
     /// A name, with its byte offset in the expression.
@@ -310,7 +310,7 @@ impl Parser<'_> {
         let at = self.at;
         let e = match std::mem::replace(&mut self.tok, Tok::End) {
             Tok::Num(n) => Expr::Num(n),
-            Tok::Text(t) => Expr::Text(t),
+            Tok::Text(t) => Expr::Text(t, at),
             Tok::Name(n) if n == "true" => Expr::Bool(true),
             Tok::Name(n) if n == "false" => Expr::Bool(false),
             Tok::Name(n) if ["and", "or", "not", "if", "then", "else"].contains(&n.as_str()) => {
@@ -362,7 +362,7 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Num(n) => write!(f, "{n}"),
-            Expr::Text(t) => write!(f, "'{t}'"),
+            Expr::Text(t, _) => write!(f, "'{t}'"),
             Expr::Bool(b) => write!(f, "{b}"),
             Expr::Name(n, _) => f.write_str(n),
             Expr::Not(e) => write!(f, "not ({e})"),

@@ -123,7 +123,11 @@ impl<'a> Ctx<'a, '_> {
             CCond::Named(label, inner) => {
                 if let CCond::Check(e, src) = inner.as_ref() {
                     let (node, text) = self.leaf(e, src);
-                    reasons.push(Reason { outcome: outcome(node.strict), text: format!("{label}（{text}）"), depth });
+                    let text = match e {
+                        CExpr::Bin(op, _, _) if op.is_comparison() => format!("{label}（{text}）"),
+                        _ => format!("{label}：{}", format::value(&eval(e, self.env).val, None, "")),
+                    };
+                    reasons.push(Reason { outcome: outcome(node.strict), text, depth });
                     return node;
                 }
                 let at = reasons.len();

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use zhengce_model::Date;
-use zhengce_model::diagnostic::{Code, Diagnostic, line_col, offset_of};
+use zhengce_model::diagnostic::{Code, Diagnostic, line_col};
 use zhengce_model::rule::{BenefitDef, Cond, Example, ParamValue, RuleFile};
 use zhengce_model::schema::{DerivedFile, FieldType, SchemaFile};
 
@@ -142,21 +142,32 @@ impl Locator<'_> {
     }
 }
 
-/// Loads the schema and derived facts. Returns `None` (with diagnostics) when they are unusable.
-pub fn load_schema(schema: Input<'_>, derived: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Schema> {
-    let fields = match ron_options().from_str::<SchemaFile>(schema.text) {
-        Ok(s) => s.fields,
-        Err(e) => {
-            diags.push(ron_error(schema.path, &e));
-            return None;
+/// Loads the schema (`rules/schema.ron` plus any `rules/schema-*.ron` extensions, fields in file
+/// order) and derived facts. Returns `None` (with diagnostics) when they are unusable.
+pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Schema> {
+    let mut fields = Vec::new();
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    let mut broken = false;
+    for schema in schemas {
+        match ron_options().from_str::<SchemaFile>(schema.text) {
+            Ok(s) => {
+                for f in s.fields {
+                    if let Some(prev) = seen.insert(f.name.clone(), schema.path) {
+                        let at = schema.text.find(&format!("name: \"{}\"", f.name)).unwrap_or(0);
+                        diags.push(Diagnostic::at_offset(Code::Duplicate, schema.path, schema.text, at, format!("field `{}` is already declared in {prev}", f.name)));
+                    } else {
+                        fields.push(f);
+                    }
+                }
+            }
+            Err(e) => {
+                diags.push(ron_error(schema.path, &e));
+                broken = true;
+            }
         }
-    };
-    let mut seen = HashMap::new();
-    for f in &fields {
-        if seen.insert(f.name.clone(), ()).is_some() {
-            let at = schema.text.find(&format!("name: \"{}\"", f.name)).unwrap_or(0);
-            diags.push(Diagnostic::at_offset(Code::Duplicate, schema.path, schema.text, at, format!("field `{}` is declared twice", f.name)));
-        }
+    }
+    if broken {
+        return None;
     }
     let defs = match ron_options().from_str::<DerivedFile>(derived.text) {
         Ok(d) => d.facts,
@@ -411,10 +422,10 @@ pub fn load_rule(input: Input<'_>, schema: &Schema, periods: &PolicyPeriods, dia
     })
 }
 
-/// Loads everything. `schema`/`derived` are `rules/schema.ron` and `rules/derived.ron`; `rules` the rule files.
-pub fn load(schema: Input<'_>, derived: Input<'_>, rules: &[Input<'_>], periods: &PolicyPeriods) -> (Option<RuleSet>, Vec<Diagnostic>) {
+/// Loads everything: the schema files, `rules/derived.ron` and the rule files.
+pub fn load(schemas: &[Input<'_>], derived: Input<'_>, rules: &[Input<'_>], periods: &PolicyPeriods) -> (Option<RuleSet>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let Some(schema) = load_schema(schema, derived, &mut diags) else { return (None, diags) };
+    let Some(schema) = load_schema(schemas, derived, &mut diags) else { return (None, diags) };
     let mut compiled: Vec<CompiledRule> = Vec::new();
     for r in rules {
         if let Some(rule) = load_rule(Input { path: r.path, text: r.text }, &schema, periods, &mut diags) {
@@ -433,12 +444,6 @@ pub fn load(schema: Input<'_>, derived: Input<'_>, rules: &[Input<'_>], periods:
 /// Where an example named `name` starts in its file, for diagnostics.
 pub fn example_position(source: &str, name: &str) -> (usize, usize) {
     source.find(&format!("\"{name}\"")).map_or((0, 0), |at| line_col(source, at))
-}
-
-/// Unused-import guard for offset helpers shared with tests.
-#[doc(hidden)]
-pub fn offset(source: &str, line: usize, col: usize) -> usize {
-    offset_of(source, line, col)
 }
 
 /// Whether a compiled comparison is numeric with the given operator (used for near misses).

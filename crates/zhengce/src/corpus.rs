@@ -70,12 +70,18 @@ pub fn load(args: &CorpusArgs) -> anyhow::Result<Loaded> {
     Ok(zhengce_engine::load(files(args)?))
 }
 
-/// Loads the corpus and fails with exit status 2 if it has errors.
+/// Loads the corpus for matching. Files with errors are left out (one bad file never hides the
+/// others) and a warning names how many problems `zhengce check` will show; a corpus whose schema
+/// cannot load fails with exit status 2.
+#[allow(clippy::print_stderr)]
 pub fn load_clean(args: &CorpusArgs) -> anyhow::Result<Loaded> {
     let loaded = load(args)?;
-    if !loaded.diagnostics.is_empty() {
+    if loaded.snapshot.schema().is_none() {
         let msgs: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
-        return Err(crate::exit::bad_input(format!("规则库有错误，请先运行 zhengce check：\n{}", msgs.join("\n"))));
+        return Err(crate::exit::bad_input(format!("规则库无法加载：\n{}", msgs.join("\n"))));
+    }
+    if !loaded.diagnostics.is_empty() {
+        eprintln!("警告：规则库有 {} 个问题，已跳过有问题的文件（运行 zhengce check 查看详情）", loaded.diagnostics.len());
     }
     Ok(loaded)
 }

@@ -1,0 +1,191 @@
+//! One broken corpus per diagnostic code, asserting file, line, column and message.
+
+use zhengce_engine::SourceFile;
+
+const SCHEMA: &str = r#"Schema(fields: [
+    (name: "employees", type: Count, label: "从业人员", unit: "人", dimension: "size", question: "多少人？"),
+    (name: "revenue", type: Money, label: "营业收入", unit: "万元", dimension: "size", question: "收入多少？"),
+    (name: "ownership", type: Enum([("private", "民营"), ("state", "国有")]), label: "所有制", unit: "", dimension: "identity", question: "所有制？"),
+])
+"#;
+
+const DERIVED: &str = r#"Derived(facts: [
+    (name: "revenue_per_head", type: Number, label: "人均收入", unit: "万元", expr: "revenue / employees"),
+])
+"#;
+
+const POLICY: &str = r#"+++
+slug = "demo-policy"
+title = "示例政策"
+level = "national"
+issuers = ["示例机关"]
+department = "工业和信息化局"
+dimensions = ["technology"]
+effective_from = "2025-01-01"
+effective_to = "2025-12-31"
+benefit_summary = "示例"
+confidence = "V"
+marking = "sample"
+kind = "benefit"
+evaluable = true
+
+[[sources]]
+id = "T1"
+title = "测试"
++++
+
+示例正文。
+"#;
+
+const RULE: &str = r#"Rule(
+    policy: "demo-policy",
+    params: {
+        "min_employees": [(from: "2025-01-01", to: "2025-12-31", value: 10, source: "测试")],
+    },
+    eligibility: All([
+        Check("employees >= min_employees"),
+    ]),
+)
+"#;
+
+fn files(replace: &[(&str, &str)]) -> Vec<SourceFile> {
+    let mut base = vec![
+        ("rules/schema.ron", SCHEMA),
+        ("rules/derived.ron", DERIVED),
+        ("policies/demo-policy.md", POLICY),
+        ("rules/demo-policy.ron", RULE),
+    ];
+    for (path, text) in replace {
+        match base.iter_mut().find(|(p, _)| p == path) {
+            Some(slot) => slot.1 = text,
+            None => base.push((path, text)),
+        }
+    }
+    base.into_iter().map(|(p, t)| SourceFile { path: p.to_string(), text: t.to_string() }).collect()
+}
+
+fn diags(replace: &[(&str, &str)]) -> Vec<String> {
+    zhengce_engine::load(files(replace)).diagnostics.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn the_base_corpus_is_clean() {
+    assert_eq!(diags(&[]), Vec::<String>::new());
+}
+
+#[test]
+fn e001_syntax() {
+    let rule = RULE.replace("Check(\"employees >= min_employees\"),", "Check(\"employees >= min_employees\",");
+    assert_eq!(diags(&[("rules/demo-policy.ron", &rule)]), ["rules/demo-policy.ron:7:44: E001 Expected closing `)`"]);
+}
+
+#[test]
+fn e002_unknown_name_with_suggestion() {
+    let rule = RULE.replace("employees >= min", "employes >= min");
+    assert_eq!(
+        diags(&[("rules/demo-policy.ron", &rule)]),
+        ["rules/demo-policy.ron:7:16: E002 unknown name `employes`: not a profile field, derived fact or parameter; did you mean `employees`?"]
+    );
+}
+
+#[test]
+fn e003_type_mismatch() {
+    let rule = RULE.replace("employees >= min_employees", "ownership == 'privat' and employees >= min_employees");
+    assert_eq!(
+        diags(&[("rules/demo-policy.ron", &rule)]),
+        ["rules/demo-policy.ron:7:29: E003 'privat' is not one of private, state; did you mean 'private'?"]
+    );
+    let rule = RULE.replace("employees >= min_employees", "ownership >= 3");
+    assert_eq!(diags(&[("rules/demo-policy.ron", &rule)]), ["rules/demo-policy.ron:7:16: E003 cannot order a text against a number"]);
+}
+
+#[test]
+fn e004_unknown_policy() {
+    let rule = RULE.replace("policy: \"demo-policy\"", "policy: \"demo-polcy\"");
+    let d = diags(&[("rules/demo-policy.ron", &rule)]);
+    assert!(d.contains(&"rules/demo-policy.ron:2:13: E004 rule names policy `demo-polcy`, which does not exist in policies/; did you mean `demo-policy`?".to_string()), "{d:?}");
+}
+
+#[test]
+fn e005_derived_cycle() {
+    let derived = r#"Derived(facts: [
+    (name: "a", type: Number, label: "甲", expr: "b + 1"),
+    (name: "b", type: Number, label: "乙", expr: "a * 2"),
+])
+"#;
+    assert_eq!(diags(&[("rules/derived.ron", derived)]), ["rules/derived.ron:2:6: E005 derived facts form a cycle: a -> b -> a"]);
+}
+
+#[test]
+fn e006_param_periods() {
+    let rule = RULE.replace(
+        r#"[(from: "2025-01-01", to: "2025-12-31", value: 10, source: "测试")]"#,
+        r#"[(from: "2025-01-01", to: "2025-06-30", value: 10, source: "测试"), (from: "2025-08-01", to: "2025-12-31", value: 12, source: "测试")]"#,
+    );
+    assert_eq!(diags(&[("rules/demo-policy.ron", &rule)]), ["rules/demo-policy.ron:4:9: E006 parameter `min_employees`: gap between 2025-06-30 and 2025-08-01"]);
+    let rule = RULE.replace(r#"to: "2025-12-31", value: 10"#, r#"to: "2025-10-31", value: 10"#);
+    assert_eq!(
+        diags(&[("rules/demo-policy.ron", &rule)]),
+        ["rules/demo-policy.ron:4:9: E006 parameter `min_employees` ends on 2025-10-31 but the policy is in force until 2025-12-31"]
+    );
+}
+
+#[test]
+fn e007_expression_syntax() {
+    let rule = RULE.replace("employees >= min_employees", "employees >= ");
+    assert_eq!(diags(&[("rules/demo-policy.ron", &rule)]), ["rules/demo-policy.ron:7:29: E007 expected a value, found end of expression"]);
+}
+
+#[test]
+fn e008_policy_metadata() {
+    let p = POLICY.replace("effective_to = \"2025-12-31\"", "effective_to = \"2024-12-31\"");
+    let d = diags(&[("policies/demo-policy.md", &p)]);
+    assert_eq!(d[0], "policies/demo-policy.md:9:1: E008 effective_to 2024-12-31 is before effective_from 2025-01-01");
+    let p = POLICY.replace("title = \"示例政策\"\n", "");
+    let d = diags(&[("policies/demo-policy.md", &p)]);
+    assert!(d[0].starts_with("policies/demo-policy.md:2:1: E008 missing field `title`"), "{d:?}");
+}
+
+#[test]
+fn e009_duplicate() {
+    let d = diags(&[("rules/demo-policy-copy.ron", RULE)]);
+    assert_eq!(d, ["rules/demo-policy.ron:2:13: E009 policy `demo-policy` already has a rule in rules/demo-policy-copy.ron"]);
+}
+
+#[test]
+fn e010_and_e011_examples() {
+    let rule = RULE.replace(
+        "    ]),\n)",
+        r#"    ]),
+    examples: [
+        Example(name: "写错字段", as_of: "2025-06-01", profile: {"employes": 3}, expect: Ineligible),
+        Example(name: "预期错误", as_of: "2025-06-01", profile: {"employees": 30}, expect: Ineligible),
+    ],
+)"#,
+    );
+    assert_eq!(
+        diags(&[("rules/demo-policy.ron", &rule)]),
+        [
+            "rules/demo-policy.ron:10:23: E010 example `写错字段`: invalid profile: 未知字段 `employes`，是否是 `employees`？",
+            "rules/demo-policy.ron:11:23: E011 example `预期错误`: expected ineligible, got eligible; reasons: [Pass] 从业人员 30人 ≥ 10人",
+        ]
+    );
+}
+
+#[test]
+fn e012_coverage() {
+    let mut f = files(&[]);
+    f.retain(|x| x.path != "rules/demo-policy.ron");
+    let d: Vec<String> = zhengce_engine::load(f).diagnostics.iter().map(ToString::to_string).collect();
+    assert!(d.iter().any(|x| x == "policies/demo-policy.md:1:1: E012 policy `demo-policy` is marked evaluable but has no rule file in rules/"), "{d:?}");
+}
+
+#[test]
+fn one_bad_file_does_not_hide_the_others() {
+    let bad_rule = RULE.replace("employees >=", "employees >>");
+    let bad_policy = POLICY.replace("slug = \"demo-policy\"", "slug = \"other\"");
+    let d = zhengce_engine::load(files(&[("rules/demo-policy.ron", &bad_rule), ("policies/second.md", &bad_policy)]));
+    let files: Vec<&str> = d.diagnostics.iter().map(|x| x.file.as_str()).collect();
+    assert!(files.contains(&"rules/demo-policy.ron") && files.contains(&"policies/second.md"), "{files:?}");
+    assert!(d.snapshot.policy("demo-policy").is_some());
+}

@@ -1,0 +1,153 @@
+//! Property tests of the engine's laws over the real corpus and generated profiles.
+//!
+//! 1. Adding a fact never changes an `eligible` verdict.
+//! 2. A verdict that is `ineligible` stays `ineligible` whatever unknown facts are filled in.
+//! 3. `possible` lists exactly the unknown facts that matter: filling every listed fact settles the
+//!    verdict (it is no longer `possible`), and filling any unlisted fact changes nothing.
+//! 4. Evaluation is deterministic.
+//!
+//! Fields read through `coalesce` fallbacks (the 3-year R&D figures, which replace the 1-year ones
+//! once known) are excluded from "adding a fact": they refine a value rather than fill an unknown.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use zhengce_engine::Snapshot;
+use zhengce_model::Date;
+use zhengce_model::schema::FieldType;
+use zhengce_model::verdict::Status;
+
+const REFINING: [&str; 2] = ["rd_expense_3y", "revenue_3y"];
+const DATES: [&str; 3] = ["2025-06-01", "2025-11-30", "2026-06-01"];
+
+fn snapshot() -> &'static Snapshot {
+    static S: OnceLock<Snapshot> = OnceLock::new();
+    S.get_or_init(|| common::corpus().snapshot)
+}
+
+/// Candidate values per field: thresholds that rules use, and a little on either side.
+fn pool(ty: &FieldType) -> Vec<Value> {
+    match ty {
+        FieldType::Count => [0, 1, 5, 10, 19, 20, 29, 30, 31, 45, 99, 100, 101, 299, 300, 301, 500, 1000, 1500].map(|n| json!(n)).to_vec(),
+        FieldType::Money => [0.0, 1.2, 8.0, 50.0, 99.0, 100.0, 280.0, 300.0, 320.0, 1000.0, 2000.0, 3000.0, 4800.0, 5000.0, 12000.0, 20000.0, 40000.0, 52000.0].map(|n| json!(n)).to_vec(),
+        FieldType::SignedMoney => [-50.0, 0.0, 80.0, 299.0, 300.0, 320.0, 2000.0].map(|n| json!(n)).to_vec(),
+        FieldType::Ratio | FieldType::Number => [0.0, 0.02, 0.03, 0.05, 0.1, 0.5, 0.6, 0.7, 1.0].map(|n| json!(n)).to_vec(),
+        FieldType::Integer { min, max } => (*min..=*max).map(|n| json!(n)).collect(),
+        FieldType::Bool => vec![json!(true), json!(false)],
+        FieldType::Enum(vs) => vs.iter().map(|(v, _)| json!(v)).collect(),
+        FieldType::Date => ["2010-03-01", "2024-06-01", "2025-05-15"].map(|d| json!(d)).to_vec(),
+        FieldType::Region => ["370830", "370800", "320583"].map(|d| json!(d)).to_vec(),
+        FieldType::IndustryCode => ["1811", "1713", "1762", "51", "6510", "2929"].map(|d| json!(d)).to_vec(),
+        FieldType::CreditCode => vec![json!("91350100M000100Y43")],
+        FieldType::Text => vec![json!("汶上县示例服饰有限公司")],
+    }
+}
+
+/// A profile strategy: each field known with probability ~1/2, with a value from its pool.
+fn profiles() -> impl Strategy<Value = (Map<String, Value>, Vec<(String, Value)>, usize)> {
+    let fields = &snapshot().schema().expect("schema").fields;
+    let per_field: Vec<_> = fields
+        .iter()
+        .map(|f| {
+            let values = pool(&f.ty);
+            let name = f.name.clone();
+            (any::<bool>(), 0..values.len()).prop_map(move |(known, i)| (name.clone(), known, values[i].clone()))
+        })
+        .collect();
+    (per_field, 0..DATES.len()).prop_map(|(chosen, d)| {
+        let mut known = Map::new();
+        let mut unknown = Vec::new();
+        for (name, is_known, v) in chosen {
+            if is_known {
+                known.insert(name, v);
+            } else {
+                unknown.push((name, v));
+            }
+        }
+        (known, unknown, d)
+    })
+}
+
+fn statuses(p: &Map<String, Value>, as_of: Date) -> Vec<(String, Status, Vec<String>)> {
+    let s = snapshot();
+    let profile = s.parse_profile_json(&Value::Object(p.clone())).expect("generated profiles are valid");
+    s.match_profile(&profile, as_of)
+        .results
+        .into_iter()
+        .map(|r| (r.policy, r.status, r.missing.into_iter().map(|m| m.field).collect()))
+        .collect()
+}
+
+fn status_of(all: &[(String, Status, Vec<String>)], slug: &str) -> Status {
+    all.iter().find(|(s, _, _)| s == slug).map(|x| x.1).expect("same policies in force")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn adding_facts_keeps_eligible_and_ineligible((known, unknown, d) in profiles(), pick in any::<prop::sample::Index>()) {
+        let as_of: Date = DATES[d].parse().unwrap();
+        let before = statuses(&known, as_of);
+        let fillable: Vec<&(String, Value)> = unknown.iter().filter(|(n, _)| !REFINING.contains(&n.as_str())).collect();
+        prop_assume!(!fillable.is_empty());
+        let (name, value) = fillable[pick.index(fillable.len())];
+        let mut more = known.clone();
+        more.insert(name.clone(), value.clone());
+        let after = statuses(&more, as_of);
+        for (slug, st, _) in &before {
+            let now = status_of(&after, slug);
+            if *st == Status::Eligible {
+                prop_assert_eq!(now, Status::Eligible, "{} lost eligibility after adding {}={}", slug, name, value);
+            }
+            if *st == Status::Ineligible {
+                prop_assert_eq!(now, Status::Ineligible, "{} left ineligible after adding {}={}", slug, name, value);
+            }
+        }
+    }
+
+    #[test]
+    fn possible_lists_exactly_the_facts_that_matter((known, unknown, d) in profiles()) {
+        let as_of: Date = DATES[d].parse().unwrap();
+        let before = statuses(&known, as_of);
+        for (slug, st, missing) in &before {
+            if *st != Status::Possible {
+                continue;
+            }
+            prop_assert!(!missing.is_empty());
+            // Filling every listed fact settles the verdict.
+            let mut filled = known.clone();
+            for m in missing {
+                let v = unknown.iter().find(|(n, _)| n == m).map(|(_, v)| v.clone());
+                prop_assert!(v.is_some(), "{} lists {} which is known or not a field", slug, m);
+                filled.insert(m.clone(), v.unwrap());
+            }
+            let after = statuses(&filled, as_of);
+            let settled = status_of(&after, slug);
+            let again = after.iter().find(|(s, _, _)| s == slug).map(|x| x.2.clone()).unwrap_or_default();
+            // Filling may reveal a fact hidden behind an unknown branch; then it must be new.
+            prop_assert!(settled != Status::Possible || again.iter().all(|m| !missing.contains(m)),
+                "{} still possible with the same questions {:?}", slug, again);
+            // Filling any single unlisted fact changes nothing.
+            for (n, v) in unknown.iter().filter(|(n, _)| !missing.contains(n) && !REFINING.contains(&n.as_str())) {
+                let mut one = known.clone();
+                one.insert(n.clone(), v.clone());
+                let st2 = status_of(&statuses(&one, as_of), slug);
+                prop_assert_eq!(st2, Status::Possible, "{} changed after filling unlisted {}={}", slug, n, v);
+            }
+        }
+    }
+
+    #[test]
+    fn matching_is_deterministic((known, _unknown, d) in profiles()) {
+        let as_of: Date = DATES[d].parse().unwrap();
+        let s = snapshot();
+        let profile = s.parse_profile_json(&Value::Object(known)).unwrap();
+        let a = serde_json::to_string(&s.match_profile(&profile, as_of)).unwrap();
+        let b = serde_json::to_string(&s.match_profile(&profile, as_of)).unwrap();
+        prop_assert_eq!(a, b);
+    }
+}
