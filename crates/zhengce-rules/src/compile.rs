@@ -49,6 +49,8 @@ pub enum CExpr {
     Text(String),
     /// Boolean literal.
     Bool(bool),
+    /// An unknown number.
+    None,
     /// Input field by index.
     Field(usize),
     /// Derived fact by index.
@@ -207,6 +209,7 @@ fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
         Expr::Num(n) => (CExpr::Num(*n), Ty::Num),
         Expr::Text(t, _) => (CExpr::Text(t.clone()), Ty::Text(None)),
         Expr::Bool(b) => (CExpr::Bool(*b), Ty::Bool),
+        Expr::None => (CExpr::None, Ty::Num),
         Expr::Name(n, at) => scope.resolve(n, *at)?,
         Expr::Not(a) => {
             let (c, t) = go(a, scope)?;
@@ -352,7 +355,7 @@ pub fn names(e: &Expr, out: &mut Vec<(String, usize)>) {
             names(b, out);
         }
         Expr::Call(_, args, _) => args.iter().for_each(|a| names(a, out)),
-        Expr::Num(_) | Expr::Text(..) | Expr::Bool(_) => {}
+        Expr::Num(_) | Expr::Text(..) | Expr::Bool(_) | Expr::None => {}
     }
 }
 

@@ -116,6 +116,7 @@ pub fn eval<'a>(e: &'a CExpr, env: &Env<'a, '_>) -> V<'a> {
         CExpr::Num(n) => V::known(Val::Num(*n)),
         CExpr::Text(t) => V::known(Val::Text(t)),
         CExpr::Bool(b) => V::known(Val::Bool(*b)),
+        CExpr::None => V::unknown(Mask::default()),
         CExpr::Field(i) => match env.fields.get(*i).copied().flatten() {
             Some(v) => V::known(field_val(v)),
             None => V::unknown(Mask::one(*i)),

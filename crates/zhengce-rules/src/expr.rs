@@ -9,10 +9,11 @@
 //! sum     := product (('+' | '-') product)*
 //! product := unary (('*' | '/') unary)*
 //! unary   := '-' unary | atom
-//! atom    := number ['%'] | 'text' | true | false | name | name '(' args ')' | '(' expr ')'
+//! atom    := number ['%'] | 'text' | true | false | none | name | name '(' args ')' | '(' expr ')'
 //! ```
 //!
 //! Numbers may end in `%` (`5.5%` is 0.055). Text uses single quotes so it fits inside a RON string.
+//! `none` is a number that is not known (a formula branch with no amount).
 //! Names are schema fields, derived facts, the rule's parameters or `as_of`.
 
 use std::fmt;
@@ -89,6 +90,8 @@ pub enum Expr {
     Text(String, usize),
     /// `true` / `false`.
     Bool(bool),
+    /// `none`: a number that is not known (e.g. no amount in this branch).
+    None,
     /// A name, with its byte offset in the expression.
     Name(String, usize),
     /// `not e`.
@@ -313,6 +316,7 @@ impl Parser<'_> {
             Tok::Text(t) => Expr::Text(t, at),
             Tok::Name(n) if n == "true" => Expr::Bool(true),
             Tok::Name(n) if n == "false" => Expr::Bool(false),
+            Tok::Name(n) if n == "none" => Expr::None,
             Tok::Name(n) if ["and", "or", "not", "if", "then", "else"].contains(&n.as_str()) => {
                 self.tok = Tok::Name(n.clone());
                 return Err(self.err(format!("expected a value, found keyword `{n}`")));
@@ -364,6 +368,7 @@ impl fmt::Display for Expr {
             Expr::Num(n) => write!(f, "{n}"),
             Expr::Text(t, _) => write!(f, "'{t}'"),
             Expr::Bool(b) => write!(f, "{b}"),
+            Expr::None => f.write_str("none"),
             Expr::Name(n, _) => f.write_str(n),
             Expr::Not(e) => write!(f, "not ({e})"),
             Expr::Neg(e) => write!(f, "-({e})"),

@@ -57,11 +57,19 @@ impl RuleSet {
         let root = ctx.node(&rule.cond, 0, &mut reasons);
         let status = match (root.strict, root.relaxed) {
             (Some(true), _) => Status::Eligible,
-            (None, _) if !root.missing.is_empty() => Status::Possible,
+            (None, _) => Status::Possible,
             (Some(false), Some(true) | None) if !root.gaps.is_empty() => Status::NearMiss,
             _ => Status::Ineligible,
         };
-        let missing = if status == Status::Possible { self.questions(root.missing) } else { Vec::new() };
+        let mut missing = if status == Status::Possible { self.questions(root.missing) } else { Vec::new() };
+        if status == Status::Possible && missing.is_empty() {
+            // Unknown without a missing fact: a parameter not published for this date, or a
+            // quantity that cannot be computed (e.g. a rate over zero insured staff).
+            missing.push(Missing {
+                field: "policy_parameters".into(),
+                question: "部分判定参数在该日期尚未公布或无法计算，请向主管部门确认".into(),
+            });
+        }
         let gaps = if status == Status::NearMiss { root.gaps } else { Vec::new() };
         let benefit = if status == Status::Ineligible { None } else { rule.benefit.as_ref().and_then(|b| ctx.benefit(b)) };
         Judgement { status, reasons, missing, gaps, benefit }
@@ -117,21 +125,29 @@ impl<'a> Ctx<'a, '_> {
         match c {
             CCond::Check(e, src) => {
                 let (node, text) = self.leaf(e, src);
-                reasons.push(Reason { outcome: outcome(node.strict), text, depth });
+                reasons.push(Reason { outcome: outcome(node.strict), text, depth, settled: false });
                 node
             }
             CCond::Named(label, inner) => {
                 if let CCond::Check(e, src) = inner.as_ref() {
                     let (node, text) = self.leaf(e, src);
-                    let text = match e {
-                        CExpr::Bin(op, _, _) if op.is_comparison() => format!("{label}（{text}）"),
-                        _ => format!("{label}：{}", format::value(&eval(e, self.env).val, None, "")),
+                    let is_bool_test = match e {
+                        CExpr::Bin(BinOp::Eq | BinOp::Ne, _, b) => matches!(b.as_ref(), CExpr::Bool(_)),
+                        CExpr::Bin(op, _, _) => !op.is_comparison(),
+                        _ => true,
                     };
-                    reasons.push(Reason { outcome: outcome(node.strict), text, depth });
+                    let text = match (is_bool_test, node.strict) {
+                        (false, _) => format!("{label}（{text}）"),
+                        (true, Some(true)) => label.clone(),
+                        (true, Some(false)) if matches!(e, CExpr::Bin(BinOp::Eq | BinOp::Ne, _, _)) => format!("{label}：不满足（{text}）"),
+                        (true, Some(false)) => format!("{label}：不满足"),
+                        (true, None) => format!("{label}：待确认"),
+                    };
+                    reasons.push(Reason { outcome: outcome(node.strict), text, depth, settled: false });
                     return node;
                 }
                 let at = reasons.len();
-                reasons.push(Reason { outcome: Outcome::Unknown, text: label.clone(), depth });
+                reasons.push(Reason { outcome: Outcome::Unknown, text: label.clone(), depth, settled: false });
                 let node = self.node(inner, depth + 1, reasons);
                 reasons[at].outcome = outcome(node.strict);
                 node
@@ -145,15 +161,22 @@ impl<'a> Ctx<'a, '_> {
                 let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, reasons)).collect();
                 combine_all(nodes)
             }
-            CCond::Any(cs) => {
-                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, reasons)).collect();
-                combine_at_least(1, nodes)
-            }
-            CCond::AtLeast(k, cs) => {
-                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, reasons)).collect();
-                combine_at_least(*k, nodes)
+            CCond::Any(cs) => self.alternatives(1, cs, depth, reasons),
+            CCond::AtLeast(k, cs) => self.alternatives(*k, cs, depth, reasons),
+        }
+    }
+
+    /// `Any` / `AtLeast`: once the group holds, the alternatives that do not are marked settled.
+    fn alternatives(&self, k: usize, cs: &'a [CCond], depth: usize, reasons: &mut Vec<Reason>) -> Node {
+        let start = reasons.len();
+        let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, reasons)).collect();
+        let node = combine_at_least(k, nodes);
+        if node.strict == Some(true) {
+            for r in &mut reasons[start..] {
+                r.settled |= r.outcome != Outcome::Pass;
             }
         }
+        node
     }
 
     fn describe(&self, e: &CExpr) -> Option<(&'a str, &'a str, &'a zhengce_model::schema::FieldType)> {
@@ -190,7 +213,18 @@ impl<'a> Ctx<'a, '_> {
         let (a, b) = (eval(lhs, self.env), eval(rhs, self.env));
         let label = self.describe(lhs).map(|(l, _, _)| l.to_string()).unwrap_or_else(|| src.split(op_text(*op)).next().unwrap_or(src).trim().to_string());
         let cur = self.show(&a, lhs, rhs);
-        let req = self.show(&b, rhs, lhs);
+        let b_shown = match (b.val, self.describe(lhs).map(|(_, _, t)| t)) {
+            // "at least 6.75 people" means 7: show a count threshold as the whole number it implies.
+            (Val::Num(n), Some(zhengce_model::schema::FieldType::Count)) if n.fract() != 0.0 => {
+                let whole = match op {
+                    BinOp::Ge | BinOp::Gt => n.ceil(),
+                    _ => n.floor(),
+                };
+                V { val: Val::Num(whole), missing: b.missing }
+            }
+            _ => b,
+        };
+        let req = self.show(&b_shown, rhs, lhs);
         let sym = op.symbol();
         let text = match (strict, op) {
             (Some(true), BinOp::Eq) => format!("{label}：{cur}"),

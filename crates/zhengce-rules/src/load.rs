@@ -75,7 +75,7 @@ impl CompiledRule {
     pub fn params_at(&self, as_of: Date) -> Vec<Option<f64>> {
         self.params
             .iter()
-            .map(|(_, vs)| vs.iter().find(|v| v.from <= as_of && v.to.is_none_or(|t| as_of <= t)).map(|v| v.value))
+            .map(|(_, vs)| vs.iter().find(|v| v.from <= as_of && v.to.is_none_or(|t| as_of <= t)).and_then(|v| v.value))
             .collect()
     }
 }

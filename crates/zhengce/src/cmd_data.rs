@@ -128,16 +128,10 @@ pub fn run_import(args: &ImportArgs) -> anyhow::Result<i32> {
             if report.invalid_rows > 0 { format!("；跳过不合格的 {} 行", report.invalid_rows) } else { String::new() }
         );
     } else {
-        eprintln!(
-            "有 {} 行不合格，未写入任何数据。请修正后重新导入，或加 --skip-invalid 只导入合格的行。",
-            report.invalid_rows
-        );
+        eprintln!("有 {} 行不合格，未写入任何数据。请修正后重新导入，或加 --skip-invalid 只导入合格的行。", report.invalid_rows);
     }
-    let errors: Vec<_> = report
-        .errors
-        .iter()
-        .map(|e| json!({"row": e.row, "column": e.column, "value": e.value, "reason": e.reason}))
-        .collect();
+    let errors: Vec<_> =
+        report.errors.iter().map(|e| json!({"row": e.row, "column": e.column, "value": e.value, "reason": e.reason})).collect();
     let summary = json!({
         "file": args.file.display().to_string(), "format": report.format, "rows": report.rows,
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,

@@ -106,6 +106,7 @@ pub fn render_table(report: &MatchReport, name: Option<&str>) -> String {
         }
         for reason in r.reasons.iter().filter(|x| r.gaps.is_empty() || x.outcome != Outcome::Pass) {
             let mark = match reason.outcome {
+                _ if reason.settled => "·",
                 Outcome::Pass => "✓",
                 Outcome::Fail => "✗",
                 Outcome::Unknown => "?",

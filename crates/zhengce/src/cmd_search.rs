@@ -153,12 +153,14 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<i32> {
     let files = corpus::files(&args.corpus)?;
     let config = search_config(&files)?;
     let loaded = zhengce_engine::load(files);
-    if !loaded.diagnostics.is_empty() {
+    // Same policy as `corpus::load_clean`: files with errors are left out with a warning; matching
+    // needs the schema.
+    if args.profile.is_some() && loaded.snapshot.schema().is_none() {
         let msgs: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
-        if args.profile.is_some() {
-            return Err(bad_input(format!("规则库有错误，请先运行 zhengce check：\n{}", msgs.join("\n"))));
-        }
-        eprintln!("注意：规则库有 {} 个问题（运行 zhengce check 查看），有问题的政策不在搜索范围内。", msgs.len());
+        return Err(bad_input(format!("规则库无法加载：\n{}", msgs.join("\n"))));
+    }
+    if !loaded.diagnostics.is_empty() {
+        eprintln!("警告：规则库有 {} 个问题，已跳过有问题的文件（运行 zhengce check 查看详情）", loaded.diagnostics.len());
     }
     let snapshot = &loaded.snapshot;
     let mut opts = SearchOptions::new(as_of);

@@ -1,0 +1,100 @@
+//! The command line as other tools use it: shapes and exit statuses of `contracts.md`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn zhengce(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zhengce")).args(args).output().expect("binary runs")
+}
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/profiles").join(name).display().to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn check_passes_on_the_bundled_corpus() {
+    let o = zhengce(&["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("检查通过"));
+    assert!(stdout(&o).contains("按层级："));
+}
+
+#[test]
+fn match_json_follows_the_contract() {
+    let o = zhengce(&["match", "--profile", &fixture("wenshang-garment-sme.json"), "--at", "2025-06-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["as_of"], "2025-06-01");
+    assert_eq!(v["derived"]["size_class"], "small");
+    assert_eq!(v["rules_version"].as_str().map(str::len), Some(64));
+    let results = v["results"].as_array().expect("results");
+    let refund = results.iter().find(|r| r["policy"] == "cn-ui-job-retention-refund-2025").expect("refund in force");
+    assert_eq!(refund["status"], "eligible");
+    assert_eq!(refund["benefit"]["amount_wan"], 5.76);
+    assert_eq!(refund["deadline"], "2025-12-31");
+    for r in results {
+        let status = r["status"].as_str().unwrap_or_default();
+        assert_eq!(r["missing"].as_array().is_some_and(|m| !m.is_empty()), status == "possible", "{}", r["policy"]);
+        assert_eq!(r["gaps"].as_array().is_some_and(|m| !m.is_empty()), status == "near_miss", "{}", r["policy"]);
+    }
+}
+
+#[test]
+fn expired_policies_are_left_out() {
+    let o = zhengce(&["match", "--profile", &fixture("wenshang-garment-sme.json"), "--at", "2026-06-01"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let slugs: Vec<&str> = v["results"].as_array().unwrap().iter().filter_map(|r| r["policy"].as_str()).collect();
+    assert!(!slugs.contains(&"cn-ui-job-retention-refund-2025"));
+    assert!(slugs.contains(&"cn-small-low-profit-cit"));
+}
+
+#[test]
+fn bad_profile_exits_2_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.json");
+    std::fs::write(&p, r#"{"employes": 3, "insured_employees": -1, "credit_code": "91350100M000100Y44"}"#).unwrap();
+    let o = zhengce(&["match", "--profile", p.to_str().unwrap(), "--at", "2025-06-01"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("`employes`") && err.contains("employees"), "{err}");
+    assert!(err.contains("insured_employees"), "{err}");
+    assert!(err.contains("校验位"), "{err}");
+    std::fs::write(&p, "{\"employees\": 3,\n  oops}").unwrap();
+    let o = zhengce(&["match", "--profile", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json:2:3"), "{}", stderr(&o));
+}
+
+#[test]
+fn batch_keeps_order_reports_bad_lines_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let out = dir.path().join("out.jsonl");
+    let sme = std::fs::read_to_string(fixture("wenshang-garment-sme.json")).unwrap().replace('\n', " ");
+    std::fs::write(&input, format!("{sme}\nnot json\n{{\"employees\": \"many\"}}\n{{\"employees\": 40}}\n")).unwrap();
+    let o = zhengce(&["batch", "--profiles", input.to_str().unwrap(), "--at", "2025-06-01", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0]["eligible"].as_array().unwrap().iter().any(|s| s == "cn-ui-job-retention-refund-2025"));
+    assert_eq!(lines[1]["enterprise"], "2");
+    assert!(lines[1]["error"].is_string());
+    assert!(lines[2]["error"].as_str().unwrap().contains("从业人员"));
+    assert_eq!(lines[3]["enterprise"], "4");
+    assert!(lines[3]["possible"].is_array());
+}
+
+#[test]
+fn table_output_is_chinese() {
+    let o = zhengce(&["match", "--profile", &fixture("wenshang-garment-sme.json"), "--at", "2025-06-01", "--format", "table"]);
+    let s = stdout(&o);
+    assert!(s.contains("失业保险稳岗返还") && s.contains("符合") && s.contains("预计金额"), "{s}");
+}
