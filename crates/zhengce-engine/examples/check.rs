@@ -8,7 +8,9 @@ use std::path::Path;
 use zhengce_engine::SourceFile;
 
 fn read(dir: &Path, prefix: &str, out: &mut Vec<SourceFile>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {

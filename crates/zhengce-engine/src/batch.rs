@@ -35,7 +35,11 @@ pub enum BatchLine {
 pub fn batch_line(snapshot: &Snapshot, line_no: usize, line: &str, as_of: Date) -> BatchLine {
     let value: serde_json::Value = match serde_json::from_str(line) {
         Ok(v) => v,
-        Err(e) => return BatchLine::Error { enterprise: line_no.to_string(), error: format!("第{line_no}行不是有效的 JSON：{e}") },
+        Err(e) => {
+            return BatchLine::Error {
+                enterprise: line_no.to_string(), error: format!("第{line_no}行不是有效的 JSON：{e}")
+            };
+        }
     };
     let enterprise = value.get("credit_code").and_then(|c| c.as_str()).map_or_else(|| line_no.to_string(), str::to_string);
     let profile = match snapshot.parse_profile_json(&value) {
@@ -47,7 +51,12 @@ pub fn batch_line(snapshot: &Snapshot, line_no: usize, line: &str, as_of: Date) 
     };
     let report = snapshot.match_profile(&profile, as_of);
     let pick = |s: Status| report.results.iter().filter(|r| r.status == s).map(|r| r.policy.clone()).collect();
-    BatchLine::Ok { enterprise, eligible: pick(Status::Eligible), possible: pick(Status::Possible), near_miss: pick(Status::NearMiss) }
+    BatchLine::Ok {
+        enterprise,
+        eligible: pick(Status::Eligible),
+        possible: pick(Status::Possible),
+        near_miss: pick(Status::NearMiss),
+    }
 }
 
 /// Matches many lines in parallel; the output keeps input order. `first_line` is the 1-based number of `lines[0]`.

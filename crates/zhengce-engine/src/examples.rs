@@ -35,7 +35,9 @@ impl Snapshot {
             .iter()
             .map(|ex| {
                 let pos = example_position(source, &ex.name);
-                let fail = |code: Code, msg: String| Some(Diagnostic::at(code, &rule.file, pos, format!("example `{}`: {msg}", ex.name)));
+                let fail = |code: Code, msg: String| {
+                    Some(Diagnostic::at(code, &rule.file, pos, format!("example `{}`: {msg}", ex.name)))
+                };
                 let diagnostic = (|| {
                     let profile = match self.parse_profile_json(&serde_json::Value::Object(ex.profile.clone())) {
                         Ok(p) => p,
@@ -53,13 +55,20 @@ impl Snapshot {
                     let want = status_of(ex.expect);
                     if r.status != want {
                         let why: Vec<String> = r.reasons.iter().map(|x| format!("[{:?}] {}", x.outcome, x.text)).collect();
-                        return fail(Code::ExampleFailed, format!("expected {}, got {}; reasons: {}", want.as_str(), r.status.as_str(), why.join(" | ")));
+                        return fail(
+                            Code::ExampleFailed,
+                            format!("expected {}, got {}; reasons: {}", want.as_str(), r.status.as_str(), why.join(" | ")),
+                        );
                     }
                     if let Some(a) = ex.amount {
                         match &r.benefit {
                             Some(b) if (b.amount_wan - a).abs() <= 0.01 => {}
-                            Some(b) => return fail(Code::ExampleFailed, format!("expected amount {a}, got {}", b.amount_wan)),
-                            None => return fail(Code::ExampleFailed, format!("expected amount {a}, got none")),
+                            Some(b) => {
+                                return fail(Code::ExampleFailed, format!("expected amount {a}, got {}", b.amount_wan));
+                            }
+                            None => {
+                                return fail(Code::ExampleFailed, format!("expected amount {a}, got none"));
+                            }
                         }
                     }
                     if let Some(m) = &ex.missing {

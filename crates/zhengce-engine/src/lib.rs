@@ -85,12 +85,7 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
                 .chain(files.iter().filter(|f| is_schema_extension(&f.path)))
                 .map(|f| Input { path: &f.path, text: &f.text })
                 .collect();
-            let (rs, ds) = zhengce_rules::load::load(
-                &schemas,
-                Input { path: &d.path, text: &d.text },
-                &rule_inputs,
-                &periods,
-            );
+            let (rs, ds) = zhengce_rules::load::load(&schemas, Input { path: &d.path, text: &d.text }, &rule_inputs, &periods);
             diags.extend(ds);
             rs
         }
@@ -106,11 +101,21 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
             let has_file = files.iter().any(|f| f.path == format!("rules/{}.ron", p.meta.slug));
             if p.meta.evaluable && p.meta.kind == Kind::Benefit && !has_rule && !has_file {
                 let path = format!("policies/{}.md", p.meta.slug);
-                diags.push(Diagnostic::at(Code::Coverage, &path, (1, 1), format!("policy `{}` is marked evaluable but has no rule file in rules/", p.meta.slug)));
+                diags.push(Diagnostic::at(
+                    Code::Coverage,
+                    &path,
+                    (1, 1),
+                    format!("policy `{}` is marked evaluable but has no rule file in rules/", p.meta.slug),
+                ));
             }
             if !p.meta.evaluable && has_rule {
                 let path = format!("policies/{}.md", p.meta.slug);
-                diags.push(Diagnostic::at(Code::Coverage, &path, (1, 1), format!("policy `{}` has a rule but is marked `evaluable = false`", p.meta.slug)));
+                diags.push(Diagnostic::at(
+                    Code::Coverage,
+                    &path,
+                    (1, 1),
+                    format!("policy `{}` has a rule but is marked `evaluable = false`", p.meta.slug),
+                ));
             }
         }
     }

@@ -25,7 +25,10 @@ impl Snapshot {
 
     /// Whether a policy takes part in matching on `as_of`: a benefit, in force, with a rule.
     pub fn matchable(&self, p: &Policy, as_of: Date) -> bool {
-        p.meta.kind == Kind::Benefit && p.meta.marking != Marking::Historical && p.in_force(as_of) && self.rule(&p.meta.slug).is_some()
+        p.meta.kind == Kind::Benefit
+            && p.meta.marking != Marking::Historical
+            && p.in_force(as_of)
+            && self.rule(&p.meta.slug).is_some()
     }
 
     /// Matches one enterprise against every policy in force on `as_of`, best first.
@@ -46,7 +49,9 @@ impl Snapshot {
                 }
             }
         }
-        results.sort_by(|a, b| rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.policy.cmp(&b.policy)));
+        results.sort_by(|a, b| {
+            rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.policy.cmp(&b.policy))
+        });
         MatchReport { as_of, rules_version: self.version.clone(), derived, results }
     }
 
@@ -105,7 +110,9 @@ fn apply_region(rs: &RuleSet, j: &mut Judgement, region: &str, given: Option<&Fa
         _ => region,
     };
     let (outcome, text) = match given {
-        Some(FactValue::Text(r)) if region_contains(region, r) => (Outcome::Pass, format!("注册地 {r} 属于{name}（{}政策适用范围）", p.meta.level.label())),
+        Some(FactValue::Text(r)) if region_contains(region, r) => {
+            (Outcome::Pass, format!("注册地 {r} 属于{name}（{}政策适用范围）", p.meta.level.label()))
+        }
         Some(FactValue::Text(r)) => (Outcome::Fail, format!("注册地 {r} 不在{name}范围内，本政策不适用")),
         _ => (Outcome::Unknown, format!("注册地未知（本政策仅适用于{name}注册企业）")),
     };
@@ -146,7 +153,9 @@ fn rank(r: &PolicyResult) -> (u8, f64) {
 fn val_json(v: Val<'_>) -> serde_json::Value {
     match v {
         Val::Unknown => serde_json::Value::Null,
-        Val::Num(n) => serde_json::Number::from_f64((n * 1e6).round() / 1e6).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Val::Num(n) => {
+            serde_json::Number::from_f64((n * 1e6).round() / 1e6).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
         Val::Bool(b) => serde_json::Value::Bool(b),
         Val::Text(t) => serde_json::Value::String(t.to_string()),
         Val::Date(d) => serde_json::Value::String(d.to_string()),

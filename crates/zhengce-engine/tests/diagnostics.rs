@@ -84,7 +84,9 @@ fn e002_unknown_name_with_suggestion() {
     let rule = RULE.replace("employees >= min", "employes >= min");
     assert_eq!(
         diags(&[("rules/demo-policy.ron", &rule)]),
-        ["rules/demo-policy.ron:7:16: E002 unknown name `employes`: not a profile field, derived fact or parameter; did you mean `employees`?"]
+        [
+            "rules/demo-policy.ron:7:16: E002 unknown name `employes`: not a profile field, derived fact or parameter; did you mean `employees`?"
+        ]
     );
 }
 
@@ -96,7 +98,10 @@ fn e003_type_mismatch() {
         ["rules/demo-policy.ron:7:29: E003 'privat' is not one of private, state; did you mean 'private'?"]
     );
     let rule = RULE.replace("employees >= min_employees", "ownership >= 3");
-    assert_eq!(diags(&[("rules/demo-policy.ron", &rule)]), ["rules/demo-policy.ron:7:16: E003 cannot order a text against a number"]);
+    assert_eq!(
+        diags(&[("rules/demo-policy.ron", &rule)]),
+        ["rules/demo-policy.ron:7:16: E003 cannot order a text against a number"]
+    );
 }
 
 #[test]
@@ -122,18 +127,26 @@ fn e006_param_periods() {
         r#"[(from: "2025-01-01", to: "2025-12-31", value: 10, source: "测试")]"#,
         r#"[(from: "2025-01-01", to: "2025-06-30", value: 10, source: "测试"), (from: "2025-08-01", to: "2025-12-31", value: 12, source: "测试")]"#,
     );
-    assert_eq!(diags(&[("rules/demo-policy.ron", &rule)]), ["rules/demo-policy.ron:4:9: E006 parameter `min_employees`: gap between 2025-06-30 and 2025-08-01"]);
+    assert_eq!(
+        diags(&[("rules/demo-policy.ron", &rule)]),
+        ["rules/demo-policy.ron:4:9: E006 parameter `min_employees`: gap between 2025-06-30 and 2025-08-01"]
+    );
     let rule = RULE.replace(r#"to: "2025-12-31", value: 10"#, r#"to: "2025-10-31", value: 10"#);
     assert_eq!(
         diags(&[("rules/demo-policy.ron", &rule)]),
-        ["rules/demo-policy.ron:4:9: E006 parameter `min_employees` ends on 2025-10-31 but the policy is in force until 2025-12-31"]
+        [
+            "rules/demo-policy.ron:4:9: E006 parameter `min_employees` ends on 2025-10-31 but the policy is in force until 2025-12-31"
+        ]
     );
 }
 
 #[test]
 fn e007_expression_syntax() {
     let rule = RULE.replace("employees >= min_employees", "employees >= ");
-    assert_eq!(diags(&[("rules/demo-policy.ron", &rule)]), ["rules/demo-policy.ron:7:29: E007 expected a value, found end of expression"]);
+    assert_eq!(
+        diags(&[("rules/demo-policy.ron", &rule)]),
+        ["rules/demo-policy.ron:7:29: E007 expected a value, found end of expression"]
+    );
 }
 
 #[test]
@@ -177,7 +190,12 @@ fn e012_coverage() {
     let mut f = files(&[]);
     f.retain(|x| x.path != "rules/demo-policy.ron");
     let d: Vec<String> = zhengce_engine::load(f).diagnostics.iter().map(ToString::to_string).collect();
-    assert!(d.iter().any(|x| x == "policies/demo-policy.md:1:1: E012 policy `demo-policy` is marked evaluable but has no rule file in rules/"), "{d:?}");
+    assert!(
+        d.iter()
+            .any(|x| x
+                == "policies/demo-policy.md:1:1: E012 policy `demo-policy` is marked evaluable but has no rule file in rules/"),
+        "{d:?}"
+    );
 }
 
 #[test]

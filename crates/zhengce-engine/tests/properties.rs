@@ -31,8 +31,15 @@ fn snapshot() -> &'static Snapshot {
 /// Candidate values per field: thresholds that rules use, and a little on either side.
 fn pool(ty: &FieldType) -> Vec<Value> {
     match ty {
-        FieldType::Count => [0, 1, 5, 10, 19, 20, 29, 30, 31, 45, 99, 100, 101, 299, 300, 301, 500, 1000, 1500].map(|n| json!(n)).to_vec(),
-        FieldType::Money => [0.0, 1.2, 8.0, 50.0, 99.0, 100.0, 280.0, 300.0, 320.0, 1000.0, 2000.0, 3000.0, 4800.0, 5000.0, 12000.0, 20000.0, 40000.0, 52000.0].map(|n| json!(n)).to_vec(),
+        FieldType::Count => {
+            [0, 1, 5, 10, 19, 20, 29, 30, 31, 45, 99, 100, 101, 299, 300, 301, 500, 1000, 1500].map(|n| json!(n)).to_vec()
+        }
+        FieldType::Money => [
+            0.0, 1.2, 8.0, 50.0, 99.0, 100.0, 280.0, 300.0, 320.0, 1000.0, 2000.0, 3000.0, 4800.0, 5000.0, 12000.0, 20000.0,
+            40000.0, 52000.0,
+        ]
+        .map(|n| json!(n))
+        .to_vec(),
         FieldType::SignedMoney => [-50.0, 0.0, 80.0, 299.0, 300.0, 320.0, 2000.0].map(|n| json!(n)).to_vec(),
         FieldType::Ratio | FieldType::Number => [0.0, 0.02, 0.03, 0.05, 0.1, 0.5, 0.6, 0.7, 1.0].map(|n| json!(n)).to_vec(),
         FieldType::Integer { min, max } => (*min..=*max).map(|n| json!(n)).collect(),

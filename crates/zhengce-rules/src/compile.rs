@@ -277,8 +277,13 @@ fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
         }
         Expr::Call(name, args, at) => {
             let Some(&(_, f)) = FUNCS.iter().find(|(n, _)| n == name) else {
-                let hint = suggest(name, FUNCS.iter().map(|(n, _)| *n)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-                return Err(CompileError { code: Code::UnknownName, offset: *at, message: format!("unknown function `{name}`{hint}") });
+                let hint =
+                    suggest(name, FUNCS.iter().map(|(n, _)| *n)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                return Err(CompileError {
+                    code: Code::UnknownName,
+                    offset: *at,
+                    message: format!("unknown function `{name}`{hint}"),
+                });
             };
             let mut cargs = Vec::new();
             let mut tys = Vec::new();
@@ -293,7 +298,10 @@ fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
             let all = |want: Ty, from: usize| {
                 for (i, t) in tys.iter().enumerate().skip(from) {
                     if !t.same_kind(&want) {
-                        return Err(mismatch(first_offset(&args[i]), format!("argument {} of `{name}` must be a {}, found a {}", i + 1, want.name(), t.name())));
+                        return Err(mismatch(
+                            first_offset(&args[i]),
+                            format!("argument {} of `{name}` must be a {}, found a {}", i + 1, want.name(), t.name()),
+                        ));
                     }
                 }
                 Ok(())
@@ -320,7 +328,10 @@ fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
                     tys[0].clone()
                 }
                 Func::Prefix | Func::In | Func::Within => {
-                    arity(tys.len() >= 2 && cargs[1..].iter().all(|a| matches!(a, CExpr::Text(_))), "a text value and one or more text literals")?;
+                    arity(
+                        tys.len() >= 2 && cargs[1..].iter().all(|a| matches!(a, CExpr::Text(_))),
+                        "a text value and one or more text literals",
+                    )?;
                     all(Ty::Text(None), 0)?;
                     if f == Func::In {
                         for a in &args[1..] {

@@ -149,11 +149,7 @@ pub fn eval<'a>(e: &'a CExpr, env: &Env<'a, '_>) -> V<'a> {
                 Val::Bool(false) => eval(b, env),
                 _ => {
                     let (a, b) = (eval(a, env), eval(b, env));
-                    if a.val != Val::Unknown && a.val == b.val {
-                        a
-                    } else {
-                        V::unknown(c.missing.or(a.missing).or(b.missing))
-                    }
+                    if a.val != Val::Unknown && a.val == b.val { a } else { V::unknown(c.missing.or(a.missing).or(b.missing)) }
                 }
             }
         }
@@ -203,7 +199,9 @@ fn bin<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> V<'a> {
                 (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
                 _ => None,
             };
-            let Some(ord) = ord else { return V::unknown(a.missing.or(b.missing)) };
+            let Some(ord) = ord else {
+                return V::unknown(a.missing.or(b.missing));
+            };
             use std::cmp::Ordering::*;
             let r = match op {
                 BinOp::Eq => ord == Equal,
@@ -246,7 +244,9 @@ fn call<'a>(f: Func, args: &'a [CExpr], env: &Env<'a, '_>) -> V<'a> {
             _ => V::unknown(all_missing),
         },
         Func::Prefix | Func::In | Func::Within => {
-            let Val::Text(x) = vals[0].val else { return V::unknown(vals[0].missing) };
+            let Val::Text(x) = vals[0].val else {
+                return V::unknown(vals[0].missing);
+            };
             let hit = vals[1..].iter().any(|v| match v.val {
                 Val::Text(p) => match f {
                     Func::Prefix => x.starts_with(p),

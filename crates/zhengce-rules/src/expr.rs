@@ -128,7 +128,9 @@ impl Lexer<'_> {
         let trimmed = rest.trim_start();
         self.pos += rest.len() - trimmed.len();
         let start = self.pos;
-        let Some(c) = trimmed.chars().next() else { return Ok((Tok::End, start)) };
+        let Some(c) = trimmed.chars().next() else {
+            return Ok((Tok::End, start));
+        };
         if c.is_ascii_digit() || (c == '.' && trimmed[1..].starts_with(|d: char| d.is_ascii_digit())) {
             let len = trimmed.find(|d: char| !(d.is_ascii_digit() || d == '.' || d == '_')).unwrap_or(trimmed.len());
             let text = trimmed[..len].replace('_', "");

@@ -24,7 +24,13 @@ pub struct Facts<'a> {
 impl<'a> Facts<'a> {
     /// Derived facts that could be computed, by name.
     pub fn known_derived(&self, rs: &'a RuleSet) -> Vec<(&'a str, Val<'a>)> {
-        rs.schema.derived.iter().zip(&self.derived).filter(|(_, v)| v.val != Val::Unknown).map(|(d, v)| (d.def.name.as_str(), v.val)).collect()
+        rs.schema
+            .derived
+            .iter()
+            .zip(&self.derived)
+            .filter(|(_, v)| v.val != Val::Unknown)
+            .map(|(d, v)| (d.def.name.as_str(), v.val))
+            .collect()
     }
 
     /// The matching date.
@@ -132,14 +138,18 @@ impl<'a> Ctx<'a, '_> {
                 if let CCond::Check(e, src) = inner.as_ref() {
                     let (node, text) = self.leaf(e, src);
                     let is_bool_test = match e {
-                        CExpr::Bin(BinOp::Eq | BinOp::Ne, _, b) => matches!(b.as_ref(), CExpr::Bool(_)),
+                        CExpr::Bin(BinOp::Eq | BinOp::Ne, _, b) => {
+                            matches!(b.as_ref(), CExpr::Bool(_))
+                        }
                         CExpr::Bin(op, _, _) => !op.is_comparison(),
                         _ => true,
                     };
                     let text = match (is_bool_test, node.strict) {
                         (false, _) => format!("{label}（{text}）"),
                         (true, Some(true)) => label.clone(),
-                        (true, Some(false)) if matches!(e, CExpr::Bin(BinOp::Eq | BinOp::Ne, _, _)) => format!("{label}：不满足（{text}）"),
+                        (true, Some(false)) if matches!(e, CExpr::Bin(BinOp::Eq | BinOp::Ne, _, _)) => {
+                            format!("{label}：不满足（{text}）")
+                        }
                         (true, Some(false)) => format!("{label}：不满足"),
                         (true, None) => format!("{label}：待确认"),
                     };
@@ -211,7 +221,10 @@ impl<'a> Ctx<'a, '_> {
             return (node, format!("{src}：{}", format::value(&v.val, None, "")));
         }
         let (a, b) = (eval(lhs, self.env), eval(rhs, self.env));
-        let label = self.describe(lhs).map(|(l, _, _)| l.to_string()).unwrap_or_else(|| src.split(op_text(*op)).next().unwrap_or(src).trim().to_string());
+        let label = self
+            .describe(lhs)
+            .map(|(l, _, _)| l.to_string())
+            .unwrap_or_else(|| src.split(op_text(*op)).next().unwrap_or(src).trim().to_string());
         let cur = self.show(&a, lhs, rhs);
         let b_shown = match (b.val, self.describe(lhs).map(|(_, _, t)| t)) {
             // "at least 6.75 people" means 7: show a count threshold as the whole number it implies.
@@ -309,7 +322,11 @@ fn combine_all(nodes: Vec<Node>) -> Node {
     };
     let strict = and(|n| n.strict);
     let relaxed = and(|n| n.relaxed);
-    let missing = if strict.is_none() { nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing)) } else { Mask::default() };
+    let missing = if strict.is_none() {
+        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing))
+    } else {
+        Mask::default()
+    };
     let gaps = if relaxed != Some(false) { nodes.into_iter().flat_map(|n| n.gaps).collect() } else { Vec::new() };
     Node { strict, relaxed, missing, gaps }
 }
@@ -328,7 +345,11 @@ fn combine_at_least(k: usize, nodes: Vec<Node>) -> Node {
     };
     let strict = count(|n| n.strict);
     let relaxed = count(|n| n.relaxed);
-    let missing = if strict.is_none() { nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing)) } else { Mask::default() };
+    let missing = if strict.is_none() {
+        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing))
+    } else {
+        Mask::default()
+    };
     // Gaps: the fewest needed to reach k relaxed passes, taking strict passes first.
     let mut gaps = Vec::new();
     if strict == Some(false) && relaxed != Some(false) {

@@ -106,7 +106,9 @@ fn ron_options() -> ron::Options {
 
 fn ron_error(file: &str, e: &ron::error::SpannedError) -> Diagnostic {
     let code = match e.code {
-        ron::Error::MissingStructField { .. } | ron::Error::NoSuchStructField { .. } | ron::Error::NoSuchEnumVariant { .. } => Code::Syntax,
+        ron::Error::MissingStructField { .. } | ron::Error::NoSuchStructField { .. } | ron::Error::NoSuchEnumVariant { .. } => {
+            Code::Syntax
+        }
         _ => Code::Syntax,
     };
     Diagnostic::at(code, file, (e.span.start.line, e.span.start.col), e.code.to_string())
@@ -154,7 +156,13 @@ pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Di
                 for f in s.fields {
                     if let Some(prev) = seen.insert(f.name.clone(), schema.path) {
                         let at = schema.text.find(&format!("name: \"{}\"", f.name)).unwrap_or(0);
-                        diags.push(Diagnostic::at_offset(Code::Duplicate, schema.path, schema.text, at, format!("field `{}` is already declared in {prev}", f.name)));
+                        diags.push(Diagnostic::at_offset(
+                            Code::Duplicate,
+                            schema.path,
+                            schema.text,
+                            at,
+                            format!("field `{}` is already declared in {prev}", f.name),
+                        ));
                     } else {
                         fields.push(f);
                     }
@@ -202,7 +210,13 @@ pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Di
     let mut order = Vec::new();
     let mut state = vec![0u8; defs.len()];
     let mut cyclic = false;
-    fn visit(i: usize, deps: &[Vec<usize>], state: &mut [u8], order: &mut Vec<usize>, path: &mut Vec<usize>) -> Option<Vec<usize>> {
+    fn visit(
+        i: usize,
+        deps: &[Vec<usize>],
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
         match state[i] {
             2 => return None,
             1 => {
@@ -229,7 +243,13 @@ pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Di
         if let Some(cycle) = visit(i, &deps, &mut state, &mut order, &mut Vec::new()) {
             let names: Vec<&str> = cycle.iter().map(|&c| defs[c].name.as_str()).collect();
             let at = derived.text.find(&format!("name: \"{}\"", defs[cycle[0]].name)).unwrap_or(0);
-            diags.push(Diagnostic::at_offset(Code::DerivedCycle, derived.path, derived.text, at, format!("derived facts form a cycle: {}", names.join(" -> "))));
+            diags.push(Diagnostic::at_offset(
+                Code::DerivedCycle,
+                derived.path,
+                derived.text,
+                at,
+                format!("derived facts form a cycle: {}", names.join(" -> ")),
+            ));
             cyclic = true;
             break;
         }
@@ -264,14 +284,25 @@ fn check_periods(name: &str, values: &[ParamValue], period: Option<&(Date, Optio
     }
     for v in &vs {
         if v.to.is_some_and(|t| t < v.from) {
-            return Some(format!("parameter `{name}`: period {}..{} ends before it starts", v.from, v.to.map(|t| t.to_string()).unwrap_or_default()));
+            return Some(format!(
+                "parameter `{name}`: period {}..{} ends before it starts",
+                v.from,
+                v.to.map(|t| t.to_string()).unwrap_or_default()
+            ));
         }
     }
     for w in vs.windows(2) {
         let (a, b) = (w[0], w[1]);
         match a.to {
-            None => return Some(format!("parameter `{name}`: the open-ended value from {} overlaps the value from {}", a.from, b.from)),
-            Some(t) if t >= b.from => return Some(format!("parameter `{name}`: values from {} and {} overlap", a.from, b.from)),
+            None => {
+                return Some(format!(
+                    "parameter `{name}`: the open-ended value from {} overlaps the value from {}",
+                    a.from, b.from
+                ));
+            }
+            Some(t) if t >= b.from => {
+                return Some(format!("parameter `{name}`: values from {} and {} overlap", a.from, b.from));
+            }
             Some(t) if t.days_since_epoch() + 1 != b.from.days_since_epoch() => {
                 return Some(format!("parameter `{name}`: gap between {t} and {}", b.from));
             }
@@ -331,17 +362,17 @@ fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut 
 }
 
 fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>) -> Option<CBenefit> {
-    let one = |src: &str, offset_base: usize, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>, whole: &str| {
-        match expr::parse(src).map_err(|e| (Code::ExprSyntax, e.offset, e.message)).and_then(|e| {
-            compile::compile(&e, scope, None).map_err(|e| (e.code, e.offset, e.message))
-        }) {
+    let one =
+        |src: &str, offset_base: usize, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>, whole: &str| match expr::parse(src)
+            .map_err(|e| (Code::ExprSyntax, e.offset, e.message))
+            .and_then(|e| compile::compile(&e, scope, None).map_err(|e| (e.code, e.offset, e.message)))
+        {
             Ok(c) => Some(c),
             Err((code, offset, message)) => {
                 diags.push(loc.at_expr(whole, offset_base + offset, code, message));
                 None
             }
-        }
-    };
+        };
     let amount = one(&b.amount, 0, loc, diags, &b.amount);
     loc.advance(&b.amount);
     let mut pieces = Vec::new();
@@ -350,7 +381,12 @@ fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, dia
     while let Some(open) = rest.find('{') {
         pieces.push(Piece::Lit(rest[..open].to_string()));
         let Some(close) = rest[open..].find('}') else {
-            diags.push(loc.at_expr(&b.text, b.text.len() - rest.len() + open, Code::ExprSyntax, "`{` is not closed by `}`".into()));
+            diags.push(loc.at_expr(
+                &b.text,
+                b.text.len() - rest.len() + open,
+                Code::ExprSyntax,
+                "`{` is not closed by `}`".into(),
+            ));
             return None;
         };
         let inner = &rest[open + 1..open + close];
@@ -375,7 +411,12 @@ fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, dia
 }
 
 /// Compiles one rule file. Returns `None` when it has errors (reported in `diags`).
-pub fn load_rule(input: Input<'_>, schema: &Schema, periods: &PolicyPeriods, diags: &mut Vec<Diagnostic>) -> Option<CompiledRule> {
+pub fn load_rule(
+    input: Input<'_>,
+    schema: &Schema,
+    periods: &PolicyPeriods,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<CompiledRule> {
     let file = match ron_options().from_str::<RuleFile>(input.text) {
         Ok(f) => f,
         Err(e) => {
@@ -390,12 +431,20 @@ pub fn load_rule(input: Input<'_>, schema: &Schema, periods: &PolicyPeriods, dia
         let hint = zhengce_model::diagnostic::suggest(&file.policy, periods.keys().map(String::as_str))
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
-        diags.push(loc.at_key(&file.policy, format!("rule names policy `{}`, which does not exist in policies/{hint}", file.policy), Code::UnknownPolicy));
+        diags.push(loc.at_key(
+            &file.policy,
+            format!("rule names policy `{}`, which does not exist in policies/{hint}", file.policy),
+            Code::UnknownPolicy,
+        ));
     }
     let param_names: Vec<String> = file.params.keys().cloned().collect();
     for (name, values) in &file.params {
         if schema.slot(name).is_some() {
-            diags.push(loc.at_key(name, format!("parameter `{name}` has the name of a profile field or derived fact"), Code::Duplicate));
+            diags.push(loc.at_key(
+                name,
+                format!("parameter `{name}` has the name of a profile field or derived fact"),
+                Code::Duplicate,
+            ));
         }
         if let Some(msg) = check_periods(name, values, period) {
             diags.push(loc.at_key(name, msg, Code::ParamPeriods));
@@ -423,15 +472,28 @@ pub fn load_rule(input: Input<'_>, schema: &Schema, periods: &PolicyPeriods, dia
 }
 
 /// Loads everything: the schema files, `rules/derived.ron` and the rule files.
-pub fn load(schemas: &[Input<'_>], derived: Input<'_>, rules: &[Input<'_>], periods: &PolicyPeriods) -> (Option<RuleSet>, Vec<Diagnostic>) {
+pub fn load(
+    schemas: &[Input<'_>],
+    derived: Input<'_>,
+    rules: &[Input<'_>],
+    periods: &PolicyPeriods,
+) -> (Option<RuleSet>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let Some(schema) = load_schema(schemas, derived, &mut diags) else { return (None, diags) };
+    let Some(schema) = load_schema(schemas, derived, &mut diags) else {
+        return (None, diags);
+    };
     let mut compiled: Vec<CompiledRule> = Vec::new();
     for r in rules {
         if let Some(rule) = load_rule(Input { path: r.path, text: r.text }, &schema, periods, &mut diags) {
             if let Some(prev) = compiled.iter().find(|c| c.policy == rule.policy) {
                 let at = r.text.find(&format!("\"{}\"", rule.policy)).unwrap_or(0);
-                diags.push(Diagnostic::at_offset(Code::Duplicate, r.path, r.text, at, format!("policy `{}` already has a rule in {}", rule.policy, prev.file)));
+                diags.push(Diagnostic::at_offset(
+                    Code::Duplicate,
+                    r.path,
+                    r.text,
+                    at,
+                    format!("policy `{}` already has a rule in {}", rule.policy, prev.file),
+                ));
                 continue;
             }
             compiled.push(rule);

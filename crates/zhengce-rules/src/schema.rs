@@ -190,14 +190,17 @@ fn convert(def: &FieldDef, value: &Value) -> Result<FactValue, String> {
             }
             Ok(FactValue::Num(n))
         }
-        FieldType::Bool => value.as_bool().map(FactValue::Bool).ok_or_else(|| format!("应为 true 或 false，实际为{}", type_name(value))),
+        FieldType::Bool => {
+            value.as_bool().map(FactValue::Bool).ok_or_else(|| format!("应为 true 或 false，实际为{}", type_name(value)))
+        }
         FieldType::Enum(values) => {
             let s = want_text()?;
             if values.iter().any(|(v, _)| v == s) {
                 return Ok(FactValue::Text(s.to_string()));
             }
             let allowed: Vec<String> = values.iter().map(|(v, l)| format!("{v}（{l}）")).collect();
-            let hint = suggest(s, values.iter().map(|(v, _)| v.as_str())).map(|x| format!("，是否是 `{x}`？")).unwrap_or_default();
+            let hint =
+                suggest(s, values.iter().map(|(v, _)| v.as_str())).map(|x| format!("，是否是 `{x}`？")).unwrap_or_default();
             Err(format!("`{s}` 不是可选值{hint} 可选：{}", allowed.join("、")))
         }
     }
