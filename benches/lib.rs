@@ -38,9 +38,10 @@ pub fn synthetic_profile(i: u64) -> serde_json::Value {
     let employees = 5 + next(400);
     let insured = employees * (60 + next(40)) / 100;
     let revenue = employees as f64 * (20.0 + next(40) as f64);
+    let industry = ["1811", "1713", "1762", "1819", "5132"][next(5) as usize];
     let mut v = serde_json::json!({
         "region": "370830",
-        "industry_code": ["1811", "1713", "1762", "1819", "5132"][next(5) as usize],
+        "industry_code": industry,
         "employees": employees,
         "revenue": revenue,
         "total_assets": revenue * 0.8,

@@ -23,13 +23,13 @@ use crate::normalize::normalize_with_offsets;
 
 /// Function words and question words that carry no meaning for policy search. Policy words such as
 /// 不, 非, 未 are deliberately kept: they matter in eligibility text.
-const STOP_WORDS: &[&str] = &[
-    "的", "了", "和", "与", "及", "或", "等", "是", "在", "也", "都", "就", "把", "被", "对", "从", "向",
-    "之", "其", "吗", "呢", "吧", "啊", "呀", "么", "嘛", "哪", "啥", "我", "你", "他", "她", "它", "这",
-    "那", "着", "过", "个", "又", "还", "请问", "我们", "你们", "他们", "我家", "咱们", "什么", "怎么", "怎样",
-    "怎么样", "如何", "哪些", "哪个", "哪里", "有没有", "是不是", "能不能", "可不可以", "一下", "这个", "那个",
-    "这些", "那些", "还有", "或者", "以及", "如果", "的话", "一些", "有关", "相关", "关于", "有", "and", "or", "not",
-];
+const STOP_WORDS: &str = "\
+    的 了 和 与 及 或 等 是 在 也 都 就 把 被 对 从 向 之 其 吗 \
+    呢 吧 啊 呀 么 嘛 哪 啥 我 你 他 她 它 这 那 着 过 个 又 还 \
+    请问 我们 你们 他们 我家 咱们 什么 怎么 怎样 怎么样 如何 哪些 哪个 \
+    哪里 有没有 是不是 能不能 可不可以 一下 这个 那个 这些 那些 还有 \
+    或者 以及 如果 的话 一些 有关 相关 关于 有 能 可以 多少 想 要 会 \
+    给 让 找 and or not";
 
 /// One token: its normalised text and the byte range in the original text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +96,7 @@ impl Analyzer {
         }
         let domain = subwords.keys().cloned().collect();
         subwords.retain(|_, subs| !subs.is_empty());
-        let stop = STOP_WORDS.iter().copied().collect();
+        let stop = STOP_WORDS.split_whitespace().collect();
         Analyzer { inner: Arc::new(Inner { jieba, subwords, domain, stop }) }
     }
 
@@ -167,13 +167,7 @@ impl Tokenizer for ZhTokenizer {
             .tokens(text)
             .into_iter()
             .enumerate()
-            .map(|(position, t)| Token {
-                offset_from: t.from,
-                offset_to: t.to,
-                position,
-                text: t.text,
-                position_length: 1,
-            })
+            .map(|(position, t)| Token { offset_from: t.from, offset_to: t.to, position, text: t.text, position_length: 1 })
             .collect();
         ZhTokenStream { tokens, next: 0, empty: Token::default() }
     }
@@ -215,7 +209,8 @@ mod tests {
     fn domain_terms_keep_their_subwords() {
         let a = analyzer();
         let terms = a.terms("企业申请稳岗返还和专精特新认定，以及高新技术企业认定和一次性扩岗补助");
-        for want in ["稳岗返还", "稳岗", "返还", "专精特新", "专精", "特新", "高新技术企业", "高新技术", "扩岗", "补助"] {
+        for want in ["稳岗返还", "稳岗", "返还", "专精特新", "专精", "特新", "高新技术企业", "高新技术", "扩岗", "补助"]
+        {
             assert!(terms.iter().any(|t| t == want), "missing {want} in {terms:?}");
         }
         assert!(!terms.iter().any(|t| t == "，" || t == "和"), "{terms:?}");

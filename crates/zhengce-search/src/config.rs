@@ -118,9 +118,7 @@ impl SearchConfig {
             }
             if let Some(bad) = ws.iter().find(|s| !word.contains(s.as_str())) {
                 errors.push(ConfigError {
-                    file: ConfigFile::Dict,
-                    line,
-                    message: format!("子词「{bad}」不在词语「{word}」里"),
+                    file: ConfigFile::Dict, line, message: format!("子词「{bad}」不在词语「{word}」里")
                 });
                 continue;
             }
@@ -138,9 +136,7 @@ impl SearchConfig {
             let (from, to) = (words(left), words(right));
             if from.is_empty() || to.is_empty() {
                 errors.push(ConfigError {
-                    file: ConfigFile::Synonyms,
-                    line,
-                    message: "「=>」两边都要至少有一个词".into(),
+                    file: ConfigFile::Synonyms, line, message: "「=>」两边都要至少有一个词".into()
                 });
                 continue;
             }

@@ -146,10 +146,7 @@ fn push_clean(s: &str, out: &mut String) {
 }
 
 /// Builds the schema, registers the tokenizer, indexes `policies` and opens a manual-reload reader.
-pub fn build(
-    policies: &[Policy],
-    analyzer: &Analyzer,
-) -> Result<(Index, IndexReader, Fields, Vec<DocInfo>), SearchError> {
+pub fn build(policies: &[Policy], analyzer: &Analyzer) -> Result<(Index, IndexReader, Fields, Vec<DocInfo>), SearchError> {
     let (schema, fields) = schema();
     let index = Index::create_in_ram(schema);
     index.tokenizers().register(TOKENIZER, TextAnalyzer::builder(analyzer.tokenizer()).build());

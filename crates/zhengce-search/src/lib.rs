@@ -32,7 +32,7 @@ use std::collections::HashSet;
 
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
-use tantivy::{Index, IndexReader};
+use tantivy::{Index, IndexReader, Term};
 use zhengce_model::policy::Policy;
 
 pub use analyzer::Analyzer;
@@ -50,7 +50,8 @@ pub enum SearchError {
     Tantivy(#[from] tantivy::TantivyError),
 }
 
-/// The search index over a set of policies.
+/// The search index over a set of policies. `Send + Sync`: share one behind an `Arc` and rebuild it
+/// (reusing the [`Analyzer`]) when the corpus changes.
 pub struct SearchIndex {
     analyzer: Analyzer,
     config: SearchConfig,
@@ -110,15 +111,17 @@ impl SearchIndex {
         let scored = self.boost_document_numbers(&plan, scored);
         let (ranked, facets) = search::rank(&self.docs, scored, opts);
         let total = ranked.len();
-        let terms: HashSet<&str> = plan.terms.iter().map(|(t, _)| t.as_str()).collect();
+        // Single characters are highlighted only when the query has nothing longer: 能 or 补 lit up
+        // all over a snippet is noise.
+        let long: HashSet<&str> = plan.terms.iter().map(|(t, _)| t.as_str()).filter(|t| t.chars().count() > 1).collect();
+        let terms = if long.is_empty() { plan.terms.iter().map(|(t, _)| t.as_str()).collect() } else { long };
         let hits = ranked
             .into_iter()
             .skip(opts.offset)
             .take(opts.limit)
             .map(|(ord, score)| {
                 let doc = &self.docs[ord];
-                let snippet =
-                    if opts.snippets { doc.snippet.render(&terms, opts.snippet_chars) } else { String::new() };
+                let snippet = if opts.snippets { doc.snippet.render(&terms, opts.snippet_chars) } else { String::new() };
                 search::hit(doc, score, snippet, opts)
             })
             .collect();
@@ -153,7 +156,8 @@ impl SearchIndex {
     /// BM25 scores of every policy matching the plan, as (position in `docs`, score).
     fn score(&self, plan: &QueryPlan) -> Result<Vec<(usize, f32)>, SearchError> {
         let searcher = self.reader.searcher();
-        let query = plan.to_query(&self.fields);
+        let present = |field, term: &str| searcher.doc_freq(&Term::from_field_text(field, term)).is_ok_and(|n| n > 0);
+        let query = plan.to_query(&self.fields, present);
         let top = searcher.search(&query, &TopDocs::with_limit(self.docs.len().max(1)).order_by_score())?;
         let mut columns: Vec<Option<Column<u64>>> = vec![None; searcher.segment_readers().len()];
         let mut out = Vec::with_capacity(top.len());
@@ -167,5 +171,17 @@ impl SearchIndex {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<SearchIndex>();
+        assert_send_sync::<Analyzer>();
     }
 }

@@ -119,8 +119,8 @@ pub struct Hit {
     pub title: String,
     /// Level.
     pub level: Level,
-    /// BM25 score (0 when listing without words).
-    pub score: f32,
+    /// BM25 score, rounded to 3 decimals (0 when listing without words).
+    pub score: f64,
     /// HTML snippet with `<em>` highlights (empty when snippets are off).
     pub snippet: String,
     /// In force on the search date.
@@ -212,11 +212,7 @@ impl Candidate {
 
 /// Applies `within`, computes facets, filters and orders. Returns (ordered candidates as
 /// (ord, score), facets).
-pub(crate) fn rank(
-    docs: &[DocInfo],
-    scored: Vec<(usize, f32)>,
-    opts: &SearchOptions,
-) -> (Vec<(usize, f32)>, Facets) {
+pub(crate) fn rank(docs: &[DocInfo], scored: Vec<(usize, f32)>, opts: &SearchOptions) -> (Vec<(usize, f32)>, Facets) {
     let mut cands: Vec<Candidate> = scored
         .into_iter()
         .filter(|(ord, _)| docs.get(*ord).is_some())
@@ -240,11 +236,7 @@ pub(crate) fn rank(
     let best = cands.iter().map(|c| c.score).fold(0.0_f32, f32::max);
     let strong = |c: &Candidate| c.score >= STRONG_FRACTION * best;
     cands.sort_by(|a, b| {
-        strong(b)
-            .cmp(&strong(a))
-            .then(b.in_force.cmp(&a.in_force))
-            .then(b.score.total_cmp(&a.score))
-            .then(a.ord.cmp(&b.ord))
+        strong(b).cmp(&strong(a)).then(b.in_force.cmp(&a.in_force)).then(b.score.total_cmp(&a.score)).then(a.ord.cmp(&b.ord))
     });
     (cands.into_iter().map(|c| (c.ord, c.score)).collect(), facets)
 }
@@ -277,10 +269,7 @@ fn facets(docs: &[DocInfo], cands: &[Candidate]) -> Facets {
     department.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     Facets {
         level: Level::ALL.iter().map(|l| fc(l.as_str(), l.label(), level.get(l).copied().unwrap_or(0))).collect(),
-        dimension: Dimension::ALL
-            .iter()
-            .map(|x| fc(x.as_str(), x.label(), dim.get(x).copied().unwrap_or(0)))
-            .collect(),
+        dimension: Dimension::ALL.iter().map(|x| fc(x.as_str(), x.label(), dim.get(x).copied().unwrap_or(0))).collect(),
         department,
         in_force: vec![fc("true", "现行有效", current), fc("false", "已到期或未生效", other)],
     }
@@ -293,7 +282,7 @@ pub(crate) fn hit(doc: &DocInfo, score: f32, snippet: String, opts: &SearchOptio
         policy: doc.slug.clone(),
         title: doc.title.clone(),
         level: doc.level,
-        score,
+        score: (f64::from(score) * 1000.0).round() / 1000.0,
         snippet,
         in_force: validity == Validity::Current,
         validity,

@@ -54,11 +54,7 @@ impl SnippetSource {
         let summary_end = text.len();
         text.push('\n');
         text.push_str(body.trim());
-        let tokens = analyzer
-            .tokens(&text)
-            .into_iter()
-            .map(|t| (t.from as u32, t.to as u32, t.text.into_boxed_str()))
-            .collect();
+        let tokens = analyzer.tokens(&text).into_iter().map(|t| (t.from as u32, t.to as u32, t.text.into_boxed_str())).collect();
         SnippetSource { text, tokens, summary_end }
     }
 
@@ -91,8 +87,7 @@ impl SnippetSource {
             start = i;
         }
         let end = advance_chars(text, start, max_chars);
-        let mut ranges: Vec<(usize, usize)> =
-            matches.iter().filter(|m| m.0 >= start && m.1 <= end).map(|m| (m.0, m.1)).collect();
+        let mut ranges: Vec<(usize, usize)> = matches.iter().filter(|m| m.0 >= start && m.1 <= end).map(|m| (m.0, m.1)).collect();
         ranges.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
         for r in ranges {

@@ -5,7 +5,18 @@ use zhengce_model::policy::{Dimension, Level, Policy, parse_policy};
 use zhengce_search::{SearchConfig, SearchIndex, SearchOptions, Validity, Within};
 
 #[allow(clippy::too_many_arguments)]
-fn policy(slug: &str, title: &str, level: &str, dept: &str, dims: &str, tags: &str, to: Option<&str>, marking: &str, summary: &str, body: &str) -> Policy {
+fn policy(
+    slug: &str,
+    title: &str,
+    level: &str,
+    dept: &str,
+    dims: &str,
+    tags: &str,
+    to: Option<&str>,
+    marking: &str,
+    summary: &str,
+    body: &str,
+) -> Policy {
     let to = to.map(|d| format!("effective_to = \"{d}\"\n")).unwrap_or_default();
     let text = format!(
         "+++\nslug = \"{slug}\"\ntitle = \"{title}\"\nlevel = \"{level}\"\nissuers = [\"某部门\"]\ndepartment = \"{dept}\"\n\
@@ -21,16 +32,66 @@ fn policy(slug: &str, title: &str, level: &str, dept: &str, dims: &str, tags: &s
 
 fn corpus() -> Vec<Policy> {
     vec![
-        policy("refund", "失业保险稳岗返还", "national", "人力资源和社会保障局", "\"employment\"", "\"稳岗返还\", \"社保返还\"", Some("2025-12-31"), "official",
-            "中小微企业返还上年度失业保险费的60%", "## 政策要点\n\n企业不裁员或少裁员的，可以申请稳岗返还。\n\n## 办理方式\n\n免申即享。"),
-        policy("refund-old", "稳岗返还（2020年）", "province", "人力资源和社会保障局", "\"employment\"", "\"稳岗返还\"", Some("2020-12-31"), "historical",
-            "2020年的稳岗返还", "## 政策要点\n\n2020年稳岗返还，已经到期。"),
-        policy("expansion", "一次性扩岗补助", "national", "人力资源和社会保障局", "\"employment\"", "\"扩岗\", \"招大学生\"", Some("2025-12-31"), "official",
-            "每招一名高校毕业生补助1500元", "## 政策要点\n\n招用高校毕业生并缴纳社保的企业，可以领取一次性扩岗补助。"),
-        policy("loan", "技改专项贷贴息", "province", "工业和信息化局", "\"financing\", \"technology\"", "\"技改专项贷\", \"贴息\"", None, "draft",
-            "贷款贴息最高2000万元", "## 政策要点\n\n技术改造项目贷款给予贴息，稳定企业投资。"),
-        policy("tax", "小型微利企业所得税优惠", "national", "税务局", "\"tax\"", "\"小型微利企业\"", None, "official",
-            "实际税负5%", "## 政策要点\n\n小型微利企业所得税减按25%计入应纳税所得额。"),
+        policy(
+            "refund",
+            "失业保险稳岗返还",
+            "national",
+            "人力资源和社会保障局",
+            "\"employment\"",
+            "\"稳岗返还\", \"社保返还\"",
+            Some("2025-12-31"),
+            "official",
+            "中小微企业返还上年度失业保险费的60%",
+            "## 政策要点\n\n企业不裁员或少裁员的，可以申请稳岗返还。\n\n## 办理方式\n\n免申即享。",
+        ),
+        policy(
+            "refund-old",
+            "稳岗返还（2020年）",
+            "province",
+            "人力资源和社会保障局",
+            "\"employment\"",
+            "\"稳岗返还\"",
+            Some("2020-12-31"),
+            "historical",
+            "2020年的稳岗返还",
+            "## 政策要点\n\n2020年稳岗返还，已经到期。",
+        ),
+        policy(
+            "expansion",
+            "一次性扩岗补助",
+            "national",
+            "人力资源和社会保障局",
+            "\"employment\"",
+            "\"扩岗\", \"招大学生\"",
+            Some("2025-12-31"),
+            "official",
+            "每招一名高校毕业生补助1500元",
+            "## 政策要点\n\n招用高校毕业生并缴纳社保的企业，可以领取一次性扩岗补助。",
+        ),
+        policy(
+            "loan",
+            "技改专项贷贴息",
+            "province",
+            "工业和信息化局",
+            "\"financing\", \"technology\"",
+            "\"技改专项贷\", \"贴息\"",
+            None,
+            "draft",
+            "贷款贴息最高2000万元",
+            "## 政策要点\n\n技术改造项目贷款给予贴息，稳定企业投资。",
+        ),
+        policy(
+            "tax",
+            "小型微利企业所得税优惠",
+            "national",
+            "税务局",
+            "\"tax\"",
+            "\"小型微利企业\"",
+            None,
+            "official",
+            "实际税负5%",
+            "## 政策要点\n\n小型微利企业所得税减按25%计入应纳税所得额。",
+        ),
     ]
 }
 

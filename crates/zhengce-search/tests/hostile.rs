@@ -33,18 +33,34 @@ fn slugs(r: &SearchResults) -> Vec<&str> {
 fn finds_job_retention(q: &str) {
     let r = search(q);
     let top: Vec<&str> = slugs(&r).into_iter().take(3).collect();
-    assert!(
-        top.iter().any(|s| s.contains("job-retention-refund")),
-        "{q:?} should still find 稳岗返还, got {top:?}"
-    );
+    assert!(top.iter().any(|s| s.contains("job-retention-refund")), "{q:?} should still find 稳岗返还, got {top:?}");
 }
 
 #[test]
 fn query_syntax_characters_are_plain_text() {
-    for q in ["(稳岗", "稳岗)", "稳岗^", "企业^稳岗", "稳岗返还 AND", "AND 稳岗", "title:稳岗", "稳岗:返还:a", "[1 TO 稳岗", "稳岗~2", "+稳岗 -企业", "稳岗*", "稳岗?", "{稳岗}", "稳岗\\", "稳岗 || 返还 &&"] {
+    for q in [
+        "(稳岗",
+        "稳岗)",
+        "稳岗^",
+        "企业^稳岗",
+        "稳岗返还 AND",
+        "AND 稳岗",
+        "title:稳岗",
+        "稳岗:返还:a",
+        "[1 TO 稳岗",
+        "稳岗~2",
+        "+稳岗 -企业",
+        "稳岗*",
+        "稳岗?",
+        "{稳岗}",
+        "稳岗\\",
+        "稳岗 || 返还 &&",
+    ] {
         finds_job_retention(q);
     }
-    for q in ["企业^", "- *", "*", "?", "-", "+", "^", "~", ":", "(", ")", "[", "]", "{", "}", "\\", "/", "AND", "OR NOT", "a:b:c"] {
+    for q in
+        ["企业^", "- *", "*", "?", "-", "+", "^", "~", ":", "(", ")", "[", "]", "{", "}", "\\", "/", "AND", "OR NOT", "a:b:c"]
+    {
         search(q);
     }
     assert!(search("- *").hits.is_empty(), "no words, no hits");
@@ -52,7 +68,17 @@ fn query_syntax_characters_are_plain_text() {
 
 #[test]
 fn quotes_of_every_kind() {
-    for q in ["\"稳岗返还\"", "\"稳岗返还", "稳岗返还\"", "“稳岗返还”", "「稳岗返还」", "'稳岗'", "‘稳岗’", "《稳岗返还》", "\"\"稳岗\"\""] {
+    for q in [
+        "\"稳岗返还\"",
+        "\"稳岗返还",
+        "稳岗返还\"",
+        "“稳岗返还”",
+        "「稳岗返还」",
+        "'稳岗'",
+        "‘稳岗’",
+        "《稳岗返还》",
+        "\"\"稳岗\"\"",
+    ] {
         finds_job_retention(q);
     }
     for q in ["\"", "\"\"", "\"\"\"", "“”", "'"] {
@@ -65,7 +91,8 @@ fn emoji_and_symbols() {
     finds_job_retention("🎉稳岗返还🎉");
     finds_job_retention("稳岗👍返还");
     finds_job_retention("👨‍👩‍👧‍👦 稳岗 🇨🇳");
-    for q in ["🎉", "👨‍👩‍👧‍👦🇨🇳", "💰💰💰", "😀😃😄😁😆😅🤣😂", "→←↑↓", "★☆♠♣", "©®™"] {
+    for q in ["🎉", "👨‍👩‍👧‍👦🇨🇳", "💰💰💰", "😀😃😄😁😆😅🤣😂", "→←↑↓", "★☆♠♣", "©®™"]
+    {
         assert!(search(q).hits.is_empty(), "{q:?} has no words");
     }
 }
@@ -78,7 +105,17 @@ fn invisible_control_and_markup() {
     finds_job_retention("<script>alert(1)</script>稳岗返还");
     finds_job_retention("ｗｅｎｇａｎｇ 稳岗"); // full-width Latin
     finds_job_retention("穩崗返還");
-    for q in ["\u{200B}\u{200C}\u{200D}", "\u{0}", "\t\n\r", "<>&\"'", "%00", "\u{FFFD}", "\u{10FFFF}", "e\u{301}\u{301}\u{301}", "㍿ﷺ"] {
+    for q in [
+        "\u{200B}\u{200C}\u{200D}",
+        "\u{0}",
+        "\t\n\r",
+        "<>&\"'",
+        "%00",
+        "\u{FFFD}",
+        "\u{10FFFF}",
+        "e\u{301}\u{301}\u{301}",
+        "㍿ﷺ",
+    ] {
         search(q);
     }
 }

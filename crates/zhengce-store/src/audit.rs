@@ -54,7 +54,14 @@ pub(crate) async fn append_in(
 
 impl Store {
     /// Appends an audit entry in its own transaction; returns its sequence number.
-    pub async fn append_audit(&self, at_ms: i64, actor: &str, action: &str, subject: &str, detail: &Value) -> Result<i64, StoreError> {
+    pub async fn append_audit(
+        &self,
+        at_ms: i64,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: &Value,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
         let seq = append_in(&mut tx, at_ms, actor, action, subject, detail).await?;
         tx.commit().await?;
@@ -63,11 +70,12 @@ impl Store {
 
     /// Audit entries with `seq > after`, oldest first, at most `limit`.
     pub async fn audit_log(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query("SELECT seq, at_ms, actor, action, subject, detail FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(after)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT seq, at_ms, actor, action, subject, detail FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?;
         rows.iter()
             .map(|r| {
                 let detail: String = r.try_get("detail")?;

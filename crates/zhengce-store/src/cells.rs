@@ -48,6 +48,10 @@ pub fn to_json(kind: Kind, cell: &Cell) -> Result<Option<Value>, String> {
             if matches!(t.as_str(), "" | "-" | "—" | "/" | "未知" | "不详") {
                 return Ok(None);
             }
+            if kind == Kind::Text {
+                // Names keep their own characters (full-width brackets and all).
+                return Ok(Some(Value::String(s.trim().to_string())));
+            }
             t
         }
         Cell::Number(n) => return number_cell(kind, *n).map(Some),
@@ -72,9 +76,7 @@ pub fn to_json(kind: Kind, cell: &Cell) -> Result<Option<Value>, String> {
 fn text_cell(kind: Kind, t: &str) -> Result<Value, String> {
     match kind {
         Kind::Text => Ok(Value::String(t.to_string())),
-        Kind::CreditCode => {
-            Ok(Value::String(t.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase()))
-        }
+        Kind::CreditCode => Ok(Value::String(t.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase())),
         Kind::Region | Kind::IndustryCode => {
             let code: String = t.chars().filter(|c| !c.is_whitespace()).collect();
             let code = code.strip_suffix(".0").unwrap_or(&code).to_string();
@@ -129,9 +131,7 @@ fn parse_number(kind: Kind, t: &str) -> Result<f64, String> {
 
 /// Types a number (from a workbook cell or parsed text).
 fn number_cell(kind: Kind, n: f64) -> Result<Value, String> {
-    let whole = |n: f64| -> Option<i64> {
-        (n.fract() == 0.0 && n.abs() < 9.0e15).then_some(n as i64)
-    };
+    let whole = |n: f64| -> Option<i64> { (n.fract() == 0.0 && n.abs() < 9.0e15).then_some(n as i64) };
     match kind {
         Kind::Text => Ok(Value::String(match whole(n) {
             Some(i) => i.to_string(),
@@ -153,12 +153,10 @@ fn number_cell(kind: Kind, n: f64) -> Result<Value, String> {
             Some(i) => Ok(Value::Number(i.into())),
             None => Err("应为整数".into()),
         },
-        Kind::Money | Kind::SignedMoney | Kind::Ratio => {
-            Ok(match whole(n) {
-                Some(i) => Value::Number(i.into()),
-                None => Number::from_f64(n).map(Value::Number).ok_or("不是数字")?,
-            })
-        }
+        Kind::Money | Kind::SignedMoney | Kind::Ratio => Ok(match whole(n) {
+            Some(i) => Value::Number(i.into()),
+            None => Number::from_f64(n).map(Value::Number).ok_or("不是数字")?,
+        }),
     }
 }
 

@@ -9,10 +9,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sqlx::any::AnyPoolOptions;
 use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, AnyPool, Executor as _, Row as _, SqlSafeStr as _, Transaction};
+use sqlx::{Any, AnyPool, Connection as _, Executor as _, Row as _, SqlSafeStr as _, Transaction};
 
 use crate::StoreError;
 
@@ -56,12 +56,12 @@ pub fn normalize_url(input: &str) -> Result<(String, Backend), StoreError> {
         return Ok((input.to_string(), Backend::Postgres));
     }
     if let Some(rest) = input.strip_prefix("sqlite:") {
-        if rest.starts_with(":memory:") || rest.contains("mode=memory") {
+        let bare = rest.strip_prefix("//").unwrap_or(rest);
+        if bare.starts_with(":memory:") || rest.contains("mode=memory") {
             // Let it through: the durability check refuses it with a clear message.
-            return Ok((input.to_string(), Backend::Sqlite));
+            return Ok(("sqlite::memory:".to_string(), Backend::Sqlite));
         }
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let path = path.strip_prefix("//").unwrap_or(path);
+        let (path, query) = bare.split_once('?').unwrap_or((bare, ""));
         let mut url = file_url(Path::new(path))?;
         if !query.is_empty() {
             url = format!("{url}&{query}");
@@ -93,6 +93,17 @@ fn file_url(path: &Path) -> Result<String, StoreError> {
         }
     }
     Ok(format!("sqlite://{encoded}?mode=rwc"))
+}
+
+/// The URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some(parts) => parts,
+        None => return url.to_string(),
+    };
+    let user = auth.split_once(':').map_or(auth, |(u, _)| u);
+    format!("{scheme}://{user}:***@{host}")
 }
 
 /// Checks SQLite settings read back from a connection; the error says what is wrong, in Chinese.
@@ -143,15 +154,13 @@ async fn prepare_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     let sync: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&mut *conn).await?.try_get(0)?;
     let fk: i64 = sqlx::query("PRAGMA foreign_keys").fetch_one(&mut *conn).await?.try_get(0)?;
     let busy: i64 = sqlx::query("PRAGMA busy_timeout").fetch_one(&mut *conn).await?.try_get(0)?;
-    check_sqlite_settings(&journal, sync, fk, busy)
-        .map_err(|m| sqlx::Error::Configuration(Box::new(DurabilityError(m))))
+    check_sqlite_settings(&journal, sync, fk, busy).map_err(|m| sqlx::Error::Configuration(Box::new(DurabilityError(m))))
 }
 
 /// Verifies the PostgreSQL durability settings on a fresh connection.
 async fn prepare_pg(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    let mut show = async |what: &'static str| -> Result<String, sqlx::Error> {
-        sqlx::query(what).fetch_one(&mut *conn).await?.try_get(0)
-    };
+    let mut show =
+        async |what: &'static str| -> Result<String, sqlx::Error> { sqlx::query(what).fetch_one(&mut *conn).await?.try_get(0) };
     let fsync = show("SHOW fsync").await?;
     let fpw = show("SHOW full_page_writes").await?;
     let sc = show("SHOW synchronous_commit").await?;
@@ -164,7 +173,13 @@ fn migrations(backend: Backend) -> Vec<Migration> {
         Backend::Postgres => include_str!("../migrations/0002_audit_append_only.postgres.sql"),
     };
     vec![
-        Migration::new(1, "init".into(), MigrationType::Simple, include_str!("../migrations/0001_init.sql").into_sql_str(), false),
+        Migration::new(
+            1,
+            "init".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0001_init.sql").into_sql_str(),
+            false,
+        ),
         Migration::new(2, "audit append-only".into(), MigrationType::Simple, guard.into_sql_str(), false),
     ]
 }
@@ -194,6 +209,15 @@ impl Store {
                     }
                 })
             });
+        // Check one connection first: a refusal then comes back at once, not as a pool timeout.
+        let mut first =
+            AnyConnection::connect(&url).await.map_err(|e| StoreError::Connect { url: redact(&url), message: e.to_string() })?;
+        match backend {
+            Backend::Sqlite => prepare_sqlite(&mut first).await,
+            Backend::Postgres => prepare_pg(&mut first).await,
+        }
+        .map_err(map_connect_error)?;
+        first.close().await?;
         let pool = opts.connect(&url).await.map_err(map_connect_error)?;
         let store = Store { pool, backend };
         Migrator::with_migrations(migrations(backend)).run(&store.pool).await?;
@@ -289,6 +313,8 @@ mod tests {
         let (u, _) = normalize_url(&format!("sqlite://{}", dir.join("c.db").display())).expect("sqlite url");
         assert!(u.ends_with("/c.db?mode=rwc"), "{u}");
         assert!(normalize_url("mysql://x").is_err());
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
         assert!(normalize_url("  ").is_err());
     }
 }

@@ -23,7 +23,7 @@ pub use generate::enterprise;
 
 use crate::fields::{FIELDS, Kind};
 use crate::profiles::{CHUNK, plan, write_versions};
-use crate::validate::{ProfileValidator, canonical};
+use crate::validate::{ProfileValidator, canonical_entries};
 use crate::{Change, Store, StoreError, audit};
 
 /// How many enterprises `serve` seeds an empty store with.
@@ -69,7 +69,8 @@ pub fn write_demo<W: Write>(out: W, format: DemoFormat, n: u64, seed: u64, progr
         DemoFormat::Jsonl => {
             let mut out = out;
             for i in 0..n {
-                writeln!(out, "{}", canonical(&enterprise(seed, i)))?;
+                let facts = generate::facts(seed, i);
+                writeln!(out, "{}", canonical_entries(facts.iter().map(|(k, v)| (*k, v)).collect()))?;
                 if (i + 1) % 10_000 == 0 {
                     progress(i + 1);
                 }
@@ -83,9 +84,17 @@ pub fn write_demo<W: Write>(out: W, format: DemoFormat, n: u64, seed: u64, progr
             w.write_record(FIELDS.iter().map(|f| f.header))?;
             let mut row: Vec<String> = Vec::with_capacity(FIELDS.len());
             for i in 0..n {
-                let e = enterprise(seed, i);
+                let facts = generate::facts(seed, i);
+                // Facts come in FIELDS order, so one walk pairs them with their columns.
+                let mut next = facts.iter().peekable();
                 row.clear();
-                row.extend(FIELDS.iter().map(|f| e.get(f.name).map(|v| cell_text(f.kind, v)).unwrap_or_default()));
+                for f in FIELDS {
+                    match next.next_if(|(k, _)| *k == f.name) {
+                        Some((_, v)) => row.push(cell_text(f.kind, v)),
+                        None => row.push(String::new()),
+                    }
+                }
+                debug_assert!(next.peek().is_none(), "demo facts out of field order");
                 w.write_record(&row)?;
                 if (i + 1) % 10_000 == 0 {
                     progress(i + 1);
@@ -100,7 +109,13 @@ pub fn write_demo<W: Write>(out: W, format: DemoFormat, n: u64, seed: u64, progr
 
 /// Seeds an empty store with `n` demo enterprises (checked by `validator`) in one transaction;
 /// returns how many were written (0 when the store already holds enterprises).
-pub async fn seed_if_empty(store: &Store, validator: &dyn ProfileValidator, n: u64, seed: u64, at_ms: i64) -> Result<usize, StoreError> {
+pub async fn seed_if_empty(
+    store: &Store,
+    validator: &dyn ProfileValidator,
+    n: u64,
+    seed: u64,
+    at_ms: i64,
+) -> Result<usize, StoreError> {
     if store.count_enterprises().await? > 0 {
         return Ok(0);
     }
@@ -132,6 +147,15 @@ pub async fn seed_if_empty(store: &Store, validator: &dyn ProfileValidator, n: u
     audit::append_in(&mut tx, at_ms, "demo", "seed_demo", "演示县", &detail).await?;
     tx.commit().await?;
     Ok(n as usize)
+}
+
+/// What `serve` calls on start: opens the store at `url` and, if it holds no enterprises, seeds it
+/// with the demo county ([`SEED_ENTERPRISES`] enterprises, seed [`SEED_SEED`]). Returns the store
+/// and how many enterprises were seeded (0 when it already had some).
+pub async fn open_seeded(url: &str, validator: &dyn ProfileValidator) -> Result<(Store, usize), StoreError> {
+    let store = Store::open(url).await?;
+    let seeded = seed_if_empty(&store, validator, SEED_ENTERPRISES, SEED_SEED, crate::now_ms()).await?;
+    Ok((store, seeded))
 }
 
 async fn store_has_rows(conn: &mut sqlx::AnyConnection) -> Result<bool, StoreError> {

@@ -11,6 +11,14 @@ pub enum StoreError {
     /// The database URL is not understood (user error).
     #[error("数据库地址无法识别：{0}")]
     BadUrl(String),
+    /// The database cannot be reached (user error: wrong host, port, credentials or path).
+    #[error("无法连接数据库 {url}：{message}")]
+    Connect {
+        /// The URL, password removed.
+        url: String,
+        /// The cause.
+        message: String,
+    },
     /// The input file cannot be used at all (user error): unsupported type, no header row, ….
     #[error("{0}")]
     BadFile(String),
@@ -46,6 +54,7 @@ impl StoreError {
             self,
             StoreError::Durability(_)
                 | StoreError::BadUrl(_)
+                | StoreError::Connect { .. }
                 | StoreError::BadFile(_)
                 | StoreError::Io { .. }
                 | StoreError::UnknownEnterprise(_)

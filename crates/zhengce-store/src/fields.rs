@@ -69,13 +69,7 @@ const OWNERSHIP: EnumValues = &[
     ("other", &["其他"]),
 ];
 const VAT: EnumValues = &[("general", &["一般纳税人"]), ("small_scale", &["小规模纳税人", "小规模"])];
-const GRADE: EnumValues = &[
-    ("A", &["A级"]),
-    ("B", &["B级"]),
-    ("M", &["M级"]),
-    ("C", &["C级"]),
-    ("D", &["D级"]),
-];
+const GRADE: EnumValues = &[("A", &["A级"]), ("B", &["B级"]), ("M", &["M级"]), ("C", &["C级"]), ("D", &["D级"])];
 const LISTED: EnumValues = &[
     ("none", &["未上市", "无", "否"]),
     ("planning", &["拟上市", "上市培育"]),
@@ -89,25 +83,15 @@ const SRDI: EnumValues = &[
     ("srdi", &["专精特新中小企业", "专精特新"]),
     ("little_giant", &["专精特新“小巨人”", "专精特新小巨人", "小巨人", "专精特新\"小巨人\""]),
 ];
-const CENTER: EnumValues = &[
-    ("none", &["无", "否"]),
-    ("city", &["市级"]),
-    ("province", &["省级"]),
-    ("national", &["国家级"]),
-];
+const CENTER: EnumValues = &[("none", &["无", "否"]), ("city", &["市级"]), ("province", &["省级"]), ("national", &["国家级"])];
 const CLOUD: EnumValues = &[
     ("none", &["未上云", "无", "否"]),
     ("basic", &["基础设施上云", "基础上云"]),
     ("platform", &["业务系统上云", "平台上云"]),
     ("deep", &["数据智能上云", "深度上云"]),
 ];
-const CERT_LEVEL: EnumValues = &[
-    ("none", &["无", "否"]),
-    ("county", &["县级"]),
-    ("city", &["市级"]),
-    ("province", &["省级"]),
-    ("national", &["国家级"]),
-];
+const CERT_LEVEL: EnumValues =
+    &[("none", &["无", "否"]), ("county", &["县级"]), ("city", &["市级"]), ("province", &["省级"]), ("national", &["国家级"])];
 
 macro_rules! f {
     ($name:literal, $header:literal, [$($alias:literal),*], $kind:expr) => {

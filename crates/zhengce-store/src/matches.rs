@@ -9,7 +9,7 @@ use serde_json::Value;
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row as _};
 use zhengce_model::verdict::{MatchReport, Status};
 
-use crate::profiles::CHUNK;
+use crate::profiles::ROWS_PER_STATEMENT;
 use crate::{Store, StoreError};
 
 /// One stored result.
@@ -101,9 +101,20 @@ async fn save_one(conn: &mut AnyConnection, credit_code: &str, report: &MatchRep
     .bind(at_ms)
     .execute(&mut *conn)
     .await?;
-    for (c, chunk) in report.results.chunks(CHUNK).enumerate() {
+    for (c, chunk) in report.results.chunks(ROWS_PER_STATEMENT).enumerate() {
         let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", i * 7 + 1, i * 7 + 2, i * 7 + 3, i * 7 + 4, i * 7 + 5, i * 7 + 6, i * 7 + 7))
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    i * 7 + 1,
+                    i * 7 + 2,
+                    i * 7 + 3,
+                    i * 7 + 4,
+                    i * 7 + 5,
+                    i * 7 + 6,
+                    i * 7 + 7
+                )
+            })
             .collect();
         let sql = format!(
             "INSERT INTO match_results (credit_code, corpus_version, policy, rank, status, amount_wan, result) VALUES {}",
@@ -115,7 +126,7 @@ async fn save_one(conn: &mut AnyConnection, credit_code: &str, report: &MatchRep
                 .bind(credit_code.to_string())
                 .bind(corpus.clone())
                 .bind(r.policy.clone())
-                .bind((c * CHUNK + i) as i64)
+                .bind((c * ROWS_PER_STATEMENT + i) as i64)
                 .bind(r.status.as_str())
                 .bind(r.benefit.as_ref().map(|b| b.amount_wan))
                 .bind(serde_json::to_string(r).map_err(corrupt)?);
@@ -155,11 +166,13 @@ impl Store {
         else {
             return Ok(None);
         };
-        let rows = sqlx::query::<Any>(AssertSqlSafe(format!("{SELECT_MATCH} WHERE credit_code = $1 AND corpus_version = $2 ORDER BY rank")))
-            .bind(credit_code.to_string())
-            .bind(corpus_version.to_string())
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query::<Any>(AssertSqlSafe(format!(
+            "{SELECT_MATCH} WHERE credit_code = $1 AND corpus_version = $2 ORDER BY rank"
+        )))
+        .bind(credit_code.to_string())
+        .bind(corpus_version.to_string())
+        .fetch_all(self.pool())
+        .await?;
         let derived: String = run.try_get("derived")?;
         Ok(Some(MatchRun {
             credit_code: credit_code.to_string(),
@@ -173,7 +186,12 @@ impl Store {
     }
 
     /// The enterprises with one of `statuses` for a policy (all statuses when empty), by credit code.
-    pub async fn matches_for_policy(&self, policy: &str, corpus_version: &str, statuses: &[Status]) -> Result<Vec<StoredMatch>, StoreError> {
+    pub async fn matches_for_policy(
+        &self,
+        policy: &str,
+        corpus_version: &str,
+        statuses: &[Status],
+    ) -> Result<Vec<StoredMatch>, StoreError> {
         let mut sql = format!("{SELECT_MATCH} WHERE policy = $1 AND corpus_version = $2");
         if !statuses.is_empty() {
             let ps: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 3)).collect();

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row as _};
 
-use crate::validate::{canonical, content_hash};
+use crate::validate::{canonical, canonical_value, content_hash};
 use crate::{Change, Store, StoreError};
 
 /// An enterprise with its current profile.
@@ -98,8 +98,13 @@ pub(crate) struct Pending {
     pub mirror: [Option<String>; 6],
 }
 
-/// Rows per multi-row statement (well under SQLite's and PostgreSQL's bind limits).
+/// Rows staged per import step (one lookup of current versions, then the writes).
 pub(crate) const CHUNK: usize = 500;
+
+/// Rows per multi-row statement. Kept small on purpose: SQLite resolves each `$N` parameter by a
+/// linear scan (`sqlite3_bind_parameter_name`), so binding costs grow with the square of the
+/// parameter count; 50 rows (≤ 500 parameters) keeps that negligible.
+pub(crate) const ROWS_PER_STATEMENT: usize = 50;
 
 const MIRRORED: [&str; 6] = ["name", "region", "town", "park", "chamber", "industry_code"];
 
@@ -109,14 +114,22 @@ fn params(start: usize, n: usize) -> String {
 }
 
 /// Decides what writing `profile` over `current` means; `None` when nothing changed.
-pub(crate) fn plan(credit_code: &str, profile: &Map<String, Value>, current: Option<&Current>) -> Result<Option<Pending>, StoreError> {
+pub(crate) fn plan(
+    credit_code: &str,
+    profile: &Map<String, Value>,
+    current: Option<&Current>,
+) -> Result<Option<Pending>, StoreError> {
     let text = canonical(profile);
     let hash = content_hash(&text);
     let (version, changed_fields) = match current {
         Some(c) if c.hash == hash => return Ok(None),
         Some(c) => {
             let old = parse_profile(&c.profile)?;
-            let mut changed: Vec<String> = profile.iter().filter(|(k, v)| old.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
+            let mut changed: Vec<String> = profile
+                .iter()
+                .filter(|(k, v)| old.get(*k).map(canonical_value) != Some(canonical_value(v)))
+                .map(|(k, _)| k.clone())
+                .collect();
             changed.extend(old.keys().filter(|k| !profile.contains_key(*k)).cloned());
             changed.sort();
             (c.version + 1, changed)
@@ -141,7 +154,7 @@ pub(crate) fn parse_profile(text: &str) -> Result<Map<String, Value>, StoreError
 /// The current versions of these enterprises (those that exist).
 pub(crate) async fn current_versions(conn: &mut AnyConnection, codes: &[&str]) -> Result<HashMap<String, Current>, StoreError> {
     let mut out = HashMap::with_capacity(codes.len());
-    for chunk in codes.chunks(CHUNK) {
+    for chunk in codes.chunks(ROWS_PER_STATEMENT * 4) {
         let sql = format!(
             "SELECT e.credit_code, e.current_version, v.profile, v.content_hash FROM enterprises e \
              JOIN profile_versions v ON v.credit_code = e.credit_code AND v.version = e.current_version \
@@ -150,7 +163,7 @@ pub(crate) async fn current_versions(conn: &mut AnyConnection, codes: &[&str]) -
         );
         let mut q = sqlx::query::<Any>(AssertSqlSafe(sql));
         for c in chunk {
-            q = q.bind(c.to_string());
+            q = q.bind(*c);
         }
         for row in q.fetch_all(&mut *conn).await? {
             let code: String = row.try_get(0)?;
@@ -162,7 +175,7 @@ pub(crate) async fn current_versions(conn: &mut AnyConnection, codes: &[&str]) -
 
 /// Writes new versions (and creates or updates their enterprises) in multi-row statements.
 pub(crate) async fn write_versions(conn: &mut AnyConnection, rows: &[Pending], change: &Change<'_>) -> Result<(), StoreError> {
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", params(i * 10 + 1, 10))).collect();
         let sql = format!(
             "INSERT INTO enterprises (credit_code, name, region, town, park, chamber, industry_code, current_version, created_at, updated_at) \
@@ -173,9 +186,9 @@ pub(crate) async fn write_versions(conn: &mut AnyConnection, rows: &[Pending], c
         );
         let mut q = sqlx::query::<Any>(AssertSqlSafe(sql));
         for p in chunk {
-            q = q.bind(p.credit_code.clone());
+            q = q.bind(p.credit_code.as_str());
             for m in &p.mirror {
-                q = q.bind(m.clone());
+                q = q.bind(m.as_deref());
             }
             q = q.bind(p.version).bind(change.at_ms).bind(change.at_ms);
         }
@@ -190,14 +203,14 @@ pub(crate) async fn write_versions(conn: &mut AnyConnection, rows: &[Pending], c
         for p in chunk {
             let changed = Value::from(p.changed_fields.clone()).to_string();
             q = q
-                .bind(p.credit_code.clone())
+                .bind(p.credit_code.as_str())
                 .bind(p.version)
-                .bind(p.canonical.clone())
-                .bind(p.hash.clone())
+                .bind(p.canonical.as_str())
+                .bind(p.hash.as_str())
                 .bind(changed)
-                .bind(change.by.to_string())
+                .bind(change.by)
                 .bind(change.at_ms)
-                .bind(change.source.to_string());
+                .bind(change.source);
         }
         q.execute(&mut *conn).await?;
     }
@@ -221,7 +234,12 @@ const SELECT_ENTERPRISE: &str = "SELECT e.credit_code, e.current_version, v.prof
 
 impl Store {
     /// Stores a (validated) profile: a new enterprise, a new version, or nothing if unchanged.
-    pub async fn put_profile(&self, credit_code: &str, profile: &Map<String, Value>, change: &Change<'_>) -> Result<PutOutcome, StoreError> {
+    pub async fn put_profile(
+        &self,
+        credit_code: &str,
+        profile: &Map<String, Value>,
+        change: &Change<'_>,
+    ) -> Result<PutOutcome, StoreError> {
         if let Some(code) = profile.get("credit_code").and_then(Value::as_str)
             && code != credit_code
         {
@@ -250,7 +268,12 @@ impl Store {
     }
 
     /// Enterprises matching the filter, ordered by credit code, with paging.
-    pub async fn list_enterprises(&self, filter: &EnterpriseFilter, limit: i64, offset: i64) -> Result<Vec<Enterprise>, StoreError> {
+    pub async fn list_enterprises(
+        &self,
+        filter: &EnterpriseFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Enterprise>, StoreError> {
         let mut conds = Vec::new();
         let mut binds = Vec::new();
         for (col, v) in [("town", &filter.town), ("park", &filter.park), ("chamber", &filter.chamber)] {
@@ -260,7 +283,8 @@ impl Store {
             }
         }
         let wh = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-        let sql = format!("{SELECT_ENTERPRISE}{wh} ORDER BY e.credit_code LIMIT ${} OFFSET ${}", binds.len() + 1, binds.len() + 2);
+        let sql =
+            format!("{SELECT_ENTERPRISE}{wh} ORDER BY e.credit_code LIMIT ${} OFFSET ${}", binds.len() + 1, binds.len() + 2);
         let mut q = sqlx::query::<Any>(AssertSqlSafe(sql));
         for b in binds {
             q = q.bind(b);

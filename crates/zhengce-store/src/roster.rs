@@ -214,6 +214,7 @@ impl Importer<'_> {
         let code = facts.get("credit_code").and_then(Value::as_str).map(str::to_string);
         let (col, header) = self.column_of("credit_code");
         let raw_code = col.and_then(|c| cells.get(c)).map(ToString::to_string).unwrap_or_default();
+        let mut staged_code = None;
         match code {
             None if self.report.errors.len() == errors_before => {
                 self.error(row, header, String::new(), "缺少统一社会信用代码".into());
@@ -226,14 +227,22 @@ impl Importer<'_> {
                 }
                 None => {
                     self.seen.insert(code.clone(), row);
-                    if self.report.errors.len() == errors_before {
-                        self.chunk.push(Staged { row, code, facts, cells });
-                    }
+                    staged_code = Some(code);
                 }
             },
         }
         if self.report.errors.len() > errors_before {
+            // Check what did type too, so every bad cell of the row is reported at once.
+            if let Err(issues) = self.validator.validate(&facts) {
+                for issue in issues {
+                    let (col, header) = self.column_of(&issue.field);
+                    let value = col.and_then(|c| cells.get(c)).map(ToString::to_string).unwrap_or_default();
+                    self.error(row, header, value, issue.message);
+                }
+            }
             self.report.invalid_rows += 1;
+        } else if let Some(code) = staged_code {
+            self.chunk.push(Staged { row, code, facts, cells });
         }
     }
 
@@ -250,15 +259,16 @@ impl Importer<'_> {
         let codes: Vec<&str> = staged.iter().map(|s| s.code.as_str()).collect();
         let current: HashMap<String, Current> = current_versions(conn, &codes).await?;
         let mut pending: Vec<Pending> = Vec::with_capacity(staged.len());
-        for s in &staged {
+        for s in staged {
             let cur = current.get(&s.code);
-            let mut merged = match cur {
-                Some(c) => parse_profile(&c.profile)?,
-                None => Map::new(),
+            let merged = match cur {
+                Some(c) => {
+                    let mut stored = parse_profile(&c.profile)?;
+                    stored.extend(s.facts);
+                    stored
+                }
+                None => s.facts,
             };
-            for (k, v) in &s.facts {
-                merged.insert(k.clone(), v.clone());
-            }
             match self.validator.validate(&merged) {
                 Err(issues) => {
                     self.report.invalid_rows += 1;

@@ -86,7 +86,11 @@ fn check_value(kind: Kind, v: &Value) -> Result<(), String> {
         Kind::CreditCode => zhengce_model::uscc::validate(text()?).map_err(|e| e.to_string()),
         Kind::Region => {
             let s = text()?;
-            if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) { Ok(()) } else { Err("行政区划代码应为6位数字".into()) }
+            if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(())
+            } else {
+                Err("行政区划代码应为6位数字".into())
+            }
         }
         Kind::IndustryCode => {
             let s = text()?;
@@ -130,18 +134,36 @@ fn check_value(kind: Kind, v: &Value) -> Result<(), String> {
 
 /// The canonical JSON text of a flat profile: keys sorted, whole numbers without a fraction.
 pub fn canonical(obj: &Map<String, Value>) -> String {
-    let mut keys: Vec<&String> = obj.keys().collect();
-    keys.sort();
-    let mut out = Map::new();
-    for k in keys {
-        let v = &obj[k];
-        let v = match v.as_f64() {
-            Some(f) if v.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
-            _ => v.clone(),
-        };
-        out.insert(k.clone(), v);
+    canonical_entries(obj.iter().map(|(k, v)| (k.as_str(), v)).collect())
+}
+
+/// [`canonical`] for a list of facts.
+pub(crate) fn canonical_entries(mut entries: Vec<(&str, &Value)>) -> String {
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut out = String::with_capacity(64 * entries.len() + 2);
+    out.push('{');
+    for (i, (k, v)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // Serialising a string to JSON cannot fail.
+        out.push_str(&serde_json::to_string(k).unwrap_or_default());
+        out.push(':');
+        match v.as_f64() {
+            Some(f) if v.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => out.push_str(&(f as i64).to_string()),
+            _ => out.push_str(&v.to_string()),
+        }
     }
-    Value::Object(out).to_string()
+    out.push('}');
+    out
+}
+
+/// A value in canonical form: a whole float becomes an integer, so `45.0` and `45` compare equal.
+pub fn canonical_value(v: &Value) -> Value {
+    match v.as_f64() {
+        Some(f) if v.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+        _ => v.clone(),
+    }
 }
 
 /// The SHA-256 (hex) of a canonical profile text.
@@ -161,9 +183,12 @@ mod tests {
 
     #[test]
     fn basic_validator() {
-        let good = obj(json!({"credit_code": "91350100M000100Y43", "employees": 45, "region": "370830", "vat_status": "general"}));
+        let good =
+            obj(json!({"credit_code": "91350100M000100Y43", "employees": 45, "region": "370830", "vat_status": "general"}));
         assert!(BasicValidator.validate(&good).is_ok());
-        let bad = obj(json!({"credit_code": "91350100M000100Y44", "employees": -1, "size_class": "small", "foo": 1, "main_product_share": 1.5}));
+        let bad = obj(
+            json!({"credit_code": "91350100M000100Y44", "employees": -1, "size_class": "small", "foo": 1, "main_product_share": 1.5}),
+        );
         let issues = BasicValidator.validate(&bad).expect_err("bad");
         let names: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
         assert_eq!(names, ["credit_code", "employees", "size_class", "foo", "main_product_share"]);

@@ -241,12 +241,7 @@ pub fn render_table(results: &SearchResults, as_of: Date, with_profile: bool) ->
         if let Some(badge) = h.badge {
             state.push_str(&format!("\n{badge}"));
         }
-        let mut row = vec![
-            (i + 1).to_string(),
-            format!("{}\n{}", h.title, h.policy),
-            h.level.label().to_string(),
-            state,
-        ];
+        let mut row = vec![(i + 1).to_string(), format!("{}\n{}", h.title, h.policy), h.level.label().to_string(), state];
         if with_profile {
             row.push(h.annotation.as_deref().map_or("—", status_label).to_string());
         }

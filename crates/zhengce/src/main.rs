@@ -5,7 +5,10 @@
 
 mod cmd_batch;
 mod cmd_check;
+mod cmd_data;
 mod cmd_match;
+mod cmd_search;
+mod cmd_serve;
 mod corpus;
 mod exit;
 
@@ -27,6 +30,15 @@ enum Command {
     Match(cmd_match::MatchArgs),
     /// Match a JSONL file of profiles, one result line per input line.
     Batch(cmd_batch::BatchArgs),
+    /// Search policies in everyday Chinese.
+    Search(cmd_search::SearchArgs),
+    /// Generate a deterministic demo roster of Wenshang enterprises.
+    #[command(name = "demo-data")]
+    DemoData(cmd_data::DemoDataArgs),
+    /// Import a roster (CSV or XLSX) into the store.
+    Import(cmd_data::ImportArgs),
+    /// Serve the JSON API (seeds an empty store with the demo county).
+    Serve(cmd_serve::ServeArgs),
 }
 
 fn main() {
@@ -35,6 +47,10 @@ fn main() {
         Command::Check(a) => cmd_check::run(a),
         Command::Match(a) => cmd_match::run(a),
         Command::Batch(a) => cmd_batch::run(a),
+        Command::Search(a) => cmd_search::run(a),
+        Command::DemoData(a) => cmd_data::run_demo_data(a),
+        Command::Import(a) => cmd_data::run_import(a),
+        Command::Serve(a) => cmd_serve::run(a),
     };
     std::process::exit(exit::report(result));
 }

@@ -152,6 +152,11 @@ impl Builder<'_> {
 
 /// Demo enterprise `index` of `seed`, as a profile object (field names of `profile-fields.md`).
 pub fn enterprise(seed: u64, index: u64) -> Map<String, Value> {
+    facts(seed, index).into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// The same facts as a list in the order of [`crate::fields::FIELDS`] (cheaper to stream).
+pub(crate) fn facts(seed: u64, index: u64) -> Vec<(&'static str, Value)> {
     let r = &mut Rng::new(seed, index);
     let industry: &Industry = r.weighted(INDUSTRIES, |i| i.weight);
     let sector = industry.sector;
@@ -366,7 +371,7 @@ pub fn enterprise(seed: u64, index: u64) -> Map<String, Value> {
     let internet = score >= 2 && b.r.chance(0.35);
     b.put("industrial_internet", 0.4, internet);
 
-    b.facts.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    b.facts
 }
 
 #[cfg(test)]
@@ -385,6 +390,16 @@ mod tests {
         // Organisation codes inside the GB 32100 test vectors 91350100M000100Y43 and 91110108551385082Q.
         assert_eq!(org_check("M000100Y"), '4');
         assert_eq!(org_check("55138508"), '2');
+    }
+
+    #[test]
+    fn facts_come_in_field_order() {
+        let order: Vec<&str> = crate::fields::FIELDS.iter().map(|f| f.name).collect();
+        for i in 0..200 {
+            let names: Vec<&str> = facts(5, i).iter().map(|(k, _)| *k).collect();
+            let positions: Vec<usize> = names.iter().map(|n| order.iter().position(|o| o == n).expect("known field")).collect();
+            assert!(positions.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+        }
     }
 
     #[test]

@@ -54,7 +54,10 @@ fn is_header(cells: &[String]) -> bool {
 }
 
 fn no_header(path: &Path) -> StoreError {
-    StoreError::BadFile(format!("{}：前{HEADER_SEARCH_ROWS}行中找不到表头（需要“统一社会信用代码”或 credit_code 列）", path.display()))
+    StoreError::BadFile(format!(
+        "{}：前{HEADER_SEARCH_ROWS}行中找不到表头（需要“统一社会信用代码”或 credit_code 列）",
+        path.display()
+    ))
 }
 
 /// Opens a roster by its extension.
@@ -177,28 +180,27 @@ struct CsvSource {
 }
 
 impl CsvSource {
+    /// The next record as plain strings (for the header search).
     fn read_record(&mut self) -> Option<Result<Vec<String>, StoreError>> {
+        self.next_row().map(|r| r.map(|r| r.cells.iter().map(ToString::to_string).collect()))
+    }
+}
+
+impl RowSource for CsvSource {
+    fn next_row(&mut self) -> Option<Result<RawRow, StoreError>> {
         match self.reader.read_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
                 self.row += 1;
-                Some(Ok(self.record.iter().map(str::to_string).collect()))
+                let cells =
+                    self.record.iter().map(|c| if c.is_empty() { Cell::Empty } else { Cell::Text(c.to_string()) }).collect();
+                Some(Ok(RawRow { row: self.row, cells }))
             }
             Err(e) => {
                 self.row += 1;
                 Some(Err(StoreError::BadFile(format!("{} 第{}行无法解析：{e}", self.path, self.row))))
             }
         }
-    }
-}
-
-impl RowSource for CsvSource {
-    fn next_row(&mut self) -> Option<Result<RawRow, StoreError>> {
-        let row = self.read_record()?;
-        Some(row.map(|cells| RawRow {
-            row: self.row,
-            cells: cells.into_iter().map(|c| if c.is_empty() { Cell::Empty } else { Cell::Text(c) }).collect(),
-        }))
     }
 
     fn progress(&self) -> (u64, u64) {
@@ -213,7 +215,9 @@ fn open_csv(path: &Path) -> Result<Opened, StoreError> {
     File::open(path).map_err(io_err)?.take(4096).read_to_end(&mut head).map_err(io_err)?;
     let bom = encoding_rs::Encoding::for_bom(&head);
     let (encoding, skip, label) = match bom {
-        Some((enc, len)) => (enc, len, if enc == encoding_rs::UTF_8 { "UTF-8，带BOM".to_string() } else { enc.name().to_string() }),
+        Some((enc, len)) => {
+            (enc, len, if enc == encoding_rs::UTF_8 { "UTF-8，带BOM".to_string() } else { enc.name().to_string() })
+        }
         None if is_utf8(path)? => (encoding_rs::UTF_8, 0, "UTF-8".to_string()),
         None => (encoding_rs::GB18030, 0, "GBK/GB18030".to_string()),
     };
@@ -295,7 +299,8 @@ fn open_workbook(path: &Path) -> Result<Opened, StoreError> {
             .map_err(|e| StoreError::BadFile(format!("{} 工作表“{name}”无法读取：{e}", path.display())))?;
         let first_row = range.start().map_or(0, |(r, _)| r as usize);
         for i in 0..range.height().min(HEADER_SEARCH_ROWS) {
-            let header: Vec<String> = (0..range.width()).map(|c| range.get((i, c)).map_or(String::new(), |d| d.to_string())).collect();
+            let header: Vec<String> =
+                (0..range.width()).map(|c| range.get((i, c)).map_or(String::new(), |d| d.to_string())).collect();
             if is_header(&header) {
                 let src = SheetSource { range, first_row, next: i + 1 };
                 return Ok(Opened { format: format!("工作簿（工作表“{name}”）"), header, rows: Box::new(src) });

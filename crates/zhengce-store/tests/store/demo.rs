@@ -1,0 +1,78 @@
+//! The demo county: validity against the real schema, realism, seeding an empty store.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+use zhengce_store::demo::{SEED_ENTERPRISES, SEED_SEED, enterprise, open_seeded, seed_if_empty};
+use zhengce_store::validate::ProfileValidator as _;
+
+use crate::common::{dbs, schema};
+
+#[test]
+fn every_demo_enterprise_passes_the_schema_and_looks_like_wenshang() {
+    let schema = schema();
+    let n = 5_000;
+    let (mut codes, mut towns, mut sizes) = (HashSet::new(), HashMap::new(), [0usize; 4]);
+    let (mut known, mut possible) = (0usize, 0usize);
+    let (mut textile, mut large_rev, mut micro_rev) = (0usize, Vec::new(), Vec::new());
+    for i in 0..n {
+        let e = enterprise(3, i);
+        if let Err(issues) = schema.validate(&e) {
+            panic!("demo enterprise {i} invalid: {issues:?}\n{e:?}");
+        }
+        assert!(codes.insert(e["credit_code"].as_str().expect("code").to_string()), "duplicate code");
+        assert_eq!(e["region"], "370830");
+        assert!(e["name"].as_str().expect("name").ends_with("（演示）"));
+        *towns.entry(e["town"].as_str().expect("town").to_string()).or_insert(0) += 1;
+        let ind = e["industry_code"].as_str().expect("industry");
+        if ind.starts_with("17") || ind.starts_with("18") {
+            textile += 1;
+        }
+        let num = |k: &str| e.get(k).and_then(Value::as_f64);
+        if let (Some(emp), Some(ins)) = (num("employees"), num("insured_employees")) {
+            assert!(ins <= emp, "insured {ins} > employees {emp}");
+            let class = match emp as i64 {
+                0..20 => 0,
+                20..300 => 1,
+                300..1000 => 2,
+                _ => 3,
+            };
+            sizes[class] += 1;
+            if let Some(rev) = num("revenue") {
+                if class == 3 {
+                    large_rev.push(rev)
+                } else if class == 0 {
+                    micro_rev.push(rev)
+                }
+            }
+        }
+        known += e.len();
+        possible += zhengce_store::fields::FIELDS.len();
+    }
+    assert_eq!(towns.len(), 15, "{towns:?}");
+    assert!(textile * 100 / n as usize >= 75, "mostly textile and garment: {textile}");
+    let total: usize = sizes.iter().sum();
+    assert!(sizes[0] * 100 / total >= 40 && sizes[1] * 100 / total >= 30, "many micro and small: {sizes:?}");
+    assert!(sizes[3] > 0 && sizes[3] * 100 / total <= 4, "a few large: {sizes:?}");
+    let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    assert!(avg(&large_rev) > 50.0 * avg(&micro_rev), "revenue grows with size");
+    let share = known as f64 / possible as f64;
+    assert!((0.45..0.85).contains(&share), "a realistic share of unknown facts: {share:.2} known");
+}
+
+#[tokio::test]
+async fn serve_seeds_an_empty_store_once() {
+    let schema = schema();
+    for db in dbs().await {
+        let (store, n) = open_seeded(&db.url, &schema).await.expect("open and seed");
+        assert_eq!(n, SEED_ENTERPRISES as usize);
+        assert_eq!(store.count_enterprises().await.expect("count"), 800, "{}", db.backend);
+        store.close().await;
+        let (store, n) = open_seeded(&db.url, &schema).await.expect("reopen");
+        assert_eq!(n, 0, "a store with enterprises is never seeded again");
+        assert_eq!(seed_if_empty(&store, &schema, 10, SEED_SEED, 2_000).await.expect("seed"), 0);
+        let audit = store.audit_log(0, 10).await.expect("audit");
+        assert_eq!(audit.iter().filter(|a| a.action == "seed_demo").count(), 1);
+        store.close().await;
+    }
+}
