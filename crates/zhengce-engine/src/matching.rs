@@ -78,6 +78,12 @@ impl Snapshot {
         if p.meta.confidence == Confidence::GK {
             notes.push("部分条件来自一般知识，尚未核实原文，请以主管部门解释为准".to_string());
         }
+        match (p.meta.apply_from, p.meta.apply_to) {
+            (Some(from), _) if as_of < from => notes.push(format!("申报期尚未开始：{from} 起可申报")),
+            (_, Some(to)) if as_of > to => notes.push(format!("本期申报已于 {to} 截止，请关注下一期通知")),
+            (Some(from), Some(to)) => notes.push(format!("申报期 {from} 至 {to}")),
+            _ => {}
+        }
         if j.benefit.is_none() && j.status != Status::Ineligible && rule.benefit.is_some() {
             notes.push("预计金额暂无法计算（缺少计算所需信息，或该期间标准未公布）".to_string());
         }

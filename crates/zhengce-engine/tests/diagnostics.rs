@@ -207,3 +207,17 @@ fn one_bad_file_does_not_hide_the_others() {
     assert!(files.contains(&"rules/demo-policy.ron") && files.contains(&"policies/second.md"), "{files:?}");
     assert!(d.snapshot.policy("demo-policy").is_some());
 }
+
+#[test]
+fn application_window_is_reported() {
+    let policy = POLICY.replace("benefit_summary", "apply_from = \"2025-03-01\"\napply_to = \"2025-04-30\"\nbenefit_summary");
+    let loaded = zhengce_engine::load(files(&[("policies/demo-policy.md", &policy)]));
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let profile = loaded.snapshot.parse_profile_json(&serde_json::json!({"employees": 30})).unwrap();
+    let notes = |at: &str| loaded.snapshot.match_policy("demo-policy", &profile, at.parse().unwrap()).unwrap().notes;
+    assert!(notes("2025-02-01").contains(&"申报期尚未开始：2025-03-01 起可申报".to_string()));
+    assert!(notes("2025-04-01").contains(&"申报期 2025-03-01 至 2025-04-30".to_string()));
+    assert!(notes("2025-06-01").contains(&"本期申报已于 2025-04-30 截止，请关注下一期通知".to_string()));
+    let r = loaded.snapshot.match_policy("demo-policy", &profile, "2025-04-01".parse().unwrap()).unwrap();
+    assert_eq!(r.deadline.map(|d| d.to_string()).as_deref(), Some("2025-04-30"));
+}

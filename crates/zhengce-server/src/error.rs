@@ -37,7 +37,12 @@ impl ApiError {
 
     /// 422: well-formed but invalid content (e.g. a profile field), with per-field detail.
     pub fn invalid(message: impl Into<String>, detail: serde_json::Value) -> ApiError {
-        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid_profile", message: message.into(), detail: Some(detail) }
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_profile",
+            message: message.into(),
+            detail: Some(detail),
+        }
     }
 
     /// 503: a dependency (the store) is not available.
@@ -48,7 +53,9 @@ impl ApiError {
     /// 500: an internal failure; the detail is logged, not sent.
     pub fn internal(err: impl std::fmt::Display) -> ApiError {
         tracing::error!("internal error: {err}");
-        ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: "服务器内部错误".into(), detail: None }
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: "服务器内部错误".into(), detail: None
+        }
     }
 
     /// Any status with a code, for rejections.

@@ -55,7 +55,9 @@ fn field_errors(errs: &[zhengce_rules::FieldError]) -> ApiError {
 
 /// `GET /healthz`.
 pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"status": "ok", "rules_version": state.corpus.snapshot.version(), "policies": state.corpus.snapshot.policies().len()}))
+    Json(
+        json!({"status": "ok", "rules_version": state.corpus.snapshot.version(), "policies": state.corpus.snapshot.policies().len()}),
+    )
 }
 
 /// Unknown routes.
@@ -116,11 +118,7 @@ pub(crate) async fn policy(State(state): State<AppState>, Path(slug): Path<Strin
     let p = snap.policy(&slug).ok_or_else(|| ApiError::not_found(format!("没有政策 `{slug}`")))?;
     let mut v = serde_json::to_value(p).map_err(ApiError::internal)?;
     if let Some(rule) = snap.rule(&slug) {
-        let params: Vec<Value> = rule
-            .params
-            .iter()
-            .map(|(name, values)| json!({"name": name, "values": values}))
-            .collect();
+        let params: Vec<Value> = rule.params.iter().map(|(name, values)| json!({"name": name, "values": values})).collect();
         v["criteria"] = json!({"file": rule.file, "parameters": params, "near_miss_margin": rule.margin});
     }
     v["badge"] = json!(p.meta.marking.badge());
@@ -139,7 +137,10 @@ pub(crate) async fn policy_enterprises(
     if snap.policy(&slug).is_none() {
         return Err(ApiError::not_found(format!("没有政策 `{slug}`")));
     }
-    let statuses = parse_list(&params, "status", &[Status::Eligible, Status::Possible, Status::NearMiss, Status::Ineligible], |s| s.as_str())?;
+    let statuses =
+        parse_list(&params, "status", &[Status::Eligible, Status::Possible, Status::NearMiss, Status::Ineligible], |s| {
+            s.as_str()
+        })?;
     let rows = store(&state)?.matches_for_policy(&slug, snap.version(), &statuses).await?;
     let items: Vec<Value> = rows
         .iter()
@@ -149,7 +150,11 @@ pub(crate) async fn policy_enterprises(
 }
 
 /// `GET /api/v1/enterprises/{code}` (officers).
-pub(crate) async fn get_enterprise(State(state): State<AppState>, headers: HeaderMap, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn get_enterprise(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     officer(&state, &headers)?;
     let e = store(&state)?.enterprise(&code).await?.ok_or_else(|| ApiError::not_found(format!("没有企业 `{code}`")))?;
     Ok(Json(json!({"credit_code": e.credit_code, "version": e.version, "profile": e.profile, "updated_at": e.updated_at})))

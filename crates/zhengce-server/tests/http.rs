@@ -27,7 +27,8 @@ fn corpus() -> Corpus {
         }
     }
     let text = |p: &str| files.iter().find(|f| f.path == p).map(|f| f.text.clone()).unwrap_or_default();
-    let (config, _) = zhengce_search::SearchConfig::parse(&text("policies/_search/synonyms.txt"), &text("policies/_search/dict.txt"));
+    let (config, _) =
+        zhengce_search::SearchConfig::parse(&text("policies/_search/synonyms.txt"), &text("policies/_search/dict.txt"));
     let loaded = zhengce_engine::load(files);
     let search = zhengce_search::SearchIndex::build(loaded.snapshot.policies(), config).unwrap();
     Corpus { snapshot: loaded.snapshot, search }
@@ -70,7 +71,13 @@ async fn match_search_and_policy_detail() {
     let (st, v) = call(&s, "POST", "/api/v1/match?at=2025-06-01", None, Some(SME.to_string())).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["as_of"], "2025-06-01");
-    assert!(v["results"].as_array().unwrap().iter().any(|r| r["policy"] == "cn-ui-job-retention-refund-2025" && r["status"] == "eligible"));
+    assert!(
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["policy"] == "cn-ui-job-retention-refund-2025" && r["status"] == "eligible")
+    );
 
     let (st, v) = call(&s, "GET", "/api/v1/policies?q=%E7%A8%B3%E5%B2%97", None, None).await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -124,7 +131,9 @@ async fn stored_enterprises_need_the_officer_token() {
     let (st, v) = call(&s, "GET", &format!("/api/v1/enterprises/{code}/matches?at=2025-06-01"), Some("secret"), None).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["derived"]["size_class"], "small");
-    let (st, v) = call(&s, "GET", "/api/v1/policies/cn-ui-job-retention-refund-2025/enterprises?status=eligible", Some("secret"), None).await;
+    let (st, v) =
+        call(&s, "GET", "/api/v1/policies/cn-ui-job-retention-refund-2025/enterprises?status=eligible", Some("secret"), None)
+            .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert!(v["enterprises"].as_array().unwrap().iter().any(|e| e["enterprise"] == code), "{v}");
     let (st, _) = call(&s, "GET", "/api/v1/policies/cn-ui-job-retention-refund-2025/enterprises", None, None).await;
@@ -139,7 +148,8 @@ async fn refresh_matches_fills_the_demo_county() {
     let n = zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2025-06-01".parse().unwrap()).await.unwrap();
     assert!(n >= 100, "{n}");
     assert_eq!(zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2025-06-01".parse().unwrap()).await.unwrap(), 0);
-    let (st, v) = call(&s, "GET", "/api/v1/policies/cn-small-low-profit-cit/enterprises?status=eligible", Some("secret"), None).await;
+    let (st, v) =
+        call(&s, "GET", "/api/v1/policies/cn-small-low-profit-cit/enterprises?status=eligible", Some("secret"), None).await;
     assert_eq!(st, StatusCode::OK);
     assert!(!v["enterprises"].as_array().unwrap().is_empty());
 }

@@ -30,7 +30,8 @@ const CHUNK: usize = 8192;
 pub fn run(args: &BatchArgs) -> anyhow::Result<i32> {
     let as_of = parse_at(args.at.as_deref())?;
     let loaded = corpus::load_clean(&args.corpus)?;
-    let input = std::fs::File::open(&args.profiles).map_err(|e| bad_input(format!("无法读取 {}：{e}", args.profiles.display())))?;
+    let input =
+        std::fs::File::open(&args.profiles).map_err(|e| bad_input(format!("无法读取 {}：{e}", args.profiles.display())))?;
     let tmp = args.out.with_extension("jsonl.partial");
     let mut out = BufWriter::new(std::fs::File::create(&tmp).map_err(|e| bad_input(format!("无法写入 {}：{e}", tmp.display())))?);
     let mut lines = std::io::BufReader::new(input).lines();
@@ -38,7 +39,9 @@ pub fn run(args: &BatchArgs) -> anyhow::Result<i32> {
     loop {
         let mut chunk = Vec::with_capacity(CHUNK);
         for l in lines.by_ref().take(CHUNK) {
-            chunk.push(l.map_err(|e| bad_input(format!("{} 第{}行无法读取：{e}", args.profiles.display(), line_no + chunk.len())))?);
+            chunk.push(
+                l.map_err(|e| bad_input(format!("{} 第{}行无法读取：{e}", args.profiles.display(), line_no + chunk.len())))?,
+            );
         }
         if chunk.is_empty() {
             break;

@@ -20,8 +20,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     let rules = snap.rules().map_or(0, |r| r.rules.len());
     let examples: usize = snap.rules().map_or(0, |r| r.rules.iter().map(|x| x.examples.len()).sum());
     let failed_examples = loaded.diagnostics.iter().filter(|d| d.code == "E010" || d.code == "E011").count();
-    println!("政策 {} 个，规则 {} 个，示例 {} 个（通过 {}）", snap.policies().len(), rules, examples, examples.saturating_sub(failed_examples));
-    for (what, label) in [("level", "按层级"), ("dimension", "按维度"), ("confidence", "按可信度"), ("marking", "按标记")] {
+    println!(
+        "政策 {} 个，规则 {} 个，示例 {} 个（通过 {}）",
+        snap.policies().len(),
+        rules,
+        examples,
+        examples.saturating_sub(failed_examples)
+    );
+    for (what, label) in [("level", "按层级"), ("dimension", "按维度"), ("confidence", "按可信度"), ("marking", "按标记")]
+    {
         if let Some(m) = snap.counts().get(what) {
             let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k} {v}")).collect();
             println!("{label}：{}", parts.join("，"));

@@ -63,9 +63,12 @@ pub fn parse_at(at: Option<&str>) -> anyhow::Result<Date> {
 pub fn read_profile(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).map_err(|e| bad_input(format!("无法读取画像文件 {}：{e}", path.display())))?;
     if path.extension().is_some_and(|e| e == "ron") {
-        ron::from_str(&text).map_err(|e| bad_input(format!("{}:{}:{}: RON 格式错误：{}", path.display(), e.span.start.line, e.span.start.col, e.code)))
+        ron::from_str(&text).map_err(|e| {
+            bad_input(format!("{}:{}:{}: RON 格式错误：{}", path.display(), e.span.start.line, e.span.start.col, e.code))
+        })
     } else {
-        serde_json::from_str(&text).map_err(|e| bad_input(format!("{}:{}:{}: JSON 格式错误：{e}", path.display(), e.line(), e.column())))
+        serde_json::from_str(&text)
+            .map_err(|e| bad_input(format!("{}:{}:{}: JSON 格式错误：{e}", path.display(), e.line(), e.column())))
     }
 }
 
@@ -76,7 +79,8 @@ pub fn run(args: &MatchArgs) -> anyhow::Result<i32> {
     let loaded = corpus::load_clean(&args.corpus)?;
     let value = read_profile(&args.profile)?;
     let profile = loaded.snapshot.parse_profile_json(&value).map_err(|errs| {
-        let lines: Vec<String> = errs.iter().map(|e| format!("{}: 字段 `{}`：{}", args.profile.display(), e.field, e.message)).collect();
+        let lines: Vec<String> =
+            errs.iter().map(|e| format!("{}: 字段 `{}`：{}", args.profile.display(), e.field, e.message)).collect();
         bad_input(lines.join("\n"))
     })?;
     let report = loaded.snapshot.match_profile(&profile, as_of);
@@ -90,8 +94,14 @@ pub fn run(args: &MatchArgs) -> anyhow::Result<i32> {
 /// Renders a report as a Chinese table.
 pub fn render_table(report: &MatchReport, name: Option<&str>) -> String {
     let mut out = String::new();
-    out.push_str(&format!("企业：{}　匹配日期：{}　规则库版本：{}\n", name.unwrap_or("（未填写名称）"), report.as_of, &report.rules_version[..12]));
-    let derived: Vec<String> = report.derived.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
+    out.push_str(&format!(
+        "企业：{}　匹配日期：{}　规则库版本：{}\n",
+        name.unwrap_or("（未填写名称）"),
+        report.as_of,
+        &report.rules_version[..12]
+    ));
+    let derived: Vec<String> =
+        report.derived.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
     out.push_str(&format!("派生事实：{}\n", derived.join("，")));
     let mut table = Table::new();
     table.load_style(UTF8_FULL).set_content_arrangement(ContentArrangement::Dynamic).set_width(160);

@@ -44,7 +44,8 @@ pub fn build_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
     let loaded = corpus::load_clean(args)?;
     let files = corpus::files(args)?;
     let text = |path: &str| files.iter().find(|f| f.path == path).map_or("", |f| f.text.as_str());
-    let (config, problems) = zhengce_search::SearchConfig::parse(text("policies/_search/synonyms.txt"), text("policies/_search/dict.txt"));
+    let (config, problems) =
+        zhengce_search::SearchConfig::parse(text("policies/_search/synonyms.txt"), text("policies/_search/dict.txt"));
     for p in problems {
         tracing::warn!("search config: {p}");
     }
@@ -54,13 +55,16 @@ pub fn build_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
 
 /// Runs the server until interrupted.
 pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
     let corpus = build_corpus(&args.corpus)?;
     let url = args.db.clone().unwrap_or_else(zhengce_store::default_db_url);
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let schema = corpus.snapshot.schema().context("schema")?;
-        let (store, seeded) = zhengce_store::demo::open_seeded(&url, schema).await.map_err(|e| bad_input(format!("无法打开企业库 {url}：{e}")))?;
+        let (store, seeded) =
+            zhengce_store::demo::open_seeded(&url, schema).await.map_err(|e| bad_input(format!("无法打开企业库 {url}：{e}")))?;
         if seeded > 0 {
             tracing::info!("企业库为空，已写入演示县数据 {seeded} 家企业（汶上县，示例数据）");
         }
@@ -78,12 +82,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
             today: Arc::new(today),
         };
         let app = zhengce_server::router(state);
-        let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+        let listener =
+            tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
         tracing::info!("zhengce 已启动：http://{}/healthz ，接口 /api/v1", args.addr);
-        axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)
