@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL};
 use zhengce_model::Date;
-use zhengce_model::verdict::{MatchReport, Outcome};
+use zhengce_model::verdict::{MatchReport, Outcome, Status};
 
 use crate::corpus::{self, CorpusArgs};
 use crate::exit::bad_input;
@@ -107,25 +107,29 @@ pub fn render_table(report: &MatchReport, name: Option<&str>) -> String {
     table.load_style(UTF8_FULL).set_content_arrangement(ContentArrangement::Dynamic).set_width(160);
     table.set_header(vec!["结论", "政策", "层级", "预计金额（万元）", "理由 / 缺少的信息 / 差距", "截止", "部门"]);
     for r in &report.results {
+        // A person at a terminal wants the deciding lines: the passes of an eligible policy, the
+        // questions of a possible one, the gaps of a near miss, the failures of an ineligible one.
         let mut why: Vec<String> = Vec::new();
+        if let Some(b) = &r.benefit {
+            why.push(format!("￥ {}", b.text));
+        }
         for g in &r.gaps {
             why.push(format!("△ {}", g.text));
         }
         for m in &r.missing {
             why.push(format!("? {}", m.question));
         }
-        for reason in r.reasons.iter().filter(|x| r.gaps.is_empty() || x.outcome != Outcome::Pass) {
-            let mark = match reason.outcome {
-                _ if reason.settled => "·",
-                Outcome::Pass => "✓",
-                Outcome::Fail => "✗",
-                Outcome::Unknown => "?",
-            };
-            if r.missing.is_empty() || reason.outcome != Outcome::Unknown {
-                why.push(format!("{}{mark} {}", "  ".repeat(reason.depth), reason.text));
-            }
+        let wanted = |o: Outcome| match r.status {
+            Status::Eligible => o == Outcome::Pass,
+            Status::Possible | Status::NearMiss => false,
+            Status::Ineligible => o == Outcome::Fail,
+        };
+        for reason in r.reasons.iter().filter(|x| !x.settled && wanted(x.outcome)) {
+            let mark = if reason.outcome == Outcome::Pass { "✓" } else { "✗" };
+            why.push(format!("{}{mark} {}", "  ".repeat(reason.depth), reason.text));
         }
-        for n in &r.notes {
+        // Badges and short caveats only; the full notes are in the JSON output.
+        for n in r.notes.iter().filter(|n| n.starts_with('【') || n.starts_with("部分条件") || n.starts_with("预计金额") || n.starts_with("申报")) {
             why.push(format!("注：{n}"));
         }
         let amount = r.benefit.as_ref().map_or_else(|| "—".to_string(), |b| zhengce_rules::format::num(b.amount_wan));
