@@ -19,7 +19,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest.join("../..").canonicalize().expect("workspace root exists");
-    let mut code = String::from("/// Every file of the bundled corpus: (path relative to the workspace root, contents).\npub static FILES: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Every file of the bundled corpus: (path relative to the workspace root, contents).\npub static FILES: &[(&str, &str)] = &[\n",
+    );
     for top in ["policies", "rules"] {
         let dir = root.join(top);
         println!("cargo:rerun-if-changed={}", dir.display());

@@ -82,7 +82,8 @@ fn batch_keeps_order_reports_bad_lines_and_exits_2() {
     std::fs::write(&input, format!("{sme}\nnot json\n{{\"employees\": \"many\"}}\n{{\"employees\": 40}}\n")).unwrap();
     let o = zhengce(&["batch", "--profiles", input.to_str().unwrap(), "--at", "2025-06-01", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 4);
     assert!(lines[0]["eligible"].as_array().unwrap().iter().any(|s| s == "cn-ui-job-retention-refund-2025"));
     assert_eq!(lines[1]["enterprise"], "2");
