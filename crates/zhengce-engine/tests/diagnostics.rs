@@ -221,3 +221,12 @@ fn application_window_is_reported() {
     let r = loaded.snapshot.match_policy("demo-policy", &profile, "2025-04-01".parse().unwrap()).unwrap();
     assert_eq!(r.deadline.map(|d| d.to_string()).as_deref(), Some("2025-04-30"));
 }
+
+#[test]
+fn a_broken_schema_extension_loses_only_its_fields() {
+    let d = zhengce_engine::load(files(&[("rules/schema-extra.ron", "Schema(fields: [(name: \"x\", type: Bool,")]));
+    let msgs: Vec<String> = d.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(msgs[0].starts_with("rules/schema-extra.ron:1:"), "{msgs:?}");
+    assert!(d.snapshot.rule("demo-policy").is_some());
+}

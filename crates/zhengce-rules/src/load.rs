@@ -170,7 +170,9 @@ pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Di
             }
             Err(e) => {
                 diags.push(ron_error(schema.path, &e));
-                broken = true;
+                // A broken extension only loses its own fields (rules that use them report E002);
+                // without the core schema nothing can be checked.
+                broken |= std::ptr::eq(schema, &schemas[0]);
             }
         }
     }

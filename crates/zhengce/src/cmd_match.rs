@@ -129,7 +129,11 @@ pub fn render_table(report: &MatchReport, name: Option<&str>) -> String {
             why.push(format!("{}{mark} {}", "  ".repeat(reason.depth), reason.text));
         }
         // Badges and short caveats only; the full notes are in the JSON output.
-        for n in r.notes.iter().filter(|n| n.starts_with('【') || n.starts_with("部分条件") || n.starts_with("预计金额") || n.starts_with("申报")) {
+        for n in r
+            .notes
+            .iter()
+            .filter(|n| n.starts_with('【') || n.starts_with("部分条件") || n.starts_with("预计金额") || n.starts_with("申报"))
+        {
             why.push(format!("注：{n}"));
         }
         let amount = r.benefit.as_ref().map_or_else(|| "—".to_string(), |b| zhengce_rules::format::num(b.amount_wan));
