@@ -369,15 +369,3 @@ pub fn names(e: &Expr, out: &mut Vec<(String, usize)>) {
         Expr::Num(_) | Expr::Text(..) | Expr::Bool(_) | Expr::None => {}
     }
 }
-
-/// Whether a compiled expression reads a field or derived fact through `coalesce`'s fallback.
-pub fn uses_coalesce(e: &CExpr) -> bool {
-    match e {
-        CExpr::Call(Func::Coalesce, _) => true,
-        CExpr::Not(a) | CExpr::Neg(a) => uses_coalesce(a),
-        CExpr::Bin(_, a, b) => uses_coalesce(a) || uses_coalesce(b),
-        CExpr::If(c, a, b) => uses_coalesce(c) || uses_coalesce(a) || uses_coalesce(b),
-        CExpr::Call(_, args) => args.iter().any(uses_coalesce),
-        _ => false,
-    }
-}

@@ -105,13 +105,7 @@ fn ron_options() -> ron::Options {
 }
 
 fn ron_error(file: &str, e: &ron::error::SpannedError) -> Diagnostic {
-    let code = match e.code {
-        ron::Error::MissingStructField { .. } | ron::Error::NoSuchStructField { .. } | ron::Error::NoSuchEnumVariant { .. } => {
-            Code::Syntax
-        }
-        _ => Code::Syntax,
-    };
-    Diagnostic::at(code, file, (e.span.start.line, e.span.start.col), e.code.to_string())
+    Diagnostic::at(Code::Syntax, file, (e.span.start.line, e.span.start.col), e.code.to_string())
 }
 
 /// Finds where the string literal `text` starts (its first character) at or after `from`.
