@@ -18,6 +18,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("row_wise", |b| {
         b.iter(|| profiles.iter().map(|p| snap.match_profile(p, as_of).results.len()).sum::<usize>())
     });
+    g.bench_function("status_only", |b| b.iter(|| profiles.iter().map(|p| snap.statuses(p, as_of).len()).sum::<usize>()));
     g.finish();
 }
 

@@ -49,8 +49,8 @@ pub fn batch_line(snapshot: &Snapshot, line_no: usize, line: &str, as_of: Date) 
             return BatchLine::Error { enterprise, error: msg.join("；") };
         }
     };
-    let report = snapshot.match_profile(&profile, as_of);
-    let pick = |s: Status| report.results.iter().filter(|r| r.status == s).map(|r| r.policy.clone()).collect();
+    let statuses = snapshot.statuses(&profile, as_of);
+    let pick = |s: Status| statuses.iter().filter(|(_, st)| *st == s).map(|(slug, _)| (*slug).to_string()).collect();
     BatchLine::Ok {
         enterprise,
         eligible: pick(Status::Eligible),

@@ -55,6 +55,30 @@ impl Snapshot {
         MatchReport { as_of, rules_version: self.version.clone(), derived, results }
     }
 
+    /// The status of every policy in force on `as_of`, in slug order, without reasons or amounts:
+    /// the same decisions as [`Snapshot::match_profile`], several times faster (for batches).
+    pub fn statuses(&self, profile: &Profile, as_of: Date) -> Vec<(&str, Status)> {
+        let Some(rs) = self.rules() else { return Vec::new() };
+        let facts = rs.facts(profile, as_of);
+        let mut out = Vec::new();
+        for p in &self.policies {
+            if !self.matchable(p, as_of) {
+                continue;
+            }
+            let Some(rule) = self.rule(&p.meta.slug) else { continue };
+            let mut status = rs.status(rule, &facts);
+            if let Some(region) = &p.meta.region {
+                status = match (region_outcome(region, profile.get("region")), status) {
+                    (Outcome::Fail, _) => Status::Ineligible,
+                    (Outcome::Unknown, Status::Eligible) => Status::Possible,
+                    (_, s) => s,
+                };
+            }
+            out.push((p.meta.slug.as_str(), status));
+        }
+        out
+    }
+
     /// Matches one enterprise against one policy (in force or not).
     pub fn match_policy(&self, slug: &str, profile: &Profile, as_of: Date) -> Option<PolicyResult> {
         let rs = self.rules()?;
@@ -143,6 +167,15 @@ fn apply_region(rs: &RuleSet, j: &mut Judgement, region: &str, given: Option<&Fa
             }
         }
         Outcome::Pass => {}
+    }
+}
+
+/// Whether a registered region lies inside a policy's region (unknown when not given).
+fn region_outcome(region: &str, given: Option<&FactValue>) -> Outcome {
+    match given {
+        Some(FactValue::Text(r)) if region_contains(region, r) => Outcome::Pass,
+        Some(FactValue::Text(_)) => Outcome::Fail,
+        _ => Outcome::Unknown,
     }
 }
 

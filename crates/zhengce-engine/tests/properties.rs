@@ -156,6 +156,17 @@ proptest! {
     }
 
     #[test]
+    fn status_only_matching_agrees_with_full_matching((known, _unknown, d) in profiles()) {
+        let as_of: Date = DATES[d].parse().unwrap();
+        let s = snapshot();
+        let profile = s.parse_profile_json(&Value::Object(known)).unwrap();
+        let mut full: Vec<(String, Status)> = s.match_profile(&profile, as_of).results.into_iter().map(|r| (r.policy, r.status)).collect();
+        full.sort();
+        let fast: Vec<(String, Status)> = s.statuses(&profile, as_of).into_iter().map(|(p, st)| (p.to_string(), st)).collect();
+        prop_assert_eq!(full, fast);
+    }
+
+    #[test]
     fn matching_is_deterministic((known, _unknown, d) in profiles()) {
         let as_of: Date = DATES[d].parse().unwrap();
         let s = snapshot();

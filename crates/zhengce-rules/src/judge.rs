@@ -58,7 +58,7 @@ impl RuleSet {
     pub fn judge<'a>(&'a self, rule: &'a CompiledRule, facts: &Facts<'a>) -> Judgement {
         let params = rule.params_at(facts.as_of);
         let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
-        let ctx = Ctx { rs: self, rule, env: &env };
+        let ctx = Ctx { rs: self, rule, env: &env, explain: true };
         let mut reasons = Vec::new();
         let root = ctx.node(&rule.cond, 0, &mut reasons);
         let status = match (root.strict, root.relaxed) {
@@ -79,6 +79,22 @@ impl RuleSet {
         let gaps = if status == Status::NearMiss { root.gaps } else { Vec::new() };
         let benefit = if status == Status::Ineligible { None } else { rule.benefit.as_ref().and_then(|b| ctx.benefit(b)) };
         Judgement { status, reasons, missing, gaps, benefit }
+    }
+
+    /// The status alone, without reasons, gap texts or benefit: the same decision as
+    /// [`RuleSet::judge`] at a fraction of the cost, for batch matching.
+    pub fn status<'a>(&'a self, rule: &'a CompiledRule, facts: &Facts<'a>) -> Status {
+        let params = rule.params_at(facts.as_of);
+        let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
+        let ctx = Ctx { rs: self, rule, env: &env, explain: false };
+        let mut reasons = Vec::new();
+        let root = ctx.node(&rule.cond, 0, &mut reasons);
+        match (root.strict, root.relaxed) {
+            (Some(true), _) => Status::Eligible,
+            (None, _) => Status::Possible,
+            (Some(false), Some(true) | None) if !root.gaps.is_empty() => Status::NearMiss,
+            _ => Status::Ineligible,
+        }
     }
 
     /// The questions for a set of missing fields, in schema order.
@@ -116,6 +132,8 @@ struct Ctx<'a, 'e> {
     rs: &'a RuleSet,
     rule: &'a CompiledRule,
     env: &'e Env<'a, 'e>,
+    /// Whether to write reasons and gap texts (off for status-only batch matching).
+    explain: bool,
 }
 
 fn outcome(b: Option<bool>) -> Outcome {
@@ -131,9 +149,12 @@ impl<'a> Ctx<'a, '_> {
         match c {
             CCond::Check(e, src) => {
                 let (node, text) = self.leaf(e, src);
-                reasons.push(Reason { outcome: outcome(node.strict), text, depth, settled: false });
+                if self.explain {
+                    reasons.push(Reason { outcome: outcome(node.strict), text, depth, settled: false });
+                }
                 node
             }
+            CCond::Named(_, inner) if !self.explain => self.node(inner, depth, reasons),
             CCond::Named(label, inner) => {
                 if let CCond::Check(e, src) = inner.as_ref() {
                     let (node, text) = self.leaf(e, src);
@@ -210,6 +231,19 @@ impl<'a> Ctx<'a, '_> {
         let strict = v.as_bool();
         let missing = if strict.is_none() { v.missing } else { Mask::default() };
         let mut node = Node { strict, relaxed: strict, missing, gaps: Vec::new() };
+        if !self.explain {
+            if strict == Some(false)
+                && let Some((op, lhs, rhs)) = numeric_threshold(e)
+                && let (Some(x), Some(y)) = (eval(lhs, self.env).as_num(), eval(rhs, self.env).as_num())
+            {
+                let short = if matches!(op, BinOp::Ge | BinOp::Gt) { y - x } else { x - y };
+                if y != 0.0 && short <= self.rule.margin * y.abs() {
+                    node.relaxed = Some(true);
+                    node.gaps.push(Gap { field: String::new(), current: x, required: y, text: String::new() });
+                }
+            }
+            return (node, String::new());
+        }
         let CExpr::Bin(op, lhs, rhs) = e else {
             let text = match (e, self.describe(e)) {
                 (_, Some((label, _, _))) => format!("{label}：{}", format::value(&v.val, None, "")),
