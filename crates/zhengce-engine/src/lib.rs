@@ -95,6 +95,22 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
             None
         }
     };
+    for p in &policies {
+        if let Some(target) = &p.meta.implements
+            && !policies.iter().any(|q| &q.meta.slug == target)
+        {
+            let path = format!("policies/{}.md", p.meta.slug);
+            let text = files.iter().find(|f| f.path == path).map_or("", |f| f.text.as_str());
+            let at = text.find("implements").unwrap_or(0);
+            diags.push(Diagnostic::at_offset(
+                Code::UnknownPolicy,
+                &path,
+                text,
+                at,
+                format!("`implements` names policy `{target}`, which does not exist"),
+            ));
+        }
+    }
     if let Some(rs) = &rules {
         for p in &policies {
             let has_rule = rs.rules.iter().any(|r| r.policy == p.meta.slug);

@@ -111,6 +111,9 @@ impl Snapshot {
         if j.benefit.is_none() && j.status != Status::Ineligible && rule.benefit.is_some() {
             notes.push("预计金额暂无法计算（缺少计算所需信息，或该期间标准未公布）".to_string());
         }
+        if let Some(base) = p.meta.implements.as_ref().and_then(|slug| self.policy(slug)) {
+            notes.push(format!("同一项支持：本政策是《{}》的落实文件，金额不与其重复计算", base.meta.title));
+        }
         notes.extend(p.meta.notes.iter().cloned());
         PolicyResult {
             policy: p.meta.slug.clone(),
@@ -127,6 +130,7 @@ impl Snapshot {
             marking: p.meta.marking.as_str(),
             confidence: p.meta.confidence.as_str(),
             notes,
+            implements: p.meta.implements.clone(),
         }
     }
 }

@@ -229,6 +229,9 @@ pub struct PolicyMeta {
     /// Caveats shown to users.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The slug of the policy this one implements locally (the same money, never to be added up).
+    #[serde(default)]
+    pub implements: Option<String>,
     /// Sources.
     pub sources: Vec<Source>,
 }

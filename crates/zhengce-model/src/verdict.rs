@@ -132,6 +132,9 @@ pub struct PolicyResult {
     pub confidence: &'static str,
     /// Caveats to show (draft badge, unverified facts, expiry notes).
     pub notes: Vec<String>,
+    /// The policy this one implements locally: the same benefit, so amounts must not be added up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implements: Option<String>,
 }
 
 /// The full answer for one enterprise.
