@@ -169,7 +169,9 @@ impl<'a> Ctx<'a, '_> {
                         (false, _) => format!("{label}（{text}）"),
                         (true, Some(true)) => label.clone(),
                         (true, Some(false)) if matches!(e, CExpr::Bin(BinOp::Eq | BinOp::Ne, _, _)) => {
-                            format!("{label}：不满足（{text}）")
+                            // The yes/no fact that decided it, without repeating the requirement.
+                            let fact = text.split("（要求").next().unwrap_or(&text);
+                            format!("{label}：不满足（{fact}）")
                         }
                         (true, Some(false)) => format!("{label}：不满足"),
                         (true, None) => format!("{label}：待确认"),
