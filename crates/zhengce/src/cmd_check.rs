@@ -10,7 +10,6 @@ pub struct CheckArgs {
 }
 
 /// Runs the check; exit status 2 when anything is wrong.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     let loaded = corpus::load(&args.corpus)?;
     let snap = &loaded.snapshot;
@@ -20,26 +19,26 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     let rules = snap.rules().map_or(0, |r| r.rules.len());
     let examples: usize = snap.rules().map_or(0, |r| r.rules.iter().map(|x| x.examples.len()).sum());
     let failed_examples = loaded.diagnostics.iter().filter(|d| d.code == "E010" || d.code == "E011").count();
-    println!(
+    crate::out::line(&format!(
         "政策 {} 个，规则 {} 个，示例 {} 个（通过 {}）",
         snap.policies().len(),
         rules,
         examples,
         examples.saturating_sub(failed_examples)
-    );
+    ));
     for (what, label) in [("level", "按层级"), ("dimension", "按维度"), ("confidence", "按可信度"), ("marking", "按标记")]
     {
         if let Some(m) = snap.counts().get(what) {
             let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            println!("{label}：{}", parts.join("，"));
+            crate::out::line(&format!("{label}：{}", parts.join("，")));
         }
     }
-    println!("规则库版本 {}", &snap.version()[..16]);
+    crate::out::line(&format!("规则库版本 {}", &snap.version()[..16]));
     if loaded.diagnostics.is_empty() {
-        println!("检查通过");
+        crate::out::line("检查通过");
         Ok(0)
     } else {
-        println!("发现 {} 个问题", loaded.diagnostics.len());
+        crate::out::line(&format!("发现 {} 个问题", loaded.diagnostics.len()));
         Ok(2)
     }
 }

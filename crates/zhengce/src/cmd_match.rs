@@ -73,7 +73,6 @@ pub fn read_profile(path: &std::path::Path) -> anyhow::Result<serde_json::Value>
 }
 
 /// Runs the match.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &MatchArgs) -> anyhow::Result<i32> {
     let as_of = parse_at(args.at.as_deref())?;
     let loaded = corpus::load_clean(&args.corpus)?;
@@ -85,8 +84,8 @@ pub fn run(args: &MatchArgs) -> anyhow::Result<i32> {
     })?;
     let report = loaded.snapshot.match_profile(&profile, as_of);
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Table => print!("{}", render_table(&report, value.get("name").and_then(|n| n.as_str()))),
+        Format::Json => crate::out::line(&serde_json::to_string_pretty(&report)?),
+        Format::Table => crate::out::text(&render_table(&report, value.get("name").and_then(|n| n.as_str()))),
     }
     Ok(0)
 }

@@ -175,8 +175,8 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<i32> {
     let index = SearchIndex::build(snapshot.policies(), config)?;
     let results = index.search(&args.query, &opts)?;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&to_json(&results, as_of, args.profile.is_some()))?),
-        Format::Table => print!("{}", render_table(&results, as_of, args.profile.is_some())),
+        Format::Json => crate::out::line(&serde_json::to_string_pretty(&to_json(&results, as_of, args.profile.is_some()))?),
+        Format::Table => crate::out::text(&render_table(&results, as_of, args.profile.is_some())),
     }
     Ok(0)
 }

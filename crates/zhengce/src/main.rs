@@ -11,6 +11,7 @@ mod cmd_search;
 mod cmd_serve;
 mod corpus;
 mod exit;
+mod out;
 
 use clap::{Parser, Subcommand};
 
