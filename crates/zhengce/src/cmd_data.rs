@@ -137,6 +137,6 @@ pub fn run_import(args: &ImportArgs) -> anyhow::Result<i32> {
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "invalid_rows": report.invalid_rows, "applied": report.applied, "warnings": report.warnings, "errors": errors,
     });
-    crate::out::line(&summary);
+    crate::out::line(&summary.to_string());
     Ok(if report.invalid_rows > 0 { 2 } else { 0 })
 }
