@@ -102,18 +102,20 @@ async fn save_one(conn: &mut AnyConnection, credit_code: &str, report: &MatchRep
     .execute(&mut *conn)
     .await?;
     for (c, chunk) in report.results.chunks(ROWS_PER_STATEMENT).enumerate() {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    i * 7 + 1,
-                    i * 7 + 2,
-                    i * 7 + 3,
-                    i * 7 + 4,
-                    i * 7 + 5,
-                    i * 7 + 6,
-                    i * 7 + 7
-                )
+        // A missing amount is written as a literal NULL, never bound: sqlx 0.9's Any driver sends a
+        // NULL `f64` to PostgreSQL typed as float4, and the prepared statement it caches then
+        // rejects the next real (float8) amount with "incorrect binary data format".
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                let cols: Vec<String> = (0..5).map(|_| next()).collect();
+                let amount = if r.benefit.is_some() { next() } else { "NULL".to_string() };
+                format!("({}, {amount}, {})", cols.join(", "), next())
             })
             .collect();
         let sql = format!(
@@ -127,9 +129,11 @@ async fn save_one(conn: &mut AnyConnection, credit_code: &str, report: &MatchRep
                 .bind(corpus.clone())
                 .bind(r.policy.clone())
                 .bind((c * ROWS_PER_STATEMENT + i) as i64)
-                .bind(r.status.as_str())
-                .bind(r.benefit.as_ref().map(|b| b.amount_wan))
-                .bind(serde_json::to_string(r).map_err(corrupt)?);
+                .bind(r.status.as_str());
+            if let Some(b) = &r.benefit {
+                q = q.bind(b.amount_wan);
+            }
+            q = q.bind(serde_json::to_string(r).map_err(corrupt)?);
         }
         q.execute(&mut *conn).await?;
     }

@@ -126,6 +126,7 @@ fn result(policy: &str, status: Status, amount: Option<f64>) -> PolicyResult {
         marking: "official",
         confidence: "V",
         notes: vec![],
+        implements: None,
     }
 }
 
