@@ -66,8 +66,9 @@ pub fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Matches every stored enterprise whose results for the current corpus are missing and stores
-/// them, so "which enterprises qualify for this policy" can be answered from the store.
+/// Matches every stored enterprise whose results for the current corpus and date are missing (or
+/// were computed for another date: policies expire) and stores them, so "which enterprises qualify
+/// for this policy" can be answered from the store.
 pub async fn refresh_matches(store: &Store, snapshot: &Snapshot, as_of: Date) -> Result<usize, zhengce_store::StoreError> {
     let filter = zhengce_store::profiles::EnterpriseFilter::default();
     let mut offset = 0;
@@ -80,7 +81,11 @@ pub async fn refresh_matches(store: &Store, snapshot: &Snapshot, as_of: Date) ->
         offset += page.len() as i64;
         let mut reports = Vec::new();
         for e in &page {
-            if store.match_run(&e.credit_code, snapshot.version()).await?.is_some() {
+            let as_of_text = as_of.to_string();
+            if let Some(run) = store.match_run(&e.credit_code, snapshot.version()).await?
+                && run.as_of == as_of_text
+                && run.profile_version == e.version
+            {
                 continue;
             }
             if let Ok(p) = snapshot.parse_profile_json(&serde_json::Value::Object(e.profile.clone())) {

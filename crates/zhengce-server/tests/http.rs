@@ -148,6 +148,8 @@ async fn refresh_matches_fills_the_demo_county() {
     let n = zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2025-06-01".parse().unwrap()).await.unwrap();
     assert!(n >= 100, "{n}");
     assert_eq!(zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2025-06-01".parse().unwrap()).await.unwrap(), 0);
+    // A new day recomputes everything: verdicts change when policies expire.
+    assert_eq!(zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2026-06-01".parse().unwrap()).await.unwrap(), n);
     let (st, v) =
         call(&s, "GET", "/api/v1/policies/cn-small-low-profit-cit/enterprises?status=eligible", Some("secret"), None).await;
     assert_eq!(st, StatusCode::OK);
