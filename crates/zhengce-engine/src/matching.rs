@@ -68,11 +68,7 @@ impl Snapshot {
             let Some(rule) = self.rule(&p.meta.slug) else { continue };
             let mut status = rs.status(rule, &facts);
             if let Some(region) = &p.meta.region {
-                status = match (region_outcome(region, profile.get("region")), status) {
-                    (Outcome::Fail, _) => Status::Ineligible,
-                    (Outcome::Unknown, Status::Eligible) => Status::Possible,
-                    (_, s) => s,
-                };
+                status = with_region(region_outcome(region, profile.get("region")), status);
             }
             out.push((p.meta.slug.as_str(), status));
         }
@@ -151,26 +147,26 @@ fn apply_region(rs: &RuleSet, j: &mut Judgement, region: &str, given: Option<&Fa
         _ => (Outcome::Unknown, format!("注册地未知（本政策仅适用于{name}注册企业）")),
     };
     j.reasons.insert(0, Reason { outcome, text, depth: 0, settled: false });
-    match outcome {
-        Outcome::Fail => {
-            j.status = Status::Ineligible;
-            j.missing.clear();
-            j.gaps.clear();
-            j.benefit = None;
-        }
-        Outcome::Unknown => {
-            let q = rs.schema.field("region").map(|f| f.question.clone()).unwrap_or_default();
-            let m = Missing { field: "region".into(), question: q };
-            match j.status {
-                Status::Eligible => {
-                    j.status = Status::Possible;
-                    j.missing = vec![m];
-                }
-                Status::Possible => j.missing.insert(0, m),
-                _ => {}
-            }
-        }
-        Outcome::Pass => {}
+    let status = with_region(outcome, j.status);
+    if status == Status::Ineligible {
+        j.missing.clear();
+        j.gaps.clear();
+        j.benefit = None;
+    }
+    if outcome == Outcome::Unknown && status == Status::Possible {
+        let question = rs.schema.field("region").map(|f| f.question.clone()).unwrap_or_default();
+        j.missing.insert(0, Missing { field: "region".into(), question });
+    }
+    j.status = status;
+}
+
+/// A status once the region condition is added: outside the region is ineligible; an unknown
+/// region turns eligible into possible (and leaves every other status as it is).
+fn with_region(outcome: Outcome, status: Status) -> Status {
+    match (outcome, status) {
+        (Outcome::Fail, _) => Status::Ineligible,
+        (Outcome::Unknown, Status::Eligible) => Status::Possible,
+        (_, s) => s,
     }
 }
 

@@ -61,12 +61,7 @@ impl RuleSet {
         let ctx = Ctx { rs: self, rule, env: &env, explain: true };
         let mut reasons = Vec::new();
         let root = ctx.node(&rule.cond, 0, &mut reasons);
-        let status = match (root.strict, root.relaxed) {
-            (Some(true), _) => Status::Eligible,
-            (None, _) => Status::Possible,
-            (Some(false), Some(true) | None) if !root.gaps.is_empty() => Status::NearMiss,
-            _ => Status::Ineligible,
-        };
+        let status = root.status();
         let mut missing = if status == Status::Possible { self.questions(root.missing) } else { Vec::new() };
         if status == Status::Possible && missing.is_empty() {
             // Unknown without a missing fact: a parameter not published for this date, or a
@@ -88,13 +83,7 @@ impl RuleSet {
         let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
         let ctx = Ctx { rs: self, rule, env: &env, explain: false };
         let mut reasons = Vec::new();
-        let root = ctx.node(&rule.cond, 0, &mut reasons);
-        match (root.strict, root.relaxed) {
-            (Some(true), _) => Status::Eligible,
-            (None, _) => Status::Possible,
-            (Some(false), Some(true) | None) if !root.gaps.is_empty() => Status::NearMiss,
-            _ => Status::Ineligible,
-        }
+        ctx.node(&rule.cond, 0, &mut reasons).status()
     }
 
     /// The questions for a set of missing fields, in schema order.
@@ -126,6 +115,18 @@ struct Node {
     relaxed: Option<bool>,
     missing: Mask,
     gaps: Vec<Gap>,
+}
+
+impl Node {
+    /// The verdict of a root node (the one place the contract's four statuses are decided).
+    fn status(&self) -> Status {
+        match (self.strict, self.relaxed) {
+            (Some(true), _) => Status::Eligible,
+            (None, _) => Status::Possible,
+            (Some(false), Some(true) | None) if !self.gaps.is_empty() => Status::NearMiss,
+            _ => Status::Ineligible,
+        }
+    }
 }
 
 struct Ctx<'a, 'e> {
@@ -237,12 +238,10 @@ impl<'a> Ctx<'a, '_> {
             if strict == Some(false)
                 && let Some((op, lhs, rhs)) = numeric_threshold(e)
                 && let (Some(x), Some(y)) = (eval(lhs, self.env).as_num(), eval(rhs, self.env).as_num())
+                && self.near_miss(op, x, y).is_some()
             {
-                let short = if matches!(op, BinOp::Ge | BinOp::Gt) { y - x } else { x - y };
-                if y != 0.0 && short <= self.rule.margin * y.abs() {
-                    node.relaxed = Some(true);
-                    node.gaps.push(Gap { field: String::new(), current: x, required: y, text: String::new() });
-                }
+                node.relaxed = Some(true);
+                node.gaps.push(Gap { field: String::new(), current: x, required: y, text: String::new() });
             }
             return (node, String::new());
         }
@@ -286,28 +285,29 @@ impl<'a> Ctx<'a, '_> {
         if strict == Some(false)
             && let Some((op, _, _)) = numeric_threshold(e)
             && let (Some(x), Some(y)) = (a.as_num(), b.as_num())
+            && let Some(short) = self.near_miss(op, x, y)
         {
-            let short = match op {
-                BinOp::Ge | BinOp::Gt => y - x,
-                _ => x - y,
+            let field = match lhs.as_ref() {
+                CExpr::Field(i) => self.rs.schema.fields[*i].name.clone(),
+                CExpr::Derived(i) => self.rs.schema.derived[*i].def.name.clone(),
+                _ => label.clone(),
             };
-            if y != 0.0 && short <= self.rule.margin * y.abs() {
-                let field = match lhs.as_ref() {
-                    CExpr::Field(i) => self.rs.schema.fields[*i].name.clone(),
-                    CExpr::Derived(i) => self.rs.schema.derived[*i].def.name.clone(),
-                    _ => label.clone(),
-                };
-                let diff = match self.describe(lhs).map(|(_, u, t)| (u, format::style_of(t))) {
-                    Some((_, Style::Percent)) => format!("{}个百分点", format::num(short * 100.0)),
-                    Some((u, _)) => format!("{}{u}", format::num(short)),
-                    None => format::num(short),
-                };
-                let gap_text = format!("{label} {cur}，要求 {sym} {req}，相差 {diff}");
-                node.relaxed = Some(true);
-                node.gaps.push(Gap { field, current: x, required: y, text: gap_text });
-            }
+            let diff = match self.describe(lhs).map(|(_, u, t)| (u, format::style_of(t))) {
+                Some((_, Style::Percent)) => format!("{}个百分点", format::num(short * 100.0)),
+                Some((u, _)) => format!("{}{u}", format::num(short)),
+                None => format::num(short),
+            };
+            let gap_text = format!("{label} {cur}，要求 {sym} {req}，相差 {diff}");
+            node.relaxed = Some(true);
+            node.gaps.push(Gap { field, current: x, required: y, text: gap_text });
         }
         (node, text)
+    }
+
+    /// The shortfall when `x op y` fails by at most the rule's margin of the threshold `y`.
+    fn near_miss(&self, op: BinOp, x: f64, y: f64) -> Option<f64> {
+        let short = if matches!(op, BinOp::Ge | BinOp::Gt) { y - x } else { x - y };
+        (y != 0.0 && short <= self.rule.margin * y.abs()).then_some(short)
     }
 
     fn benefit(&self, b: &'a CBenefit) -> Option<Benefit> {

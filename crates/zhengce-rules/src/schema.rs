@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use zhengce_model::Date;
 use zhengce_model::diagnostic::suggest;
 use zhengce_model::fact::{FactValue, Profile};
-use zhengce_model::schema::{DerivedDef, FieldDef, FieldType};
+use zhengce_model::schema::{FieldDef, FieldType};
 use zhengce_model::uscc;
 
 /// What is wrong with one field of a submitted profile.
@@ -59,14 +59,6 @@ impl Schema {
         match self.slot(name)? {
             Slot::Field(i) => self.fields.get(i),
             Slot::Derived(_) => None,
-        }
-    }
-
-    /// The derived definition by name.
-    pub fn derived_def(&self, name: &str) -> Option<&DerivedDef> {
-        match self.slot(name)? {
-            Slot::Derived(i) => self.derived.get(i).map(|d| &d.def),
-            Slot::Field(_) => None,
         }
     }
 
