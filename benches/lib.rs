@@ -1,29 +1,11 @@
 //! Shared bench inputs: the corpus on disk and deterministic synthetic profiles.
 
-use std::path::Path;
-
 use zhengce_engine::SourceFile;
 
 /// Reads every file of `policies/` and `rules/` (benches do their IO in setup, never in the timed part).
 pub fn corpus_files() -> Vec<SourceFile> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut out = Vec::new();
-    for top in ["policies", "rules"] {
-        let mut stack = vec![(root.join(top), top.to_string())];
-        while let Some((dir, prefix)) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for e in entries.flatten() {
-                let p = e.path();
-                let name = e.file_name().to_string_lossy().to_string();
-                if p.is_dir() {
-                    stack.push((p, format!("{prefix}/{name}")));
-                } else if let Ok(text) = std::fs::read_to_string(&p) {
-                    out.push(SourceFile { path: format!("{prefix}/{name}"), text });
-                }
-            }
-        }
-    }
-    out
+    let files = zhengce_corpus::source_root().read().unwrap_or_default();
+    files.into_iter().map(|(path, text)| SourceFile { path, text }).collect()
 }
 
 /// A deterministic garment-county profile number `i` as JSON (a share of facts left unknown).

@@ -4,7 +4,6 @@
 //! from disk.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use zhengce_model::Date;
@@ -13,28 +12,20 @@ use zhengce_search::index::plain_body;
 use zhengce_search::snippet::SnippetSource;
 use zhengce_search::{Analyzer, SearchConfig, SearchIndex, SearchOptions};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+fn files() -> Vec<zhengce_engine::SourceFile> {
+    zhengce_corpus::source_files(&zhengce_corpus::source_root()).unwrap_or_default()
 }
 
 fn policies() -> Vec<Policy> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("policies"))
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    paths.retain(|p| p.extension().is_some_and(|x| x == "md"));
-    paths.sort();
-    paths
+    files()
         .iter()
-        .filter_map(|p| {
-            let name = format!("policies/{}", p.file_name()?.to_string_lossy());
-            parse_policy(&name, &std::fs::read_to_string(p).ok()?).ok()
-        })
+        .filter(|f| f.path.ends_with(".md") && f.path.matches('/').count() == 1)
+        .filter_map(|f| parse_policy(&f.path, &f.text).ok())
         .collect()
 }
 
 fn config() -> SearchConfig {
-    let read = |f: &str| std::fs::read_to_string(root().join("policies/_search").join(f)).unwrap_or_default();
-    SearchConfig::parse(&read("synonyms.txt"), &read("dict.txt")).0
+    zhengce_corpus::search_config(&files()).0
 }
 
 const QUERIES: [&str; 4] = ["招大学生有补贴吗", "买设备能补多少", "稳岗返还", "贷款到期周转不开怎么办"];

@@ -3,40 +3,23 @@
 //! Composes `zhengce_engine` and `zhengce_search` the way `zhengce search --profile` does, on the
 //! corpus on disk.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use zhengce_engine::SourceFile;
+use zhengce_corpus::Corpus;
 use zhengce_model::Date;
 use zhengce_model::verdict::Status;
-use zhengce_search::{SearchConfig, SearchIndex, SearchOptions, Within};
+use zhengce_search::{SearchOptions, Within};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn read_tree(dir: &Path, prefix: &str, out: &mut Vec<SourceFile>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.filter_map(Result::ok) {
-        let p = e.path();
-        let name = format!("{prefix}/{}", e.file_name().to_string_lossy());
-        if p.is_dir() {
-            read_tree(&p, &name, out);
-        } else if let Ok(text) = std::fs::read_to_string(&p) {
-            out.push(SourceFile { path: name, text });
-        }
-    }
-}
-
 #[test]
 fn search_within_qualifying_policies() {
-    let mut files = Vec::new();
-    read_tree(&root().join("policies"), "policies", &mut files);
-    read_tree(&root().join("rules"), "rules", &mut files);
-    let text = |p: &str| files.iter().find(|f| f.path == p).map_or(String::new(), |f| f.text.clone());
-    let (config, errors) = SearchConfig::parse(&text("policies/_search/synonyms.txt"), &text("policies/_search/dict.txt"));
-    assert!(errors.is_empty(), "{errors:?}");
-    let loaded = zhengce_engine::load(files);
-    let snapshot = &loaded.snapshot;
+    let built = Corpus::from_dirs(&zhengce_corpus::source_root()).expect("the corpus builds");
+    assert!(built.search_warnings.is_empty(), "{:?}", built.search_warnings);
+    let Corpus { snapshot, search: index } = built.corpus;
+    let snapshot = &snapshot;
     let as_of = Date::new(2025, 6, 1).expect("valid date");
 
     let profile_text =
@@ -50,7 +33,6 @@ fn search_within_qualifying_policies() {
     );
     assert!(!within.allowed.is_empty(), "the fixture enterprise qualifies for something");
 
-    let index = SearchIndex::build(snapshot.policies(), config).expect("index builds");
     let mut opts = SearchOptions::new(as_of);
     opts.limit = 100;
     opts.within = Some(within.clone());

@@ -13,12 +13,38 @@ mod matching;
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
-use zhengce_model::diagnostic::{Code, Diagnostic};
 use zhengce_model::policy::{Kind, Policy, parse_policy};
-use zhengce_rules::{CompiledRule, Input, RuleSet, Schema};
+use zhengce_rules::{CompiledRule, Input};
 
 pub use batch::{BatchLine, batch_line, match_many};
 pub use examples::ExampleReport;
+pub use zhengce_model::diagnostic::{Code, Diagnostic};
+pub use zhengce_rules::{FieldError, RuleSet, Schema};
+
+/// How numbers are written in reasons and tables (the same everywhere).
+pub mod format {
+    pub use zhengce_rules::format::{num, pct};
+}
+
+/// The published criteria of a policy's rule: its file, dated parameters and near-miss margin.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Criteria<'a> {
+    /// The rule file.
+    pub file: &'a str,
+    /// Dated parameters, by name.
+    pub parameters: Vec<Parameter<'a>>,
+    /// How far a numeric threshold may be missed and still count as a near miss.
+    pub near_miss_margin: f64,
+}
+
+/// One named parameter and its dated values.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Parameter<'a> {
+    /// Name used in the rule's expressions.
+    pub name: &'a str,
+    /// Values with their periods and sources.
+    pub values: &'a [zhengce_model::rule::ParamValue],
+}
 
 /// A corpus file: its path relative to the corpus root (`policies/x.md`, `rules/y.ron`) and text.
 #[derive(Clone, Debug)]
@@ -193,6 +219,16 @@ impl Snapshot {
     pub fn rule(&self, slug: &str) -> Option<&CompiledRule> {
         let rs = self.rules.as_ref()?;
         rs.rules.binary_search_by(|r| r.policy.as_str().cmp(slug)).ok().map(|i| &rs.rules[i])
+    }
+
+    /// The published criteria of a policy's rule.
+    pub fn criteria(&self, slug: &str) -> Option<Criteria<'_>> {
+        let rule = self.rule(slug)?;
+        Some(Criteria {
+            file: &rule.file,
+            parameters: rule.params.iter().map(|(name, values)| Parameter { name, values }).collect(),
+            near_miss_margin: rule.margin,
+        })
     }
 
     /// Counts of policies by level, dimension, confidence and marking, for `zhengce check`.

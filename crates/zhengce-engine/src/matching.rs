@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use zhengce_model::Date;
 use zhengce_model::fact::{FactValue, Profile};
 use zhengce_model::policy::{Confidence, Kind, Marking, Policy, region_contains};
-use zhengce_model::verdict::{MatchReport, Missing, Outcome, PolicyResult, Reason, Status};
+use zhengce_model::verdict::{MatchReport, Missing, Note, NoteKind, Outcome, PolicyResult, Reason, Status};
 use zhengce_rules::eval::Val;
 use zhengce_rules::{CompiledRule, Facts, FieldError, Judgement, RuleSet};
 
@@ -93,24 +93,31 @@ impl Snapshot {
         let deadline = [p.meta.apply_to, p.meta.effective_to].into_iter().flatten().filter(|d| *d >= as_of).min();
         let mut notes = Vec::new();
         if let Some(b) = p.meta.marking.badge() {
-            notes.push(format!("【{b}】"));
+            notes.push(Note::new(NoteKind::Badge, format!("【{b}】")));
         }
         if p.meta.confidence == Confidence::GK {
-            notes.push("部分条件来自一般知识，尚未核实原文，请以主管部门解释为准".to_string());
+            notes.push(Note::new(NoteKind::Unverified, "部分条件来自一般知识，尚未核实原文，请以主管部门解释为准"));
         }
         match (p.meta.apply_from, p.meta.apply_to) {
-            (Some(from), _) if as_of < from => notes.push(format!("申报期尚未开始：{from} 起可申报")),
-            (_, Some(to)) if as_of > to => notes.push(format!("本期申报已于 {to} 截止，请关注下一期通知")),
-            (Some(from), Some(to)) => notes.push(format!("申报期 {from} 至 {to}")),
+            (Some(from), _) if as_of < from => {
+                notes.push(Note::new(NoteKind::Window, format!("申报期尚未开始：{from} 起可申报")))
+            }
+            (_, Some(to)) if as_of > to => {
+                notes.push(Note::new(NoteKind::Window, format!("本期申报已于 {to} 截止，请关注下一期通知")))
+            }
+            (Some(from), Some(to)) => notes.push(Note::new(NoteKind::Window, format!("申报期 {from} 至 {to}"))),
             _ => {}
         }
         if j.benefit.is_none() && j.status != Status::Ineligible && rule.benefit.is_some() {
-            notes.push("预计金额暂无法计算（缺少计算所需信息，或该期间标准未公布）".to_string());
+            notes.push(Note::new(NoteKind::AmountUnknown, "预计金额暂无法计算（缺少计算所需信息，或该期间标准未公布）"));
         }
         if let Some(base) = p.meta.implements.as_ref().and_then(|slug| self.policy(slug)) {
-            notes.push(format!("同一项支持：本政策是《{}》的落实文件，金额不与其重复计算", base.meta.title));
+            notes.push(Note::new(
+                NoteKind::Implements,
+                format!("同一项支持：本政策是《{}》的落实文件，金额不与其重复计算", base.meta.title),
+            ));
         }
-        notes.extend(p.meta.notes.iter().cloned());
+        notes.extend(p.meta.notes.iter().map(|n| Note::new(NoteKind::Policy, n.clone())));
         PolicyResult {
             policy: p.meta.slug.clone(),
             title: p.meta.title.clone(),
@@ -123,8 +130,8 @@ impl Snapshot {
             missing: j.missing,
             gaps: j.gaps,
             deadline,
-            marking: p.meta.marking.as_str(),
-            confidence: p.meta.confidence.as_str(),
+            marking: p.meta.marking,
+            confidence: p.meta.confidence,
             notes,
             implements: p.meta.implements.clone(),
         }

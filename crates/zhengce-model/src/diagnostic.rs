@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// A stable diagnostic code. Codes never change meaning; tests pin one broken file per code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
     /// E001: the file is not valid RON / TOML (syntax or shape).
     Syntax,
@@ -53,11 +53,23 @@ impl Code {
     }
 }
 
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One finding about one file.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Diagnostic {
     /// Stable code.
-    pub code: &'static str,
+    pub code: Code,
     /// The file, as given by the caller (e.g. `rules/cn-hnte-certification.ron`).
     pub file: String,
     /// 1-based line, 0 when unknown.
@@ -71,7 +83,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at a known position.
     pub fn at(code: Code, file: &str, (line, column): (usize, usize), message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code: code.as_str(), file: file.to_string(), line, column, message: message.into() }
+        Diagnostic { code, file: file.to_string(), line, column, message: message.into() }
     }
 
     /// A diagnostic located at the byte offset `offset` of `source`.

@@ -12,6 +12,7 @@
 //! - [`diagnostic`]: stable diagnostic codes with file, line and column.
 //! - [`date`], [`uscc`]: dates and the GB 32100-2015 credit-code check.
 
+pub mod clock;
 pub mod date;
 pub mod diagnostic;
 pub mod fact;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::date::Date;
-use crate::policy::{Dimension, Level};
+use crate::policy::{Confidence, Dimension, Level, Marking};
 
 /// The answer for one policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -101,6 +101,54 @@ pub struct Benefit {
     pub text: String,
 }
 
+/// What a [`Note`] is about, so callers choose notes by kind instead of parsing their text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoteKind {
+    /// The policy's marking badge (【草案/待核实】, 【示例】, 【历史政策】).
+    Badge,
+    /// Some criteria are unverified (general knowledge or secondary sources).
+    Unverified,
+    /// The application window: not yet open, open, or closed.
+    Window,
+    /// The amount cannot be computed from what is known.
+    AmountUnknown,
+    /// This policy implements another one locally; amounts are not added up.
+    Implements,
+    /// A note written in the policy file itself.
+    Policy,
+}
+
+impl NoteKind {
+    /// Whether a short display (a terminal table, a card) shows notes of this kind; the full
+    /// list is always in the JSON.
+    pub fn is_short_caveat(self) -> bool {
+        matches!(self, NoteKind::Badge | NoteKind::Unverified | NoteKind::Window | NoteKind::AmountUnknown)
+    }
+}
+
+/// A caveat on a result: its kind and its Chinese text. Serialised as the text alone (the JSON
+/// shape of `contracts.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// What the note is about.
+    pub kind: NoteKind,
+    /// Chinese text.
+    pub text: String,
+}
+
+impl Note {
+    /// A note of `kind` with `text`.
+    pub fn new(kind: NoteKind, text: impl Into<String>) -> Note {
+        Note { kind, text: text.into() }
+    }
+}
+
+impl Serialize for Note {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
 /// The result for one policy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PolicyResult {
@@ -127,11 +175,11 @@ pub struct PolicyResult {
     /// Application deadline or end of the policy, whichever comes first.
     pub deadline: Option<Date>,
     /// `official`, `draft`, `sample` or `historical`.
-    pub marking: &'static str,
+    pub marking: Marking,
     /// `V`, `S` or `GK`.
-    pub confidence: &'static str,
-    /// Caveats to show (draft badge, unverified facts, expiry notes).
-    pub notes: Vec<String>,
+    pub confidence: Confidence,
+    /// Caveats to show (draft badge, unverified facts, expiry notes), each with its kind.
+    pub notes: Vec<Note>,
     /// The policy this one implements locally: the same benefit, so amounts must not be added up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub implements: Option<String>,

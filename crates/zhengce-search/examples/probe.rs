@@ -2,26 +2,19 @@
 //!
 //! `cargo run -p zhengce-search --example probe -- 查询 [查询 …]` (searches as of 2025-06-01).
 
-use std::path::PathBuf;
-
 use zhengce_model::Date;
 use zhengce_model::policy::parse_policy;
-use zhengce_search::{SearchConfig, SearchIndex, SearchOptions};
+use zhengce_search::{ConfigFile, SearchConfig, SearchIndex, SearchOptions};
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut policies = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root.join("policies")) else { return };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths.iter().filter(|p| p.extension().is_some_and(|x| x == "md")) {
-        let name = format!("policies/{}", p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
-        if let Ok(policy) = parse_policy(&name, &std::fs::read_to_string(p).unwrap_or_default()) {
-            policies.push(policy);
-        }
-    }
-    let read = |f: &str| std::fs::read_to_string(root.join("policies/_search").join(f)).unwrap_or_default();
-    let (cfg, errors) = SearchConfig::parse(&read("synonyms.txt"), &read("dict.txt"));
+    let Ok(files) = zhengce_corpus::source_root().read() else { return };
+    let policies: Vec<_> = files
+        .iter()
+        .filter(|(p, _)| p.ends_with(".md") && p.matches('/').count() == 1)
+        .filter_map(|(p, t)| parse_policy(p, t).ok())
+        .collect();
+    let read = |f: ConfigFile| files.iter().find(|(p, _)| p == f.path()).map_or("", |(_, t)| t.as_str());
+    let (cfg, errors) = SearchConfig::parse(read(ConfigFile::Synonyms), read(ConfigFile::Dict));
     for e in errors {
         println!("{e}");
     }

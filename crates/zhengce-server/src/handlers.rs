@@ -6,12 +6,15 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use serde::Serialize;
 use serde_json::{Value, json};
+use zhengce_engine::{Criteria, FieldError};
 use zhengce_model::Date;
-use zhengce_model::policy::{Dimension, Level};
+use zhengce_model::policy::{Dimension, Level, Policy};
 use zhengce_model::verdict::Status;
-use zhengce_search::SearchOptions;
+use zhengce_search::{Facets, Hit, SearchOptions};
 use zhengce_store::Change;
+use zhengce_store::profiles::PutOutcome;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -21,7 +24,7 @@ type Params = Query<HashMap<String, String>>;
 fn as_of(state: &AppState, params: &HashMap<String, String>) -> Result<Date, ApiError> {
     match params.get("at") {
         Some(s) => s.parse().map_err(|_| ApiError::bad_request(format!("at=`{s}` 不是有效日期，应为 YYYY-MM-DD"))),
-        None => Ok((state.today)()),
+        None => Ok(state.clock.today()),
     }
 }
 
@@ -47,17 +50,27 @@ fn json_body(body: Result<Json<Value>, JsonRejection>) -> Result<Value, ApiError
     }
 }
 
-fn field_errors(errs: &[zhengce_rules::FieldError]) -> ApiError {
+fn field_errors(errs: &[FieldError]) -> ApiError {
     let detail: Vec<Value> = errs.iter().map(|e| json!({"field": e.field, "message": e.message})).collect();
     let first = errs.first().map(|e| e.message.clone()).unwrap_or_default();
     ApiError::invalid(format!("企业画像有 {} 处错误：{first}", errs.len()), Value::Array(detail))
 }
 
+/// The answer of `GET /healthz`.
+#[derive(Serialize)]
+pub struct Health<'a> {
+    /// Always `ok` when the process answers.
+    pub status: &'static str,
+    /// The corpus being served.
+    pub rules_version: &'a str,
+    /// How many policies it holds.
+    pub policies: usize,
+}
+
 /// `GET /healthz`.
 pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
-    Json(
-        json!({"status": "ok", "rules_version": state.corpus.snapshot.version(), "policies": state.corpus.snapshot.policies().len()}),
-    )
+    let snap = &state.corpus.snapshot;
+    Json(json!(Health { status: "ok", rules_version: snap.version(), policies: snap.policies().len() }))
 }
 
 /// Unknown routes.
@@ -109,20 +122,42 @@ pub(crate) async fn search_policies(State(state): State<AppState>, Query(params)
         return Err(ApiError::bad_request("查询过长（最多 256 个字符）"));
     }
     let results = state.corpus.search.search(q, &opts).map_err(ApiError::internal)?;
-    Ok(Json(json!({"query": q, "hits": results.hits, "total": results.total, "facets": results.facets})))
+    let answer = SearchAnswer { query: q, hits: &results.hits, total: results.total, facets: &results.facets };
+    serde_json::to_value(answer).map(Json).map_err(ApiError::internal)
+}
+
+/// The answer of `GET /api/v1/policies` (the `search --format json` shape plus total and facets).
+#[derive(Serialize)]
+pub struct SearchAnswer<'a> {
+    /// The query as given.
+    pub query: &'a str,
+    /// Hits, best first.
+    pub hits: &'a [Hit],
+    /// How many policies matched in all.
+    pub total: usize,
+    /// Counts by level, dimension, ….
+    pub facets: &'a Facets,
+}
+
+/// The answer of `GET /api/v1/policies/{slug}`: the policy as stored, its criteria and badge.
+#[derive(Serialize)]
+pub struct PolicyDetail<'a> {
+    /// The policy (front matter and text).
+    #[serde(flatten)]
+    pub policy: &'a Policy,
+    /// The rule's file, parameters and near-miss margin, when the policy has a rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<Criteria<'a>>,
+    /// The marking badge to show (草案/待核实, 示例, 历史政策), if any.
+    pub badge: Option<&'static str>,
 }
 
 /// `GET /api/v1/policies/{slug}`: one policy with its text and criteria.
 pub(crate) async fn policy(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<Value>, ApiError> {
     let snap = &state.corpus.snapshot;
     let p = snap.policy(&slug).ok_or_else(|| ApiError::not_found(format!("没有政策 `{slug}`")))?;
-    let mut v = serde_json::to_value(p).map_err(ApiError::internal)?;
-    if let Some(rule) = snap.rule(&slug) {
-        let params: Vec<Value> = rule.params.iter().map(|(name, values)| json!({"name": name, "values": values})).collect();
-        v["criteria"] = json!({"file": rule.file, "parameters": params, "near_miss_margin": rule.margin});
-    }
-    v["badge"] = json!(p.meta.marking.badge());
-    Ok(Json(v))
+    let detail = PolicyDetail { policy: p, criteria: snap.criteria(&slug), badge: p.meta.marking.badge() };
+    serde_json::to_value(detail).map(Json).map_err(ApiError::internal)
 }
 
 /// `GET /api/v1/policies/{slug}/enterprises?status=eligible,near_miss` (officers).
@@ -142,11 +177,60 @@ pub(crate) async fn policy_enterprises(
             s.as_str()
         })?;
     let rows = store(&state)?.matches_for_policy(&slug, snap.version(), &statuses).await?;
-    let items: Vec<Value> = rows
+    let enterprises = rows
         .iter()
-        .map(|m| json!({"enterprise": m.credit_code, "status": m.status, "amount_wan": m.amount_wan, "result": m.result}))
+        .map(|m| EnterpriseStanding { enterprise: &m.credit_code, status: m.status, amount_wan: m.amount_wan, result: &m.result })
         .collect();
-    Ok(Json(json!({"policy": slug, "rules_version": snap.version(), "enterprises": items})))
+    let answer = PolicyEnterprises { policy: &slug, rules_version: snap.version(), enterprises };
+    serde_json::to_value(answer).map(Json).map_err(ApiError::internal)
+}
+
+/// The answer of `GET /api/v1/policies/{slug}/enterprises` (政策找企业).
+#[derive(Serialize)]
+pub struct PolicyEnterprises<'a> {
+    /// The policy slug.
+    pub policy: &'a str,
+    /// The corpus the stored results come from.
+    pub rules_version: &'a str,
+    /// The enterprises with one of the asked statuses, best first.
+    pub enterprises: Vec<EnterpriseStanding<'a>>,
+}
+
+/// One enterprise's standing for one policy.
+#[derive(Serialize)]
+pub struct EnterpriseStanding<'a> {
+    /// Credit code.
+    pub enterprise: &'a str,
+    /// The verdict.
+    pub status: Status,
+    /// Estimated amount in 万元, when computable.
+    pub amount_wan: Option<f64>,
+    /// The full policy result (`contracts.md` shape).
+    pub result: &'a Value,
+}
+
+/// The answer of `GET /api/v1/enterprises/{code}`.
+#[derive(Serialize)]
+pub struct EnterpriseAnswer<'a> {
+    /// Credit code.
+    pub credit_code: &'a str,
+    /// Current profile version.
+    pub version: i64,
+    /// The stored profile.
+    pub profile: &'a serde_json::Map<String, Value>,
+    /// When the current version was written (Unix ms).
+    pub updated_at: i64,
+}
+
+/// The answer of `PUT /api/v1/enterprises/{code}`.
+#[derive(Serialize)]
+pub struct PutAnswer<'a> {
+    /// Credit code.
+    pub credit_code: &'a str,
+    /// `created`, `updated` or `unchanged`.
+    pub outcome: &'static str,
+    /// The profile version now current.
+    pub version: i64,
 }
 
 /// `GET /api/v1/enterprises/{code}` (officers).
@@ -157,7 +241,9 @@ pub(crate) async fn get_enterprise(
 ) -> Result<Json<Value>, ApiError> {
     officer(&state, &headers)?;
     let e = store(&state)?.enterprise(&code).await?.ok_or_else(|| ApiError::not_found(format!("没有企业 `{code}`")))?;
-    Ok(Json(json!({"credit_code": e.credit_code, "version": e.version, "profile": e.profile, "updated_at": e.updated_at})))
+    let answer =
+        EnterpriseAnswer { credit_code: &e.credit_code, version: e.version, profile: &e.profile, updated_at: e.updated_at };
+    serde_json::to_value(answer).map(Json).map_err(ApiError::internal)
 }
 
 /// `PUT /api/v1/enterprises/{code}` (officers): a new profile version, validated against the schema.
@@ -177,11 +263,16 @@ pub(crate) async fn put_enterprise(
     let Value::Object(obj) = serde_json::to_value(&profile).map_err(ApiError::internal)? else {
         return Err(ApiError::internal("profile did not serialise to an object"));
     };
-    let change = Change { by: "officer", at_ms: zhengce_store::now_ms(), source: "api" };
+    let change = Change { by: "officer", at_ms: state.clock.now_ms(), source: "api" };
     let outcome = store(&state)?.put_profile(&code, &obj, &change).await?;
-    let report = snap.match_profile(&profile, (state.today)());
-    store(&state)?.save_match_report(&code, &report, zhengce_store::now_ms()).await?;
-    Ok(Json(json!({"credit_code": code, "outcome": format!("{outcome:?}")})))
+    let report = snap.match_profile(&profile, state.clock.today());
+    store(&state)?.save_match_report(&code, &report, state.clock.now_ms()).await?;
+    let (outcome, version) = match outcome {
+        PutOutcome::Created => ("created", 1),
+        PutOutcome::Updated { version } => ("updated", version),
+        PutOutcome::Unchanged { version } => ("unchanged", version),
+    };
+    serde_json::to_value(PutAnswer { credit_code: &code, outcome, version }).map(Json).map_err(ApiError::internal)
 }
 
 /// `GET /api/v1/enterprises/{code}/matches?at=` (officers): the stored profile matched now.

@@ -16,18 +16,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+pub use zhengce_corpus::Corpus;
 use zhengce_engine::Snapshot;
 use zhengce_model::Date;
-use zhengce_search::SearchIndex;
+use zhengce_model::clock::Clock;
 use zhengce_store::Store;
-
-/// The corpus a server answers from: the engine snapshot and its search index, built together.
-pub struct Corpus {
-    /// Rules and policies.
-    pub snapshot: Snapshot,
-    /// Search over the same policies.
-    pub search: SearchIndex,
-}
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -38,8 +31,8 @@ pub struct AppState {
     pub store: Option<Store>,
     /// SHA-256 hex of the officer token.
     pub officer_token_sha256: String,
-    /// Today's date (the clock is injected so tests are deterministic).
-    pub today: Arc<dyn Fn() -> Date + Send + Sync>,
+    /// The one clock of the service (injected, so tests pin it).
+    pub clock: Arc<dyn Clock>,
 }
 
 /// The largest request body accepted (a profile is a few KB).
@@ -60,6 +53,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Serves the router on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
 /// SHA-256 hex of a token (tokens are compared by hash, never stored in clear).
 pub fn token_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -69,7 +71,12 @@ pub fn token_hash(token: &str) -> String {
 /// Matches every stored enterprise whose results for the current corpus and date are missing (or
 /// were computed for another date: policies expire) and stores them, so "which enterprises qualify
 /// for this policy" can be answered from the store.
-pub async fn refresh_matches(store: &Store, snapshot: &Snapshot, as_of: Date) -> Result<usize, zhengce_store::StoreError> {
+pub async fn refresh_matches(
+    store: &Store,
+    snapshot: &Snapshot,
+    as_of: Date,
+    clock: &dyn Clock,
+) -> Result<usize, zhengce_store::StoreError> {
     let filter = zhengce_store::profiles::EnterpriseFilter::default();
     let mut offset = 0;
     let mut done = 0;
@@ -93,7 +100,7 @@ pub async fn refresh_matches(store: &Store, snapshot: &Snapshot, as_of: Date) ->
             }
         }
         let refs: Vec<(&str, &zhengce_model::verdict::MatchReport)> = reports.iter().map(|(c, r)| (c.as_str(), r)).collect();
-        store.save_match_reports(&refs, zhengce_store::now_ms()).await?;
+        store.save_match_reports(&refs, clock.now_ms()).await?;
         done += refs.len();
     }
     Ok(done)

@@ -1,5 +1,7 @@
 //! `zhengce check`: validate the corpus and run every rule example.
 
+use zhengce_engine::Code;
+
 use crate::corpus::{self, CorpusArgs};
 
 /// Flags of `zhengce check`.
@@ -18,7 +20,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     }
     let rules = snap.rules().map_or(0, |r| r.rules.len());
     let examples: usize = snap.rules().map_or(0, |r| r.rules.iter().map(|x| x.examples.len()).sum());
-    let failed_examples = loaded.diagnostics.iter().filter(|d| d.code == "E010" || d.code == "E011").count();
+    let failed_examples =
+        loaded.diagnostics.iter().filter(|d| matches!(d.code, Code::ExampleProfile | Code::ExampleFailed)).count();
     crate::out::line(&format!(
         "政策 {} 个，规则 {} 个，示例 {} 个（通过 {}）",
         snap.policies().len(),

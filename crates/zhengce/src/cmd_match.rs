@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL};
 use zhengce_model::Date;
+use zhengce_model::clock::Clock as _;
 use zhengce_model::verdict::{MatchReport, Outcome, Status};
 
 use crate::corpus::{self, CorpusArgs};
@@ -35,27 +36,11 @@ pub struct MatchArgs {
     corpus: CorpusArgs,
 }
 
-/// Today's date (the binary is the one place that reads the clock).
-pub fn today() -> Date {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    // Civil-from-days (Howard Hinnant); China Standard Time is UTC+8.
-    let z = (secs as i64 + 8 * 3600).div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
-    Date::new(y, m, d).unwrap_or_else(|| Date::new(2026, 1, 1).expect("valid date"))
-}
-
 /// Parses `--at`, defaulting to today.
 pub fn parse_at(at: Option<&str>) -> anyhow::Result<Date> {
     match at {
         Some(s) => s.parse().map_err(|_| bad_input(format!("--at `{s}` 不是有效日期，应为 YYYY-MM-DD"))),
-        None => Ok(today()),
+        None => Ok(crate::clock::SystemClock.today()),
     }
 }
 
@@ -128,14 +113,10 @@ pub fn render_table(report: &MatchReport, name: Option<&str>) -> String {
             why.push(format!("{}{mark} {}", "  ".repeat(reason.depth), reason.text));
         }
         // Badges and short caveats only; the full notes are in the JSON output.
-        for n in r
-            .notes
-            .iter()
-            .filter(|n| n.starts_with('【') || n.starts_with("部分条件") || n.starts_with("预计金额") || n.starts_with("申报"))
-        {
-            why.push(format!("注：{n}"));
+        for n in r.notes.iter().filter(|n| n.kind.is_short_caveat()) {
+            why.push(format!("注：{}", n.text));
         }
-        let amount = r.benefit.as_ref().map_or_else(|| "—".to_string(), |b| zhengce_rules::format::num(b.amount_wan));
+        let amount = r.benefit.as_ref().map_or_else(|| "—".to_string(), |b| zhengce_engine::format::num(b.amount_wan));
         table.add_row(vec![
             r.status.label().to_string(),
             r.title.clone(),

@@ -15,8 +15,6 @@ use crate::cmd_match::{Format, parse_at, read_profile};
 use crate::corpus::{self, CorpusArgs};
 use crate::exit::bad_input;
 
-const SYNONYMS_PATH: &str = "policies/_search/synonyms.txt";
-const DICT_PATH: &str = "policies/_search/dict.txt";
 /// Upper bound of `--limit`.
 const MAX_LIMIT: usize = 1000;
 
@@ -108,11 +106,9 @@ pub struct SearchArgs {
 
 /// The search vocabulary from the corpus files; a bad line is bad input (exit 2).
 fn search_config(files: &[SourceFile]) -> anyhow::Result<SearchConfig> {
-    let text = |path: &str| files.iter().find(|f| f.path == path).map_or("", |f| f.text.as_str());
-    let (config, errors) = SearchConfig::parse(text(SYNONYMS_PATH), text(DICT_PATH));
+    let (config, errors) = zhengce_corpus::search_config(files);
     if !errors.is_empty() {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        return Err(bad_input(format!("搜索词表有错误：\n{}", lines.join("\n"))));
+        return Err(bad_input(format!("搜索词表有错误：\n{}", errors.join("\n"))));
     }
     Ok(config)
 }

@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use zhengce_server::{AppState, Corpus};
+use zhengce_model::clock::Clock;
+use zhengce_server::AppState;
 
-use crate::cmd_match::today;
+use crate::clock::SystemClock;
 use crate::corpus::{self, CorpusArgs};
 use crate::exit::bad_input;
 
@@ -39,26 +40,13 @@ fn random_token() -> String {
     out
 }
 
-/// Builds the corpus (snapshot + search index) the server answers from.
-pub fn build_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
-    let loaded = corpus::load_clean(args)?;
-    let files = corpus::files(args)?;
-    let text = |path: &str| files.iter().find(|f| f.path == path).map_or("", |f| f.text.as_str());
-    let (config, problems) =
-        zhengce_search::SearchConfig::parse(text("policies/_search/synonyms.txt"), text("policies/_search/dict.txt"));
-    for p in problems {
-        tracing::warn!("search config: {p}");
-    }
-    let search = zhengce_search::SearchIndex::build(loaded.snapshot.policies(), config).context("building the search index")?;
-    Ok(Corpus { snapshot: loaded.snapshot, search })
-}
-
 /// Runs the server until interrupted.
 pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let corpus = build_corpus(&args.corpus)?;
+    let corpus = corpus::serving(&args.corpus)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let url = args.db.clone().unwrap_or_else(zhengce_store::default_db_url);
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
@@ -68,7 +56,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
         if seeded > 0 {
             tracing::info!("企业库为空，已写入演示县数据 {seeded} 家企业（汶上县，示例数据）");
         }
-        let refreshed = zhengce_server::refresh_matches(&store, &corpus.snapshot, today()).await?;
+        let refreshed = zhengce_server::refresh_matches(&store, &corpus.snapshot, clock.today(), clock.as_ref()).await?;
         tracing::info!("已为 {refreshed} 家企业计算规则库版本 {} 的匹配结果", &corpus.snapshot.version()[..12]);
         let token = args.officer_token.clone().unwrap_or_else(|| {
             let t = random_token();
@@ -79,17 +67,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
             corpus: Arc::new(corpus),
             store: Some(store),
             officer_token_sha256: zhengce_server::token_hash(&token),
-            today: Arc::new(today),
+            clock,
         };
-        let app = zhengce_server::router(state);
         let listener =
             tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
         tracing::info!("zhengce 已启动：http://{}/healthz ，接口 /api/v1", args.addr);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        zhengce_server::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)

@@ -1,8 +1,10 @@
 //! Where the corpus comes from: the copy embedded at build time, or `--policies` / `--rules` folders.
+//! Reading folders and building the serving corpus are `zhengce_corpus`'s; this module only
+//! chooses between the embedded copy and the flags.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
+use zhengce_corpus::{Corpus, files::list_under};
 use zhengce_engine::{Loaded, SourceFile};
 
 mod embedded {
@@ -20,29 +22,6 @@ pub struct CorpusArgs {
     pub rules: Option<PathBuf>,
 }
 
-fn read_dir_files(dir: &Path, prefix: &str, out: &mut Vec<SourceFile>) -> anyhow::Result<()> {
-    let mut paths = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).with_context(|| format!("cannot read folder {}", d.display()))?;
-        for e in entries {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                paths.push(p);
-            }
-        }
-    }
-    paths.sort();
-    for p in paths {
-        let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().replace('\\', "/");
-        let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
-        out.push(SourceFile { path: format!("{prefix}/{rel}"), text });
-    }
-    Ok(())
-}
-
 /// The corpus files chosen by the flags.
 pub fn files(args: &CorpusArgs) -> anyhow::Result<Vec<SourceFile>> {
     let mut out = Vec::new();
@@ -52,7 +31,14 @@ pub fn files(args: &CorpusArgs) -> anyhow::Result<Vec<SourceFile>> {
                 if !dir.is_dir() {
                     return Err(crate::exit::bad_input(format!("{} is not a folder", dir.display())));
                 }
-                read_dir_files(dir, top, &mut out)?;
+                let mut listed = Vec::new();
+                list_under(dir, top, &mut listed)?;
+                listed.sort();
+                for (path, file) in listed {
+                    let text =
+                        std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+                    out.push(SourceFile { path, text });
+                }
             }
             None => out.extend(
                 embedded::FILES
@@ -73,15 +59,33 @@ pub fn load(args: &CorpusArgs) -> anyhow::Result<Loaded> {
 /// Loads the corpus for matching. Files with errors are left out (one bad file never hides the
 /// others) and a warning names how many problems `zhengce check` will show; a corpus whose schema
 /// cannot load fails with exit status 2.
-#[allow(clippy::print_stderr)]
 pub fn load_clean(args: &CorpusArgs) -> anyhow::Result<Loaded> {
     let loaded = load(args)?;
     if loaded.snapshot.schema().is_none() {
         let msgs: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
         return Err(crate::exit::bad_input(format!("规则库无法加载：\n{}", msgs.join("\n"))));
     }
-    if !loaded.diagnostics.is_empty() {
-        eprintln!("警告：规则库有 {} 个问题，已跳过有问题的文件（运行 zhengce check 查看详情）", loaded.diagnostics.len());
-    }
+    warn_problems(loaded.diagnostics.len());
     Ok(loaded)
+}
+
+#[allow(clippy::print_stderr)]
+fn warn_problems(n: usize) {
+    if n > 0 {
+        eprintln!("警告：规则库有 {n} 个问题，已跳过有问题的文件（运行 zhengce check 查看详情）");
+    }
+}
+
+/// Builds the serving corpus (snapshot + search index) chosen by the flags; warnings as
+/// [`load_clean`], search-data problems to the log.
+pub fn serving(args: &CorpusArgs) -> anyhow::Result<Corpus> {
+    let built = Corpus::build(files(args)?).map_err(|e| match e {
+        zhengce_corpus::BuildError::NoSchema(_) => crate::exit::bad_input(e.to_string()),
+        other => anyhow::Error::new(other),
+    })?;
+    warn_problems(built.diagnostics.len());
+    for w in &built.search_warnings {
+        tracing::warn!("search config: {w}");
+    }
+    Ok(built.corpus)
 }

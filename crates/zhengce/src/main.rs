@@ -3,6 +3,7 @@
 //! Every subcommand follows `contracts.md`: exit status 0 on success, 2 on bad input (with a message
 //! naming the file, line and column or the field), 1 on an internal failure.
 
+mod clock;
 mod cmd_batch;
 mod cmd_check;
 mod cmd_data;

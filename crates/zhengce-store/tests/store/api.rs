@@ -123,8 +123,8 @@ fn result(policy: &str, status: Status, amount: Option<f64>) -> PolicyResult {
         missing: vec![],
         gaps: vec![],
         deadline: None,
-        marking: "official",
-        confidence: "V",
+        marking: zhengce_model::policy::Marking::Official,
+        confidence: zhengce_model::policy::Confidence::V,
         notes: vec![],
         implements: None,
     }

@@ -1,7 +1,7 @@
 //! Hostile input never errors or panics: query syntax characters, quotes, emoji, control and
 //! invisible characters, huge input, empty input. Runs against the bundled corpus.
 
-mod common;
+use crate::common;
 
 use std::sync::LazyLock;
 

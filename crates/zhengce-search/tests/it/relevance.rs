@@ -1,7 +1,7 @@
 //! Relevance test: the everyday queries of `tests/search_relevance.txt` against the bundled corpus.
 //! Fails below 0.9 recall@3.
 
-mod common;
+use crate::common;
 
 use zhengce_search::SearchOptions;
 

@@ -9,7 +9,7 @@
 //! Fields read through `coalesce` fallbacks (the 3-year R&D figures, which replace the 1-year ones
 //! once known) are excluded from "adding a fact": they refine a value rather than fill an unknown.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

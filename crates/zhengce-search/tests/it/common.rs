@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use zhengce_model::Date;
 use zhengce_model::policy::{Policy, parse_policy};
-use zhengce_search::{SearchConfig, SearchIndex};
+use zhengce_search::{ConfigFile, SearchConfig, SearchIndex};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -14,17 +14,11 @@ pub fn root() -> PathBuf {
 /// Every policy of `policies/*.md` that parses (files that do not parse are reported and skipped;
 /// `zhengce check` is where they fail).
 pub fn policies() -> Vec<Policy> {
-    let dir = root().join("policies");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("policies folder exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    paths.sort();
     let mut out = Vec::new();
-    for p in paths {
-        let text = std::fs::read_to_string(&p).expect("readable policy file");
-        let name = format!("policies/{}", p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    for (name, text) in files() {
+        if !(name.ends_with(".md") && name.matches('/').count() == 1) {
+            continue;
+        }
         match parse_policy(&name, &text) {
             Ok(policy) => out.push(policy),
             Err(diags) => eprintln!("skipping {name}: {} problem(s)", diags.len()),
@@ -33,10 +27,16 @@ pub fn policies() -> Vec<Policy> {
     out
 }
 
+/// The corpus files of the source tree.
+fn files() -> Vec<(String, String)> {
+    zhengce_corpus::source_root().read().expect("the source tree's corpus is readable")
+}
+
 /// The search vocabulary of `policies/_search/`.
 pub fn config() -> SearchConfig {
-    let read = |f: &str| std::fs::read_to_string(root().join("policies/_search").join(f)).expect("search data file");
-    let (cfg, errors) = SearchConfig::parse(&read("synonyms.txt"), &read("dict.txt"));
+    let files = files();
+    let read = |f: ConfigFile| files.iter().find(|(p, _)| p == f.path()).map(|(_, t)| t.clone()).expect("search data file");
+    let (cfg, errors) = SearchConfig::parse(&read(ConfigFile::Synonyms), &read(ConfigFile::Dict));
     assert!(errors.is_empty(), "search data files have errors: {errors:?}");
     cfg
 }

@@ -1,6 +1,7 @@
 //! One broken corpus per diagnostic code, asserting file, line, column and message.
 
 use zhengce_engine::SourceFile;
+use zhengce_model::verdict::NoteKind;
 
 const SCHEMA: &str = r#"Schema(fields: [
     (name: "employees", type: Count, label: "从业人员", unit: "人", dimension: "size", question: "多少人？"),
@@ -215,9 +216,10 @@ fn application_window_is_reported() {
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
     let profile = loaded.snapshot.parse_profile_json(&serde_json::json!({"employees": 30})).unwrap();
     let notes = |at: &str| loaded.snapshot.match_policy("demo-policy", &profile, at.parse().unwrap()).unwrap().notes;
-    assert!(notes("2025-02-01").contains(&"申报期尚未开始：2025-03-01 起可申报".to_string()));
-    assert!(notes("2025-04-01").contains(&"申报期 2025-03-01 至 2025-04-30".to_string()));
-    assert!(notes("2025-06-01").contains(&"本期申报已于 2025-04-30 截止，请关注下一期通知".to_string()));
+    let window = |at: &str| notes(at).into_iter().filter(|n| n.kind == NoteKind::Window).map(|n| n.text).collect::<Vec<_>>();
+    assert_eq!(window("2025-02-01"), ["申报期尚未开始：2025-03-01 起可申报"]);
+    assert_eq!(window("2025-04-01"), ["申报期 2025-03-01 至 2025-04-30"]);
+    assert_eq!(window("2025-06-01"), ["本期申报已于 2025-04-30 截止，请关注下一期通知"]);
     let r = loaded.snapshot.match_policy("demo-policy", &profile, "2025-04-01".parse().unwrap()).unwrap();
     assert_eq!(r.deadline.map(|d| d.to_string()).as_deref(), Some("2025-04-30"));
 }

@@ -1,7 +1,7 @@
 //! The bundled corpus loads without a single diagnostic, so every rule example passes, and every
 //! slug of `policy-facts.md` has a policy file.
 
-mod common;
+use crate::common;
 
 /// The 48 slugs of `../shared/product/policy-facts.md` (the contract other tools rely on).
 const FACT_SHEET_SLUGS: [&str; 48] = [

@@ -7,35 +7,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
-use zhengce_engine::SourceFile;
+use zhengce_model::clock::FixedClock;
 use zhengce_server::{AppState, Corpus, router, token_hash};
 
-fn corpus() -> Corpus {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut files = Vec::new();
-    for top in ["policies", "rules"] {
-        let mut stack = vec![(root.join(top), top.to_string())];
-        while let Some((dir, prefix)) = stack.pop() {
-            for e in std::fs::read_dir(&dir).unwrap().flatten() {
-                let name = e.file_name().to_string_lossy().to_string();
-                if e.path().is_dir() {
-                    stack.push((e.path(), format!("{prefix}/{name}")));
-                } else {
-                    files.push(SourceFile { path: format!("{prefix}/{name}"), text: std::fs::read_to_string(e.path()).unwrap() });
-                }
-            }
-        }
-    }
-    let text = |p: &str| files.iter().find(|f| f.path == p).map(|f| f.text.clone()).unwrap_or_default();
-    let (config, _) =
-        zhengce_search::SearchConfig::parse(&text("policies/_search/synonyms.txt"), &text("policies/_search/dict.txt"));
-    let loaded = zhengce_engine::load(files);
-    let search = zhengce_search::SearchIndex::build(loaded.snapshot.policies(), config).unwrap();
-    Corpus { snapshot: loaded.snapshot, search }
-}
-
 async fn state(dir: &Path) -> AppState {
-    let corpus = corpus();
+    let corpus = Corpus::source_tree();
     let url = format!("sqlite://{}", dir.join("t.db").display());
     let schema = corpus.snapshot.schema().unwrap();
     let (store, _) = zhengce_store::demo::open_seeded(&url, schema).await.unwrap();
@@ -43,7 +19,7 @@ async fn state(dir: &Path) -> AppState {
         corpus: Arc::new(corpus),
         store: Some(store),
         officer_token_sha256: token_hash("secret"),
-        today: Arc::new(|| "2025-06-01".parse().unwrap()),
+        clock: Arc::new(FixedClock::at("2025-06-01".parse().unwrap())),
     }
 }
 
@@ -58,7 +34,7 @@ async fn call(state: &AppState, method: &str, uri: &str, token: Option<&str>, bo
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
-const SME: &str = include_str!("../../../tests/fixtures/profiles/wenshang-garment-sme.json");
+const SME: &str = include_str!("../../../../tests/fixtures/profiles/wenshang-garment-sme.json");
 
 #[tokio::test]
 async fn match_search_and_policy_detail() {
@@ -145,11 +121,23 @@ async fn refresh_matches_fills_the_demo_county() {
     let dir = tempfile::tempdir().unwrap();
     let s = state(dir.path()).await;
     let store = s.store.as_ref().unwrap();
-    let n = zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2025-06-01".parse().unwrap()).await.unwrap();
+    let n = zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2025-06-01".parse().unwrap(), s.clock.as_ref())
+        .await
+        .unwrap();
     assert!(n >= 100, "{n}");
-    assert_eq!(zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2025-06-01".parse().unwrap()).await.unwrap(), 0);
+    assert_eq!(
+        zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2025-06-01".parse().unwrap(), s.clock.as_ref())
+            .await
+            .unwrap(),
+        0
+    );
     // A new day recomputes everything: verdicts change when policies expire.
-    assert_eq!(zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2026-06-01".parse().unwrap()).await.unwrap(), n);
+    assert_eq!(
+        zhengce_server::refresh_matches(store, &s.corpus.snapshot, "2026-06-01".parse().unwrap(), s.clock.as_ref())
+            .await
+            .unwrap(),
+        n
+    );
     let (st, v) =
         call(&s, "GET", "/api/v1/policies/cn-small-low-profit-cit/enterprises?status=eligible", Some("secret"), None).await;
     assert_eq!(st, StatusCode::OK);

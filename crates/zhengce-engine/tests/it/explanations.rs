@@ -1,6 +1,6 @@
 //! Snapshot tests of the Chinese explanations for the starter policies.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 
@@ -37,8 +37,8 @@ fn explain(profile: &str, slug: &str, at: &str) -> String {
     render(&r)
 }
 
-const SME: &str = include_str!("../../../tests/fixtures/profiles/wenshang-garment-sme.json");
-const LARGE: &str = include_str!("../../../tests/fixtures/profiles/wenshang-textile-large.json");
+const SME: &str = include_str!("../../../../tests/fixtures/profiles/wenshang-garment-sme.json");
+const LARGE: &str = include_str!("../../../../tests/fixtures/profiles/wenshang-textile-large.json");
 
 #[test]
 fn job_retention_refund_for_a_garment_sme() {

@@ -1,0 +1,3 @@
+//! The zhengce-server integration tests, one binary.
+
+mod http;

@@ -1,0 +1,3 @@
+//! The zhengce integration tests, one binary.
+
+mod cli;
