@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 use zhengce_engine::{Criteria, FieldError};
@@ -17,6 +18,7 @@ use zhengce_store::Change;
 use zhengce_store::profiles::PutOutcome;
 
 use crate::AppState;
+use crate::auth::{self, Caller, Via};
 use crate::error::ApiError;
 
 type Params = Query<HashMap<String, String>>;
@@ -25,14 +27,6 @@ fn as_of(state: &AppState, params: &HashMap<String, String>) -> Result<Date, Api
     match params.get("at") {
         Some(s) => s.parse().map_err(|_| ApiError::bad_request(format!("at=`{s}` 不是有效日期，应为 YYYY-MM-DD"))),
         None => Ok(state.clock.today()),
-    }
-}
-
-fn officer(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(t) if crate::token_hash(t.trim()) == state.officer_token_sha256 => Ok(()),
-        _ => Err(ApiError::unauthorized()),
     }
 }
 
@@ -69,7 +63,8 @@ pub struct Health<'a> {
 
 /// `GET /healthz`.
 pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
-    let snap = &state.corpus.snapshot;
+    let corpus = state.corpus();
+    let snap = &corpus.snapshot;
     Json(json!(Health { status: "ok", rules_version: snap.version(), policies: snap.policies().len() }))
 }
 
@@ -86,7 +81,8 @@ pub(crate) async fn match_profile(
 ) -> Result<Json<Value>, ApiError> {
     let at = as_of(&state, &params)?;
     let value = json_body(body)?;
-    let snap = &state.corpus.snapshot;
+    let corpus = state.corpus();
+    let snap = &corpus.snapshot;
     let profile = snap.parse_profile_json(&value).map_err(|e| field_errors(&e))?;
     let report = snap.match_profile(&profile, at);
     serde_json::to_value(report).map(Json).map_err(ApiError::internal)
@@ -121,7 +117,7 @@ pub(crate) async fn search_policies(State(state): State<AppState>, Query(params)
     if q.chars().count() > 256 {
         return Err(ApiError::bad_request("查询过长（最多 256 个字符）"));
     }
-    let results = state.corpus.search.search(q, &opts).map_err(ApiError::internal)?;
+    let results = state.corpus().search.search(q, &opts).map_err(ApiError::internal)?;
     let answer = SearchAnswer { query: q, hits: &results.hits, total: results.total, facets: &results.facets };
     serde_json::to_value(answer).map(Json).map_err(ApiError::internal)
 }
@@ -154,7 +150,8 @@ pub struct PolicyDetail<'a> {
 
 /// `GET /api/v1/policies/{slug}`: one policy with its text and criteria.
 pub(crate) async fn policy(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<Value>, ApiError> {
-    let snap = &state.corpus.snapshot;
+    let corpus = state.corpus();
+    let snap = &corpus.snapshot;
     let p = snap.policy(&slug).ok_or_else(|| ApiError::not_found(format!("没有政策 `{slug}`")))?;
     let detail = PolicyDetail { policy: p, criteria: snap.criteria(&slug), badge: p.meta.marking.badge() };
     serde_json::to_value(detail).map(Json).map_err(ApiError::internal)
@@ -163,12 +160,13 @@ pub(crate) async fn policy(State(state): State<AppState>, Path(slug): Path<Strin
 /// `GET /api/v1/policies/{slug}/enterprises?status=eligible,near_miss` (officers).
 pub(crate) async fn policy_enterprises(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(slug): Path<String>,
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
-    officer(&state, &headers)?;
-    let snap = &state.corpus.snapshot;
+    auth::require_staff(&caller)?;
+    let corpus = state.corpus();
+    let snap = &corpus.snapshot;
     if snap.policy(&slug).is_none() {
         return Err(ApiError::not_found(format!("没有政策 `{slug}`")));
     }
@@ -233,37 +231,43 @@ pub struct PutAnswer<'a> {
     pub version: i64,
 }
 
-/// `GET /api/v1/enterprises/{code}` (officers).
+/// `GET /api/v1/enterprises/{code}` (staff, or the enterprise itself).
 pub(crate) async fn get_enterprise(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    officer(&state, &headers)?;
+    auth::require_enterprise_access(&caller, &code)?;
     let e = store(&state)?.enterprise(&code).await?.ok_or_else(|| ApiError::not_found(format!("没有企业 `{code}`")))?;
     let answer =
         EnterpriseAnswer { credit_code: &e.credit_code, version: e.version, profile: &e.profile, updated_at: e.updated_at };
     serde_json::to_value(answer).map(Json).map_err(ApiError::internal)
 }
 
-/// `PUT /api/v1/enterprises/{code}` (officers): a new profile version, validated against the schema.
+/// `PUT /api/v1/enterprises/{code}` (staff, or the enterprise itself): a new profile version,
+/// validated against the schema, audited with the actor.
 pub(crate) async fn put_enterprise(
     State(state): State<AppState>,
+    caller: Caller,
+    method: Method,
     headers: HeaderMap,
     Path(code): Path<String>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    officer(&state, &headers)?;
+    let p = auth::require_enterprise_access(&caller, &code)?;
+    auth::check_csrf(p, &method, &headers, None)?;
     let mut value = json_body(body)?;
     if let Some(obj) = value.as_object_mut() {
         obj.entry("credit_code").or_insert_with(|| Value::String(code.clone()));
     }
-    let snap = &state.corpus.snapshot;
+    let corpus = state.corpus();
+    let snap = &corpus.snapshot;
     let profile = snap.parse_profile_json(&value).map_err(|e| field_errors(&e))?;
     let Value::Object(obj) = serde_json::to_value(&profile).map_err(ApiError::internal)? else {
         return Err(ApiError::internal("profile did not serialise to an object"));
     };
-    let change = Change { by: "officer", at_ms: state.clock.now_ms(), source: "api" };
+    let actor = p.user.actor();
+    let change = Change { by: &actor, at_ms: state.clock.now_ms(), source: "api" };
     let outcome = store(&state)?.put_profile(&code, &obj, &change).await?;
     let report = snap.match_profile(&profile, state.clock.today());
     store(&state)?.save_match_report(&code, &report, state.clock.now_ms()).await?;
@@ -275,18 +279,264 @@ pub(crate) async fn put_enterprise(
     serde_json::to_value(PutAnswer { credit_code: &code, outcome, version }).map(Json).map_err(ApiError::internal)
 }
 
-/// `GET /api/v1/enterprises/{code}/matches?at=` (officers): the stored profile matched now.
+/// `GET /api/v1/enterprises/{code}/matches?at=` (staff, or the enterprise itself): the stored
+/// profile matched now.
 pub(crate) async fn enterprise_matches(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(code): Path<String>,
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
-    officer(&state, &headers)?;
+    auth::require_enterprise_access(&caller, &code)?;
     let at = as_of(&state, &params)?;
     let e = store(&state)?.enterprise(&code).await?.ok_or_else(|| ApiError::not_found(format!("没有企业 `{code}`")))?;
-    let snap = &state.corpus.snapshot;
+    let corpus = state.corpus();
+    let snap = &corpus.snapshot;
     let profile = snap.parse_profile_json(&Value::Object(e.profile)).map_err(|e| field_errors(&e))?;
     let report = snap.match_profile(&profile, at);
     serde_json::to_value(report).map(Json).map_err(ApiError::internal)
+}
+
+/// The answer of `GET /readyz`.
+#[derive(Serialize)]
+pub struct Ready<'a> {
+    /// `ready` when the corpus is loaded and the store answers.
+    pub status: &'static str,
+    /// The corpus being served.
+    pub rules_version: &'a str,
+    /// Whether the store answered.
+    pub store: bool,
+}
+
+/// `GET /readyz`: the corpus is loaded and the store answers (503 otherwise).
+pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
+    let corpus = state.corpus();
+    let store_ok = match &state.store {
+        Some(s) => s.user_count().await.is_ok(),
+        None => false,
+    };
+    let ready = store_ok && corpus.snapshot.schema().is_some();
+    let body = Json(json!(Ready {
+        status: if ready { "ready" } else { "not_ready" },
+        rules_version: corpus.snapshot.version(),
+        store: store_ok
+    }));
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, body).into_response()
+}
+
+/// One enterprise in a list.
+#[derive(Serialize)]
+pub struct EnterpriseListItem<'a> {
+    /// Credit code.
+    pub credit_code: &'a str,
+    /// Name, when known.
+    pub name: Option<&'a str>,
+    /// Town.
+    pub town: Option<&'a str>,
+    /// Industrial park.
+    pub park: Option<&'a str>,
+    /// Chamber of commerce.
+    pub chamber: Option<&'a str>,
+    /// Current profile version.
+    pub version: i64,
+}
+
+/// The answer of `GET /api/v1/enterprises`.
+#[derive(Serialize)]
+pub struct EnterpriseList<'a> {
+    /// The page of enterprises, by credit code.
+    pub enterprises: Vec<EnterpriseListItem<'a>>,
+    /// The offset of this page.
+    pub offset: i64,
+    /// The page size asked for.
+    pub limit: i64,
+}
+
+/// `GET /api/v1/enterprises?town=&park=&chamber=&limit=&offset=` (staff): enterprises, filtered.
+pub(crate) async fn list_enterprises(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Params,
+) -> Result<Json<Value>, ApiError> {
+    auth::require_staff(&caller)?;
+    let filter = zhengce_store::profiles::EnterpriseFilter {
+        town: params.get("town").cloned(),
+        park: params.get("park").cloned(),
+        chamber: params.get("chamber").cloned(),
+    };
+    let number = |k: &str, d: i64| -> Result<i64, ApiError> {
+        params.get(k).map_or(Ok(d), |v| v.parse::<i64>().map_err(|_| ApiError::bad_request(format!("{k} 应为非负整数"))))
+    };
+    let limit = number("limit", 100)?.clamp(1, 1000);
+    let offset = number("offset", 0)?.max(0);
+    let rows = store(&state)?.list_enterprises(&filter, limit, offset).await?;
+    let text = |e: &zhengce_store::profiles::Enterprise, k: &str| e.profile.get(k).and_then(Value::as_str).map(str::to_owned);
+    let owned: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>, i64)> = rows
+        .iter()
+        .map(|e| (e.credit_code.clone(), text(e, "name"), text(e, "town"), text(e, "park"), text(e, "chamber"), e.version))
+        .collect();
+    let enterprises = owned
+        .iter()
+        .map(|(c, n, t, p, ch, v)| EnterpriseListItem {
+            credit_code: c,
+            name: n.as_deref(),
+            town: t.as_deref(),
+            park: p.as_deref(),
+            chamber: ch.as_deref(),
+            version: *v,
+        })
+        .collect();
+    serde_json::to_value(EnterpriseList { enterprises, offset, limit }).map(Json).map_err(ApiError::internal)
+}
+
+/// The body of `POST /api/v1/login`.
+#[derive(serde::Deserialize)]
+pub struct LoginBody {
+    /// User name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Who is logged in, and the CSRF token their cookie writes must carry.
+#[derive(Serialize)]
+pub struct Me<'a> {
+    /// The user.
+    pub user: &'a zhengce_store::accounts::User,
+    /// For cookie sessions: send it as `x-csrf-token` on writes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf: Option<&'a str>,
+}
+
+/// Logs in with a name and password; on success the session cookie is set. Shared by the API
+/// and the login form. Rate-limited per name and per client.
+pub(crate) async fn do_login(
+    state: &AppState,
+    name: &str,
+    password: &str,
+    client: &str,
+) -> Result<(String, zhengce_store::accounts::Session), ApiError> {
+    let now = state.clock.now_ms();
+    let keys = [
+        (format!("name:{}", name.to_lowercase()), auth::MAX_LOGIN_FAILURES),
+        (format!("client:{client}"), auth::MAX_CLIENT_FAILURES),
+    ];
+    if let Some(secs) = state.logins.blocked(&keys, now) {
+        return Err(ApiError::too_many(secs));
+    }
+    match store(state)?.login(name, password, now).await? {
+        Some(ok) => {
+            state.logins.succeed(&keys[0].0);
+            Ok(ok)
+        }
+        None => {
+            state.logins.fail(&keys, now);
+            Err(ApiError::with_status(StatusCode::UNAUTHORIZED, "bad_credentials", "用户名或密码不正确"))
+        }
+    }
+}
+
+/// The client's address for rate limiting: the socket peer when known.
+pub(crate) fn client_key(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
+    let _ = headers;
+    peer.map_or_else(|| "local".to_string(), |p| p.ip().to_string())
+}
+
+/// `POST /api/v1/login` `{"name", "password"}`: sets the session cookie; answers who and the CSRF token.
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    peer: auth::Peer,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let v = json_body(body)?;
+    let body: LoginBody =
+        serde_json::from_value(v).map_err(|e| ApiError::bad_request(format!("请求体应为 {{\"name\", \"password\"}}：{e}")))?;
+    let client = client_key(&headers, peer.0);
+    let (secret, session) = do_login(&state, &body.name, &body.password, &client).await?;
+    let cookie = auth::set_cookie(&state, auth::SESSION_COOKIE, &secret, state.config.session_idle_ms / 1000);
+    let me = Me { user: &session.user, csrf: Some(&session.csrf) };
+    let mut resp = Json(json!(me)).into_response();
+    resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(resp)
+}
+
+/// `POST /api/v1/logout`: ends the cookie session.
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let p = auth::require_user(&caller)?;
+    auth::check_csrf(p, &method, &headers, None)?;
+    if let Via::Session { secret, .. } = &p.via {
+        store(&state)?.logout(secret).await?;
+    }
+    let mut resp = Json(json!({"status": "logged_out"})).into_response();
+    resp.headers_mut().insert(header::SET_COOKIE, auth::set_cookie(&state, auth::SESSION_COOKIE, "", 0));
+    Ok(resp)
+}
+
+/// `GET /api/v1/me`.
+pub(crate) async fn me(caller: Caller) -> Result<Json<Value>, ApiError> {
+    let p = auth::require_user(&caller)?;
+    Ok(Json(json!(Me { user: &p.user, csrf: p.csrf() })))
+}
+
+/// The body of `POST /api/v1/tokens`.
+#[derive(serde::Deserialize)]
+pub struct TokenBody {
+    /// A label to tell tokens apart (and revoke by).
+    pub label: String,
+}
+
+/// The answer of `POST /api/v1/tokens`: the token in clear, shown once.
+#[derive(Serialize)]
+pub struct IssuedToken<'a> {
+    /// The label.
+    pub label: &'a str,
+    /// The token; only its hash is stored.
+    pub token: &'a str,
+}
+
+/// `POST /api/v1/tokens` `{"label"}`: a new API token for the caller.
+pub(crate) async fn issue_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    method: Method,
+    headers: HeaderMap,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let p = auth::require_user(&caller)?;
+    auth::check_csrf(p, &method, &headers, None)?;
+    let body: TokenBody =
+        serde_json::from_value(json_body(body)?).map_err(|e| ApiError::bad_request(format!("请求体应为 {{\"label\"}}：{e}")))?;
+    let label = body.label.trim();
+    if label.is_empty() || label.chars().count() > 64 {
+        return Err(ApiError::invalid(
+            "令牌名称不能为空，且不超过64个字符",
+            json!([{"field": "label", "message": "长度应为1–64个字符"}]),
+        ));
+    }
+    let token = store(&state)?.issue_token(&p.user, label, state.clock.now_ms()).await?;
+    Ok(Json(json!(IssuedToken { label, token: &token })))
+}
+
+/// `DELETE /api/v1/tokens/{label}`: revokes the caller's tokens with that label.
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    method: Method,
+    headers: HeaderMap,
+    Path(label): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let p = auth::require_user(&caller)?;
+    auth::check_csrf(p, &method, &headers, None)?;
+    let n = store(&state)?.revoke_tokens(&p.user, &label, &p.user.actor(), state.clock.now_ms()).await?;
+    if n == 0 {
+        return Err(ApiError::not_found(format!("没有名为 `{label}` 的有效令牌")));
+    }
+    Ok(Json(json!({"label": label, "revoked": n})))
 }

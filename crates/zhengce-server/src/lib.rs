@@ -1,55 +1,137 @@
-//! The HTTP service: a JSON API under `/api/v1` over one immutable engine snapshot and the store.
+//! The HTTP service: a JSON API under `/api/v1` over the current corpus (engine snapshot + search
+//! index, swapped atomically on reload) and the store.
 //!
 //! [`router`] builds an axum `Router` from an [`AppState`]; tests call it with `oneshot`, no socket.
 //! Only this crate knows HTTP and its JSON shapes. Every error is `{"error": {"code", "message"}}`
 //! ([`error::ApiError`]).
 //!
-//! Roles: public endpoints (health, matching a submitted profile, searching and reading policies)
-//! need nothing; endpoints that read or change stored enterprises need the officer token
-//! (`Authorization: Bearer <token>`). Enterprise self-service accounts come with the web UI.
+//! Roles ([`auth`]): public endpoints (health, matching a submitted profile, searching and reading
+//! policies) need nothing; staff endpoints need an officer or admin; an enterprise account reads
+//! and changes only its own profile and matches. Callers authenticate with a per-user API token
+//! (`Authorization: Bearer …`) or a cookie session from `POST /api/v1/login`; cookie writes carry
+//! the CSRF token. Overload is answered fast with 503 and `Retry-After` ([`shed`]).
 
+pub mod auth;
 pub mod error;
 mod handlers;
+pub mod shed;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 pub use zhengce_corpus::Corpus;
 use zhengce_engine::Snapshot;
 use zhengce_model::Date;
 use zhengce_model::clock::Clock;
 use zhengce_store::Store;
 
+/// Settings of a running service.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Mark cookies `Secure` (when served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// A session expires after this long without a request.
+    pub session_idle_ms: i64,
+    /// Requests served at once; more are refused with 503 at once (no queue).
+    pub max_in_flight: usize,
+    /// A request that takes longer is answered with 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            secure_cookies: false,
+            session_idle_ms: 30 * 60 * 1000,
+            max_in_flight: 64,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
-    /// The corpus (immutable; swap the `Arc` to reload).
-    pub corpus: Arc<Corpus>,
+    /// The corpus being served; replaced as a whole on reload, never changed in place.
+    pub corpus: Arc<ArcSwap<Corpus>>,
     /// The store, when one is open.
     pub store: Option<Store>,
-    /// SHA-256 hex of the officer token.
-    pub officer_token_sha256: String,
     /// The one clock of the service (injected, so tests pin it).
     pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// Failed-login counts.
+    pub logins: Arc<auth::LoginLimiter>,
+    /// In-flight request permits (load shedding).
+    pub permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    /// A state serving `corpus` with `store`, `clock` and `config`.
+    pub fn new(corpus: Corpus, store: Option<Store>, clock: Arc<dyn Clock>, config: Config) -> AppState {
+        let permits = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
+        AppState {
+            corpus: Arc::new(ArcSwap::from_pointee(corpus)),
+            store,
+            clock,
+            config: Arc::new(config),
+            logins: Arc::default(),
+            permits,
+        }
+    }
+
+    /// The corpus as of now (hold it for the whole request: a reload does not change it under you).
+    pub fn corpus(&self) -> Arc<Corpus> {
+        self.corpus.load_full()
+    }
 }
 
 /// The largest request body accepted (a profile is a few KB).
 pub const MAX_BODY: usize = 256 * 1024;
 
+/// Every route of the API: (method, path). The OpenAPI test checks the document against it.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/api/v1/match"),
+    ("GET", "/api/v1/policies"),
+    ("GET", "/api/v1/policies/{slug}"),
+    ("GET", "/api/v1/policies/{slug}/enterprises"),
+    ("GET", "/api/v1/enterprises"),
+    ("GET", "/api/v1/enterprises/{code}"),
+    ("PUT", "/api/v1/enterprises/{code}"),
+    ("GET", "/api/v1/enterprises/{code}/matches"),
+    ("POST", "/api/v1/login"),
+    ("POST", "/api/v1/logout"),
+    ("GET", "/api/v1/me"),
+    ("POST", "/api/v1/tokens"),
+    ("DELETE", "/api/v1/tokens/{label}"),
+];
+
 /// Builds the router.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
         .route("/api/v1/match", post(handlers::match_profile))
         .route("/api/v1/policies", get(handlers::search_policies))
         .route("/api/v1/policies/{slug}", get(handlers::policy))
         .route("/api/v1/policies/{slug}/enterprises", get(handlers::policy_enterprises))
+        .route("/api/v1/enterprises", get(handlers::list_enterprises))
         .route("/api/v1/enterprises/{code}", get(handlers::get_enterprise).put(handlers::put_enterprise))
         .route("/api/v1/enterprises/{code}/matches", get(handlers::enterprise_matches))
+        .route("/api/v1/login", post(handlers::login))
+        .route("/api/v1/logout", post(handlers::logout))
+        .route("/api/v1/me", get(handlers::me))
+        .route("/api/v1/tokens", post(handlers::issue_token))
+        .route("/api/v1/tokens/{label}", delete(handlers::revoke_token))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), shed::shed))
         .with_state(state)
 }
 
@@ -59,13 +141,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
-}
-
-/// SHA-256 hex of a token (tokens are compared by hash, never stored in clear).
-pub fn token_hash(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// Matches every stored enterprise whose results for the current corpus and date are missing (or

@@ -181,6 +181,13 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             false,
         ),
         Migration::new(2, "audit append-only".into(), MigrationType::Simple, guard.into_sql_str(), false),
+        Migration::new(
+            3,
+            "accounts".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0003_accounts.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 

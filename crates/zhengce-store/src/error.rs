@@ -30,6 +30,9 @@ pub enum StoreError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A request the store refuses (user error): a taken user name, a short password, ….
+    #[error("{0}")]
+    Invalid(String),
     /// The enterprise is not in the store.
     #[error("库中没有统一社会信用代码为 {0} 的企业")]
     UnknownEnterprise(String),
@@ -58,6 +61,7 @@ impl StoreError {
                 | StoreError::BadFile(_)
                 | StoreError::Io { .. }
                 | StoreError::UnknownEnterprise(_)
+                | StoreError::Invalid(_)
         )
     }
 

@@ -23,6 +23,7 @@
 //! Later issues add the notification outbox as a new migration; the schema leaves room for it
 //! (gapless `counters`, all writes through explicit transactions).
 
+pub mod accounts;
 pub mod audit;
 pub mod cells;
 mod db;

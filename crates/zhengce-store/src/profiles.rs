@@ -253,6 +253,8 @@ impl Store {
             Some(p) => {
                 let outcome = if p.version == 1 { PutOutcome::Created } else { PutOutcome::Updated { version: p.version } };
                 write_versions(&mut tx, std::slice::from_ref(&p), change).await?;
+                let detail = serde_json::json!({"version": p.version, "source": change.source});
+                crate::audit::append_in(&mut tx, change.at_ms, change.by, "profile_update", credit_code, &detail).await?;
                 outcome
             }
         };

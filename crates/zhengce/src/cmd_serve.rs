@@ -21,30 +21,66 @@ pub struct ServeArgs {
     /// The store: `sqlite:///path.db`, a plain file path, or `postgres://…` (default: ./data/zhengce.db).
     #[arg(long, env = "ZHENGCE_DB")]
     db: Option<String>,
-    /// The officer token for endpoints that read or change stored enterprises (default: a random
-    /// token printed in the log).
-    #[arg(long, env = "ZHENGCE_OFFICER_TOKEN", hide_env_values = true)]
-    officer_token: Option<String>,
+    /// Mark session cookies `Secure` (set when the service is reached over HTTPS).
+    #[arg(long, env = "ZHENGCE_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Requests served at once; more are refused at once with 503 and `Retry-After`.
+    #[arg(long, default_value_t = 64)]
+    max_in_flight: usize,
+    /// Log format: `text` (no colours unless on a terminal) or `json`.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "ZHENGCE_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(flatten)]
     corpus: CorpusArgs,
 }
 
-fn random_token() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::new();
-    for _ in 0..2 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-        out.push_str(&format!("{:016x}", h.finish()));
+/// How logs are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Plain text; ANSI colours only when stderr is a terminal.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Sets up logging: plain text without colour codes unless on a terminal, or JSON on request.
+pub fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
+}
+
+/// On a store without users: creates the first admin with a random password and says, once, how
+/// to log in.
+async fn first_admin(store: &zhengce_store::Store, clock: &dyn Clock, addr: SocketAddr) -> anyhow::Result<()> {
+    if store.user_count().await? > 0 {
+        return Ok(());
     }
-    out
+    let password = zhengce_store::accounts::random_secret()?.chars().take(16).collect::<String>();
+    let new = zhengce_store::accounts::NewUser {
+        name: "admin",
+        role: zhengce_store::accounts::Role::Admin,
+        enterprise: None,
+        password: &password,
+    };
+    store.add_user(&new, "system:first-run", clock.now_ms()).await?;
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("\n首次启动：已创建管理员账号。请用浏览器打开 http://{addr}/login 登录：");
+        eprintln!("  用户名：admin");
+        eprintln!("  密码：  {password}   （只显示这一次，请妥善保存）");
+        eprintln!("之后可用 `zhengce user add --role officer|enterprise …` 添加工作人员和企业账号。\n");
+    }
+    Ok(())
 }
 
 /// Runs the server until interrupted.
 pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    init_logs(args.log_format);
     let corpus = corpus::serving(&args.corpus)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let url = args.db.clone().unwrap_or_else(zhengce_store::default_db_url);
@@ -58,25 +94,42 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
         }
         let refreshed = zhengce_server::refresh_matches(&store, &corpus.snapshot, clock.today(), clock.as_ref()).await?;
         tracing::info!("已为 {refreshed} 家企业计算规则库版本 {} 的匹配结果", &corpus.snapshot.version()[..12]);
-        let token = args.officer_token.clone().unwrap_or_else(|| {
-            let t = random_token();
-            tracing::info!("工作人员令牌（本次启动有效）：{t}");
-            t
-        });
-        let state = AppState {
-            corpus: Arc::new(corpus),
-            store: Some(store),
-            officer_token_sha256: zhengce_server::token_hash(&token),
-            clock,
+        first_admin(&store, clock.as_ref(), args.addr).await?;
+        let config = zhengce_server::Config {
+            secure_cookies: args.secure_cookies,
+            max_in_flight: args.max_in_flight.max(1),
+            ..zhengce_server::Config::default()
         };
+        let state = AppState::new(corpus, Some(store), clock, config);
         let listener =
             tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
-        tracing::info!("zhengce 已启动：http://{}/healthz ，接口 /api/v1", args.addr);
-        zhengce_server::serve(listener, state, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        tracing::info!("zhengce 已启动：http://{}/ ，接口 /api/v1，健康检查 /healthz", args.addr);
+        zhengce_server::serve(listener, state, shutdown_signal()).await?;
+        tracing::info!("zhengce 已停止（进行中的请求已处理完）");
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)
+}
+
+/// Resolves on Ctrl-C or SIGTERM; the server then stops accepting and finishes in-flight requests.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("收到停止信号，正在处理完进行中的请求…");
 }

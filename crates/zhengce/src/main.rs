@@ -10,6 +10,7 @@ mod cmd_data;
 mod cmd_match;
 mod cmd_search;
 mod cmd_serve;
+mod cmd_user;
 mod corpus;
 mod exit;
 mod out;
@@ -39,8 +40,11 @@ enum Command {
     DemoData(cmd_data::DemoDataArgs),
     /// Import a roster (CSV or XLSX) into the store.
     Import(cmd_data::ImportArgs),
-    /// Serve the JSON API (seeds an empty store with the demo county).
+    /// Serve the web UI and JSON API (seeds an empty store with the demo county).
     Serve(cmd_serve::ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(cmd_user::UserCommand),
 }
 
 fn main() {
@@ -53,6 +57,7 @@ fn main() {
         Command::DemoData(a) => cmd_data::run_demo_data(a),
         Command::Import(a) => cmd_data::run_import(a),
         Command::Serve(a) => cmd_serve::run(a),
+        Command::User(c) => cmd_user::run(c),
     };
     std::process::exit(exit::report(result));
 }
