@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 use zhengce_model::diagnostic::{Code, Diagnostic};
 use zhengce_model::policy::{Kind, Policy, parse_policy};
-use zhengce_rules::{CompiledRule, Input, RuleSet, Schema};
+use zhengce_rules::{CompiledRule, Input, RuleSet};
 
 pub use batch::{BatchLine, batch_line, match_many};
+pub use zhengce_rules::{FieldError, Schema};
 pub use examples::ExampleReport;
 
 /// A corpus file: its path relative to the corpus root (`policies/x.md`, `rules/y.ron`) and text.

@@ -38,7 +38,7 @@ async fn state(dir: &Path) -> AppState {
     let corpus = corpus();
     let url = format!("sqlite://{}", dir.join("t.db").display());
     let schema = corpus.snapshot.schema().unwrap();
-    let (store, _) = zhengce_store::demo::open_seeded(&url, schema).await.unwrap();
+    let (store, _) = zhengce_roster::demo::open_seeded(&url, schema).await.unwrap();
     AppState {
         corpus: Arc::new(corpus),
         store: Some(store),

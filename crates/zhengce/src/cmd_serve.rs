@@ -64,7 +64,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
     rt.block_on(async {
         let schema = corpus.snapshot.schema().context("schema")?;
         let (store, seeded) =
-            zhengce_store::demo::open_seeded(&url, schema).await.map_err(|e| bad_input(format!("无法打开企业库 {url}：{e}")))?;
+            zhengce_roster::demo::open_seeded(&url, schema).await.map_err(|e| bad_input(format!("无法打开企业库 {url}：{e}")))?;
         if seeded > 0 {
             tracing::info!("企业库为空，已写入演示县数据 {seeded} 家企业（汶上县，示例数据）");
         }

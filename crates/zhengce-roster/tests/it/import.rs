@@ -4,8 +4,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use zhengce_store::Store;
-use zhengce_store::demo::{DemoFormat, write_demo};
-use zhengce_store::roster::{ImportOptions, ImportReport, import_file};
+use zhengce_roster::demo::{DemoFormat, write_demo};
+use zhengce_roster::import::{ImportOptions, ImportReport, import_file};
 
 use crate::common::{Corpus, code, dbs, quiet, schema, write_csv};
 
@@ -181,7 +181,7 @@ async fn updated_roster_versions_only_the_changed_enterprises() {
     let schema = schema();
     for db in dbs().await {
         let v1 = db.dir.path().join("roster-v1.csv");
-        write_demo(std::fs::File::create(&v1).expect("create"), DemoFormat::Csv, 50, 9, &mut |_| {}).expect("demo");
+        write_demo(std::fs::File::create(&v1).expect("create"), &schema, DemoFormat::Csv, 50, 9, &mut |_| {}).expect("demo");
         let store = db.open().await;
         let r = import(&store, &schema, &v1, false, 1_000).await;
         assert_eq!((r.created, r.updated, r.unchanged), (50, 0, 0), "{:?}", r.errors);
@@ -239,8 +239,8 @@ async fn demo_csv_imports_to_exactly_the_jsonl_profiles() {
     let schema = schema();
     for db in dbs().await {
         let (csv_path, jsonl_path) = (db.dir.path().join("demo.csv"), db.dir.path().join("demo.jsonl"));
-        write_demo(std::fs::File::create(&csv_path).expect("create"), DemoFormat::Csv, 300, 4, &mut |_| {}).expect("csv");
-        write_demo(std::fs::File::create(&jsonl_path).expect("create"), DemoFormat::Jsonl, 300, 4, &mut |_| {}).expect("jsonl");
+        write_demo(std::fs::File::create(&csv_path).expect("create"), &schema, DemoFormat::Csv, 300, 4, &mut |_| {}).expect("csv");
+        write_demo(std::fs::File::create(&jsonl_path).expect("create"), &schema, DemoFormat::Jsonl, 300, 4, &mut |_| {}).expect("jsonl");
         let store = db.open().await;
         let r = import(&store, &schema, &csv_path, false, 1_000).await;
         assert!(r.errors.is_empty() && r.warnings.is_empty(), "{:?} {:?}", r.errors, r.warnings);
@@ -249,7 +249,7 @@ async fn demo_csv_imports_to_exactly_the_jsonl_profiles() {
             let want: serde_json::Map<String, Value> = serde_json::from_str(line).expect("json");
             let cc = want["credit_code"].as_str().expect("code").to_string();
             let got = profile(&store, &cc).await;
-            assert_eq!(zhengce_store::validate::canonical(&got), line, "{}: {cc}", db.backend);
+            assert_eq!(zhengce_store::canonical::canonical(&got), line, "{}: {cc}", db.backend);
         }
         store.close().await;
     }

@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
-use zhengce_store::demo::{SEED_ENTERPRISES, SEED_SEED, enterprise, open_seeded, seed_if_empty};
-use zhengce_store::validate::ProfileValidator as _;
+use zhengce_roster::demo::{SEED_ENTERPRISES, SEED_SEED, enterprise, open_seeded, seed_if_empty};
+use zhengce_roster::columns::roster_fields;
 
 use crate::common::{dbs, schema};
 
@@ -14,10 +14,11 @@ fn every_demo_enterprise_passes_the_schema_and_looks_like_wenshang() {
     let n = 5_000;
     let (mut codes, mut towns, mut sizes) = (HashSet::new(), HashMap::new(), [0usize; 4]);
     let (mut known, mut possible) = (0usize, 0usize);
+    let columns = roster_fields(&schema).count();
     let (mut textile, mut large_rev, mut micro_rev) = (0usize, Vec::new(), Vec::new());
     for i in 0..n {
         let e = enterprise(3, i);
-        if let Err(issues) = schema.validate(&e) {
+        if let Err(issues) = zhengce_roster::validate(&schema, &e) {
             panic!("demo enterprise {i} invalid: {issues:?}\n{e:?}");
         }
         assert!(codes.insert(e["credit_code"].as_str().expect("code").to_string()), "duplicate code");
@@ -47,7 +48,7 @@ fn every_demo_enterprise_passes_the_schema_and_looks_like_wenshang() {
             }
         }
         known += e.len();
-        possible += zhengce_store::fields::FIELDS.len();
+        possible += columns;
     }
     assert_eq!(towns.len(), 15, "{towns:?}");
     assert!(textile * 100 / n as usize >= 75, "mostly textile and garment: {textile}");
