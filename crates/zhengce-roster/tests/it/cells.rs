@@ -11,7 +11,7 @@ use crate::common::schema;
 #[test]
 fn headers_are_unambiguous_and_cover_the_roster() {
     let schema = schema();
-    let columns = Columns::new(&schema).expect("the schema has credit_code");
+    let columns = Columns::new(schema).expect("the schema has credit_code");
     // No header, alias or name of a field names another field or a derived fact.
     let mut seen: HashMap<String, &str> = HashMap::new();
     for f in &schema.fields {
@@ -26,7 +26,7 @@ fn headers_are_unambiguous_and_cover_the_roster() {
             assert!(!seen.contains_key(&normalize_header(h)), "derived header {h} also names a field");
         }
     }
-    assert_eq!(roster_fields(&schema).count(), 63);
+    assert_eq!(roster_fields(schema).count(), 63);
     let field = |h: &str| match columns.match_header(h) {
         Some(HeaderMatch::Field(f)) => Some(f.name.as_str()),
         _ => None,

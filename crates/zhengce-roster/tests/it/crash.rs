@@ -31,7 +31,7 @@ async fn child_import() {
         let _ = writeln!(out, "progress {}", p.rows);
         let _ = out.flush();
     };
-    let r = import_file(&store, Path::new(&file), &schema, &opts, &mut progress).await.expect("child import");
+    let r = import_file(&store, Path::new(&file), schema, &opts, &mut progress).await.expect("child import");
     let mut out = std::io::stdout();
     let _ = writeln!(out, "committed {}", r.created + r.updated + r.unchanged);
     let _ = out.flush();
@@ -95,7 +95,7 @@ fn import_killed_mid_way_leaves_all_or_nothing() {
     let schema = schema();
     for db in rt.block_on(dbs()) {
         let file = db.dir.path().join("big-roster.csv");
-        write_demo(std::fs::File::create(&file).expect("create"), &schema, DemoFormat::Csv, rows as u64, 11, &mut |_| {}).expect("demo");
+        write_demo(std::fs::File::create(&file).expect("create"), schema, DemoFormat::Csv, rows as u64, 11, &mut |_| {}).expect("demo");
         rt.block_on(async { db.open().await.close().await });
         let n = rows as i64;
 
