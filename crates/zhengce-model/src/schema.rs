@@ -1,6 +1,13 @@
 //! The profile schema (`rules/schema.ron`) and derived facts (`rules/derived.ron`) as file formats.
 //!
 //! Semantics (validation of profiles, evaluation of derived facts) live in `zhengce-rules`.
+//!
+//! The schema is also the roster vocabulary: each field names the column headers a spreadsheet may
+//! use for it ([`FieldDef::header`], [`FieldDef::aliases`]) and, for enums, the extra labels a
+//! roster may write for a value ([`FieldDef::value_labels`]). These are optional (`#[serde(default)]`),
+//! so schema files without them still parse.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +88,28 @@ pub struct FieldDef {
     pub dimension: String,
     /// The question to ask when the fact is unknown.
     pub question: String,
+    /// The Chinese roster column header (unit in full-width brackets, e.g. `从业人员（人）`); empty
+    /// when the field is not a column of the standard roster. `zhengce demo-data` writes one column
+    /// per field that has one. The name (the English header) and the label are always accepted too.
+    #[serde(default)]
+    pub header: String,
+    /// Other column headers accepted for this field on import (Chinese or English).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// For enums: the labels a roster may write for each value, besides its code and schema label.
+    /// The first label of a value is the one `zhengce demo-data` writes (the schema label if none).
+    #[serde(default)]
+    pub value_labels: BTreeMap<String, Vec<String>>,
+}
+
+impl FieldDef {
+    /// What a roster writes for an enum value: its first roster label, else its schema label.
+    pub fn roster_label<'a>(&'a self, value: &'a str) -> Option<&'a str> {
+        match self.value_labels.get(value).and_then(|l| l.first()) {
+            Some(l) => Some(l.as_str()),
+            None => self.ty.enum_label(value),
+        }
+    }
 }
 
 /// The profile schema file.
@@ -110,6 +139,10 @@ pub struct DerivedDef {
     /// Why and from which source.
     #[serde(default)]
     pub source: String,
+    /// Roster column headers that mean this fact besides its name and label (such columns are
+    /// ignored on import, with a warning).
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 /// The derived-facts file.

@@ -41,6 +41,18 @@ pub fn check_char(first17: &str) -> Option<char> {
     ALPHABET.chars().nth(v as usize)
 }
 
+/// The GB 11714 check character of an 8-character organisation-code body (characters 9–16 of a
+/// credit code are the body, character 17 its check), e.g. `M000100Y` → `4`.
+pub fn org_check_char(body: &str) -> char {
+    const W: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body.chars().zip(W).map(|(c, w)| c.to_digit(36).unwrap_or(0) * w).sum();
+    match 11 - sum % 11 {
+        10 => 'X',
+        11 => '0',
+        d => char::from_digit(d, 10).unwrap_or('0'),
+    }
+}
+
 /// Validates a credit code (upper-case, no spaces).
 pub fn validate(code: &str) -> Result<(), UsccError> {
     let chars: Vec<char> = code.chars().collect();

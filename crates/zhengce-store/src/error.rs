@@ -19,7 +19,7 @@ pub enum StoreError {
         /// The cause.
         message: String,
     },
-    /// The input file cannot be used at all (user error): unsupported type, no header row, ….
+    /// The input cannot be used (user error): a profile whose credit code does not match its key, ….
     #[error("{0}")]
     BadFile(String),
     /// A file could not be read or written.
@@ -39,9 +39,6 @@ pub enum StoreError {
     /// A stored value cannot be read back (internal).
     #[error("库中数据损坏：{0}")]
     Corrupt(String),
-    /// A generated demo record failed validation (internal: the generator and the schema disagree).
-    #[error("演示数据未通过档案校验（生成器与规则库不一致）：{0}")]
-    DemoInvalid(String),
     /// A database error (internal).
     #[error("数据库错误：{0}")]
     Db(#[from] sqlx::Error),

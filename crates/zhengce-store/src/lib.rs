@@ -10,30 +10,31 @@
 //!   when, the canonical JSON profile, its SHA-256 content hash and the fields that changed.
 //! - [`matches`]: match results keyed by (enterprise, policy, corpus version).
 //! - [`audit`]: the append-only audit log (gapless sequence numbers).
-//! - [`roster`]: importing officers' CSV/XLSX rosters, all or nothing, in one transaction.
-//! - [`fields`] and [`cells`]: the roster column catalogue (Chinese and English headers) and the
-//!   typing of spreadsheet cells into JSON facts.
-//! - [`validate`]: the [`validate::ProfileValidator`] hook through which every row is checked
-//!   against the profile schema.
-//! - [`demo`]: the deterministic demo county generator (汶上县), also used to seed an empty store.
+//! - [`bulk`]: many profile writes in one transaction, all or nothing (used by roster import and
+//!   demo seeding, which live in `zhengce-roster`).
+//! - [`canonical`]: the stored form of a profile (canonical JSON text and its content hash).
+//! - [`testing`] (feature `testing`): throwaway stores for tests, SQLite always and PostgreSQL when
+//!   `ZHENGCE_TEST_PG_URL` is set.
 //!
-//! Times are `i64` Unix milliseconds. Callers pass them in; [`now_ms`] reads the clock for callers
-//! that have no better source (this is an IO crate, so it may).
+//! The store does not know the profile vocabulary: callers validate profiles with the corpus schema
+//! before writing them (the store depends on no rules crate).
+//!
+//! Times are `i64` Unix milliseconds, always passed in by the caller (from the one
+//! `zhengce_model::clock::Clock` the binary or a test provides); the store never reads the clock.
 //!
 //! Later issues add the notification outbox as a new migration; the schema leaves room for it
 //! (gapless `counters`, all writes through explicit transactions).
 
 pub mod accounts;
 pub mod audit;
-pub mod cells;
+pub mod bulk;
+pub mod canonical;
 mod db;
-pub mod demo;
 mod error;
-pub mod fields;
 pub mod matches;
 pub mod profiles;
-pub mod roster;
-pub mod validate;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use db::{Backend, Store, check_pg_settings, check_sqlite_settings, default_db_url, normalize_url};
 pub use error::StoreError;
@@ -47,12 +48,4 @@ pub struct Change<'a> {
     pub at_ms: i64,
     /// Where the change came from: `import:roster.csv`, `api`, `demo`, ….
     pub source: &'a str,
-}
-
-/// The current time as Unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

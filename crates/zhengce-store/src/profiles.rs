@@ -5,14 +5,14 @@
 //! facts again changes nothing. The `enterprises` row mirrors a few columns of the current version
 //! (name, region, town, park, chamber, industry code) for listing by town, park or chamber.
 //!
-//! Profiles are stored as given: callers validate them first (the import does, with the schema).
+//! Profiles are stored as given: callers validate them first (with the corpus schema).
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row as _};
 
-use crate::validate::{canonical, canonical_value, content_hash};
+use crate::canonical::{canonical, canonical_value, content_hash};
 use crate::{Change, Store, StoreError};
 
 /// An enterprise with its current profile.
@@ -81,25 +81,44 @@ pub struct EnterpriseFilter {
 
 /// The current version of a stored profile, as the writers compare against it.
 #[derive(Clone, Debug)]
-pub(crate) struct Current {
-    pub version: i64,
-    pub profile: String,
-    pub hash: String,
+pub struct Current {
+    pub(crate) version: i64,
+    pub(crate) profile: String,
+    pub(crate) hash: String,
 }
 
-/// A profile version about to be written.
+impl Current {
+    /// The version number.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The stored profile.
+    pub fn profile(&self) -> Result<Map<String, Value>, StoreError> {
+        parse_profile(&self.profile)
+    }
+}
+
+/// A profile version about to be written (see [`crate::bulk::plan`]).
 #[derive(Clone, Debug)]
-pub(crate) struct Pending {
-    pub credit_code: String,
-    pub version: i64,
-    pub canonical: String,
-    pub hash: String,
-    pub changed_fields: Vec<String>,
-    pub mirror: [Option<String>; 6],
+pub struct Pending {
+    pub(crate) credit_code: String,
+    pub(crate) version: i64,
+    pub(crate) canonical: String,
+    pub(crate) hash: String,
+    pub(crate) changed_fields: Vec<String>,
+    pub(crate) mirror: [Option<String>; 6],
 }
 
-/// Rows staged per import step (one lookup of current versions, then the writes).
-pub(crate) const CHUNK: usize = 500;
+impl Pending {
+    /// Whether this creates the enterprise (version 1) rather than adding a version.
+    pub fn is_new(&self) -> bool {
+        self.version == 1
+    }
+}
+
+/// Profiles per bulk step (one lookup of current versions, then the writes).
+pub const CHUNK: usize = 500;
 
 /// Rows per multi-row statement. Kept small on purpose: SQLite resolves each `$N` parameter by a
 /// linear scan (`sqlite3_bind_parameter_name`), so binding costs grow with the square of the

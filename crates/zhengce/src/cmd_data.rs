@@ -1,7 +1,7 @@
 //! `zhengce demo-data` (write a demo 汶上县 roster) and `zhengce import` (load a roster into the store).
 //!
-//! Both live in `zhengce-store` (`demo`, `roster`); this module is flags, progress bars and the
-//! report. `import` prints a human report on stderr and a JSON summary on stdout
+//! Both live in `zhengce-roster` (`demo`, `import`, driven by the corpus schema); this module is
+//! flags, progress bars and the report. `import` prints a human report on stderr and a JSON summary on stdout
 //! (`{"rows", "created", "updated", "unchanged", "invalid_rows", "applied", "errors": [...]}`), and
 //! exits 2 when any row was bad (nothing written by default; with `--skip-invalid` the good rows are).
 
@@ -10,10 +10,13 @@ use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use zhengce_store::demo::{self, DemoFormat};
-use zhengce_store::roster::{self, ImportOptions, Progress};
-use zhengce_store::{Store, StoreError};
+use zhengce_model::clock::Clock as _;
+use zhengce_roster::RosterError;
+use zhengce_roster::demo::{self, DemoFormat};
+use zhengce_roster::import::{self, ImportOptions, Progress};
+use zhengce_store::Store;
 
+use crate::clock::SystemClock;
 use crate::corpus::{self, CorpusArgs};
 use crate::exit::bad_input;
 
@@ -33,6 +36,8 @@ pub struct DemoDataArgs {
     /// line, for `zhengce batch --profiles`).
     #[arg(long, value_name = "FILE.csv|FILE.jsonl")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
 }
 
 /// Flags of `zhengce import`.
@@ -68,10 +73,13 @@ pub fn run_demo_data(args: &DemoDataArgs) -> anyhow::Result<i32> {
     if args.enterprises == 0 || args.enterprises > MAX_DEMO {
         return Err(bad_input(format!("--enterprises 应在 1 到 {MAX_DEMO} 之间，实际为 {}", args.enterprises)));
     }
+    let loaded = corpus::load_clean(&args.corpus)?;
+    let schema = loaded.snapshot.schema().ok_or_else(|| bad_input("规则库中没有档案模式 rules/schema.ron，无法生成名册"))?;
     let tmp = args.out.with_extension(format!("{}.partial", if format == DemoFormat::Csv { "csv" } else { "jsonl" }));
     let file = std::fs::File::create(&tmp).map_err(|e| bad_input(format!("无法写入 {}：{e}", tmp.display())))?;
     let pb = bar(args.enterprises, "{bar:40} {pos}/{len} 家 {per_sec} 预计剩余 {eta}");
-    demo::write_demo(BufWriter::with_capacity(1 << 20, file), format, args.enterprises, args.seed, &mut |n| pb.set_position(n))
+    let out = BufWriter::with_capacity(1 << 20, file);
+    demo::write_demo(out, schema, format, args.enterprises, args.seed, &mut |n| pb.set_position(n))
         .map_err(|e| bad_input(format!("无法写入 {}：{e}", tmp.display())))?;
     pb.finish_and_clear();
     std::fs::rename(&tmp, &args.out).map_err(|e| bad_input(format!("无法写入 {}：{e}", args.out.display())))?;
@@ -79,8 +87,8 @@ pub fn run_demo_data(args: &DemoDataArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// A store error as the CLI reports it: the user's to fix (exit 2) or internal (exit 1).
-fn store_error(e: StoreError) -> anyhow::Error {
+/// An import error as the CLI reports it: the user's to fix (exit 2) or internal (exit 1).
+fn roster_error(e: RosterError) -> anyhow::Error {
     if e.is_user_error() { bad_input(e.to_string()) } else { anyhow::Error::new(e) }
 }
 
@@ -98,15 +106,15 @@ pub fn run_import(args: &ImportArgs) -> anyhow::Result<i32> {
     let actor = format!("cli:{user}");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report = runtime.block_on(async {
-        let store = Store::open(&args.db).await.map_err(store_error)?;
+        let store = Store::open(&args.db).await.map_err(|e| roster_error(e.into()))?;
         let pb = bar(0, "{bar:40} {percent}% 已读 {msg} 行 预计剩余 {eta}");
         let mut on_progress = |p: Progress| {
             pb.set_length(p.total);
             pb.set_position(p.done);
             pb.set_message(p.rows.to_string());
         };
-        let opts = ImportOptions { skip_invalid: args.skip_invalid, actor: &actor, at_ms: zhengce_store::now_ms() };
-        let report = roster::import_file(&store, &args.file, schema, &opts, &mut on_progress).await.map_err(store_error);
+        let opts = ImportOptions { skip_invalid: args.skip_invalid, actor: &actor, at_ms: SystemClock.now_ms() };
+        let report = import::import_file(&store, &args.file, schema, &opts, &mut on_progress).await.map_err(roster_error);
         pb.finish_and_clear();
         store.close().await;
         report

@@ -87,8 +87,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let schema = corpus.snapshot.schema().context("schema")?;
-        let (store, seeded) =
-            zhengce_store::demo::open_seeded(&url, schema).await.map_err(|e| bad_input(format!("无法打开企业库 {url}：{e}")))?;
+        let (store, seeded) = zhengce_roster::demo::open_seeded(&url, schema, clock.now_ms())
+            .await
+            .map_err(|e| bad_input(format!("无法打开企业库 {url}：{e}")))?;
         if seeded > 0 {
             tracing::info!("企业库为空，已写入演示县数据 {seeded} 家企业（汶上县，示例数据）");
         }

@@ -40,7 +40,7 @@ pub async fn fixture_with(dir: &Path, config: Config) -> Fixture {
     let corpus = Corpus::source_tree();
     let url = format!("sqlite://{}", dir.join("t.db").display());
     let schema = corpus.snapshot.schema().unwrap();
-    let (store, _) = zhengce_store::demo::open_seeded(&url, schema).await.unwrap();
+    let (store, _) = zhengce_roster::demo::open_seeded(&url, schema, 1_748_736_000_000).await.unwrap();
     let codes: Vec<String> =
         store.list_enterprises(&Default::default(), 2, 0).await.unwrap().into_iter().map(|e| e.credit_code).collect();
     let at = 1_748_736_000_000;

@@ -10,6 +10,9 @@
 //! firms and a few large ones; revenue by headcount and sector; R&D with revenue; insured staff
 //! ≤ employees; unemployment-insurance premium ≈ insured × 4.8 万元 wage base × 1%; and a realistic
 //! share of unknown (absent) facts that varies by enterprise. Figures are for the last full year.
+//!
+//! The CSV columns are the schema's roster fields ([`crate::columns::roster_fields`]) under their
+//! Chinese headers, enum values under their roster labels: the file `zhengce import` reads back.
 
 mod data;
 mod generate;
@@ -17,14 +20,19 @@ mod generate;
 use std::io::{self, Write};
 use std::path::Path;
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
+use zhengce_engine::Schema;
+use zhengce_model::schema::FieldDef;
+use zhengce_store::bulk::{CHUNK, plan};
+use zhengce_store::canonical::canonical_entries;
+use zhengce_store::{Change, Store};
 
 pub use generate::enterprise;
 
-use crate::fields::{FIELDS, Kind};
-use crate::profiles::{CHUNK, plan, write_versions};
-use crate::validate::{ProfileValidator, canonical_entries};
-use crate::{Change, Store, StoreError, audit};
+use crate::columns::roster_fields;
+use crate::{RosterError, validate};
 
 /// How many enterprises `serve` seeds an empty store with.
 pub const SEED_ENTERPRISES: u64 = 800;
@@ -51,20 +59,26 @@ impl DemoFormat {
     }
 }
 
-/// The text of a fact in a roster cell: Chinese labels for enums and yes/no.
-fn cell_text(kind: Kind, v: &Value) -> String {
-    match (kind, v) {
-        (_, Value::String(s)) => match kind {
-            Kind::Enum(values) => values.iter().find(|(c, _)| c == s).map_or(s.clone(), |(_, l)| l[0].to_string()),
-            _ => s.clone(),
-        },
-        (_, Value::Bool(b)) => (if *b { "是" } else { "否" }).to_string(),
-        (_, other) => other.to_string(),
+/// The text of a fact in a roster cell: roster labels for enums, 是/否 for yes/no.
+fn cell_text(def: &FieldDef, v: &Value) -> String {
+    match v {
+        Value::String(s) => def.roster_label(s).unwrap_or(s).to_string(),
+        Value::Bool(b) => (if *b { "是" } else { "否" }).to_string(),
+        other => other.to_string(),
     }
 }
 
 /// Writes `n` demo enterprises to `out`, calling `progress` with the count written every 10,000.
-pub fn write_demo<W: Write>(out: W, format: DemoFormat, n: u64, seed: u64, progress: &mut dyn FnMut(u64)) -> io::Result<()> {
+/// The CSV has one column per roster field of `schema`; a generated fact without a column is an
+/// error (the generator and the schema disagree).
+pub fn write_demo<W: Write>(
+    out: W,
+    schema: &Schema,
+    format: DemoFormat,
+    n: u64,
+    seed: u64,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<()> {
     match format {
         DemoFormat::Jsonl => {
             let mut out = out;
@@ -81,20 +95,18 @@ pub fn write_demo<W: Write>(out: W, format: DemoFormat, n: u64, seed: u64, progr
             let mut out = out;
             out.write_all("\u{feff}".as_bytes())?;
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(FIELDS.iter().map(|f| f.header))?;
-            let mut row: Vec<String> = Vec::with_capacity(FIELDS.len());
+            let columns: Vec<&FieldDef> = roster_fields(schema).collect();
+            let index: HashMap<&str, usize> = columns.iter().enumerate().map(|(i, f)| (f.name.as_str(), i)).collect();
+            w.write_record(columns.iter().map(|f| f.header.as_str()))?;
+            let mut row: Vec<String> = vec![String::new(); columns.len()];
             for i in 0..n {
-                let facts = generate::facts(seed, i);
-                // Facts come in FIELDS order, so one walk pairs them with their columns.
-                let mut next = facts.iter().peekable();
-                row.clear();
-                for f in FIELDS {
-                    match next.next_if(|(k, _)| *k == f.name) {
-                        Some((_, v)) => row.push(cell_text(f.kind, v)),
-                        None => row.push(String::new()),
-                    }
+                row.iter_mut().for_each(String::clear);
+                for (name, v) in generate::facts(seed, i) {
+                    let Some(&c) = index.get(name) else {
+                        return Err(io::Error::other(format!("演示字段 {name} 在档案模式中没有名册列（header）")));
+                    };
+                    row[c] = cell_text(columns[c], &v);
                 }
-                debug_assert!(next.peek().is_none(), "demo facts out of field order");
                 w.write_record(&row)?;
                 if (i + 1) % 10_000 == 0 {
                     progress(i + 1);
@@ -107,21 +119,15 @@ pub fn write_demo<W: Write>(out: W, format: DemoFormat, n: u64, seed: u64, progr
     Ok(())
 }
 
-/// Seeds an empty store with `n` demo enterprises (checked by `validator`) in one transaction;
+/// Seeds an empty store with `n` demo enterprises (checked by `schema`) in one transaction;
 /// returns how many were written (0 when the store already holds enterprises).
-pub async fn seed_if_empty(
-    store: &Store,
-    validator: &dyn ProfileValidator,
-    n: u64,
-    seed: u64,
-    at_ms: i64,
-) -> Result<usize, StoreError> {
+pub async fn seed_if_empty(store: &Store, schema: &Schema, n: u64, seed: u64, at_ms: i64) -> Result<usize, RosterError> {
     if store.count_enterprises().await? > 0 {
         return Ok(0);
     }
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_bulk().await?;
     // Another process may have seeded between the count and the write lock.
-    if store_has_rows(&mut tx).await? {
+    if tx.has_enterprises().await? {
         tx.rollback().await?;
         return Ok(0);
     }
@@ -129,37 +135,31 @@ pub async fn seed_if_empty(
     let mut pending = Vec::with_capacity(CHUNK);
     for i in 0..n {
         let profile = enterprise(seed, i);
-        let valid = validator.validate(&profile).map_err(|issues| {
+        let valid = validate(schema, &profile).map_err(|issues| {
             let msgs: Vec<String> = issues.iter().map(|i| format!("{}：{}", i.field, i.message)).collect();
-            StoreError::DemoInvalid(msgs.join("；"))
+            RosterError::DemoInvalid(msgs.join("；"))
         })?;
         let code = valid.get("credit_code").and_then(Value::as_str).unwrap_or_default().to_string();
         if let Some(p) = plan(&code, &valid, None)? {
             pending.push(p);
         }
         if pending.len() >= CHUNK {
-            write_versions(&mut tx, &pending, &change).await?;
+            tx.write(&pending, &change).await?;
             pending.clear();
         }
     }
-    write_versions(&mut tx, &pending, &change).await?;
+    tx.write(&pending, &change).await?;
     let detail = json!({"enterprises": n, "seed": seed});
-    audit::append_in(&mut tx, at_ms, "demo", "seed_demo", "演示县", &detail).await?;
+    tx.append_audit(at_ms, "demo", "seed_demo", "演示县", &detail).await?;
     tx.commit().await?;
     Ok(n as usize)
 }
 
 /// What `serve` calls on start: opens the store at `url` and, if it holds no enterprises, seeds it
 /// with the demo county ([`SEED_ENTERPRISES`] enterprises, seed [`SEED_SEED`]). Returns the store
-/// and how many enterprises were seeded (0 when it already had some).
-pub async fn open_seeded(url: &str, validator: &dyn ProfileValidator) -> Result<(Store, usize), StoreError> {
+/// and how many enterprises were seeded (0 when it already had some). `at_ms` stamps the seeding.
+pub async fn open_seeded(url: &str, schema: &Schema, at_ms: i64) -> Result<(Store, usize), RosterError> {
     let store = Store::open(url).await?;
-    let seeded = seed_if_empty(&store, validator, SEED_ENTERPRISES, SEED_SEED, crate::now_ms()).await?;
+    let seeded = seed_if_empty(&store, schema, SEED_ENTERPRISES, SEED_SEED, at_ms).await?;
     Ok((store, seeded))
-}
-
-async fn store_has_rows(conn: &mut sqlx::AnyConnection) -> Result<bool, StoreError> {
-    use sqlx::Row as _;
-    let n: i64 = sqlx::query("SELECT COUNT(*) FROM enterprises").fetch_one(&mut *conn).await?.try_get(0)?;
-    Ok(n > 0)
 }

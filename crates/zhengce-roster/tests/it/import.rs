@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
+use zhengce_roster::demo::{DemoFormat, write_demo};
+use zhengce_roster::import::{ImportOptions, ImportReport, import_file};
 use zhengce_store::Store;
-use zhengce_store::demo::{DemoFormat, write_demo};
-use zhengce_store::roster::{ImportOptions, ImportReport, import_file};
 
 use crate::common::{Corpus, code, dbs, quiet, schema, write_csv};
 
@@ -35,7 +35,7 @@ async fn gbk_csv_with_a_title_row_and_officer_formats() {
         let path = db.dir.path().join("名录-gbk.csv");
         std::fs::write(&path, &bytes).expect("write");
         let store = db.open().await;
-        let r = import(&store, &schema, &path, false, 1_000).await;
+        let r = import(&store, schema, &path, false, 1_000).await;
         assert!(r.format.contains("GBK"), "{}", r.format);
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         assert_eq!((r.rows, r.created, r.applied), (2, 2, true));
@@ -94,7 +94,7 @@ async fn xlsx_written_by_a_spreadsheet_library() {
         wb.save(&path).expect("save xlsx");
 
         let store = db.open().await;
-        let r = import(&store, &schema, &path, false, 1_000).await;
+        let r = import(&store, schema, &path, false, 1_000).await;
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         assert!(r.format.contains("企业名单"), "{}", r.format);
         assert_eq!((r.rows, r.created), (2, 2));
@@ -132,7 +132,7 @@ async fn bad_rows_all_or_nothing_then_skip_invalid() {
             ],
         );
         let store = db.open().await;
-        let r = import(&store, &schema, &path, false, 1_000).await;
+        let r = import(&store, schema, &path, false, 1_000).await;
         assert!(!r.applied);
         assert_eq!(store.count_enterprises().await.expect("count"), 0, "{}: all or nothing", db.backend);
         assert_eq!((r.rows, r.invalid_rows), (5, 4), "{:?}", r.errors);
@@ -147,7 +147,7 @@ async fn bad_rows_all_or_nothing_then_skip_invalid() {
         assert!(r.errors.iter().all(|e| !e.reason.is_empty()));
         assert!(r.errors.iter().any(|e| e.row == 5 && e.reason.contains("第2行")), "{:?}", r.errors);
 
-        let r = import(&store, &schema, &path, true, 2_000).await;
+        let r = import(&store, schema, &path, true, 2_000).await;
         assert!(r.applied);
         assert_eq!((r.created, r.invalid_rows), (1, 4));
         assert_eq!(store.count_enterprises().await.expect("count"), 1);
@@ -181,14 +181,14 @@ async fn updated_roster_versions_only_the_changed_enterprises() {
     let schema = schema();
     for db in dbs().await {
         let v1 = db.dir.path().join("roster-v1.csv");
-        write_demo(std::fs::File::create(&v1).expect("create"), DemoFormat::Csv, 50, 9, &mut |_| {}).expect("demo");
+        write_demo(std::fs::File::create(&v1).expect("create"), schema, DemoFormat::Csv, 50, 9, &mut |_| {}).expect("demo");
         let store = db.open().await;
-        let r = import(&store, &schema, &v1, false, 1_000).await;
+        let r = import(&store, schema, &v1, false, 1_000).await;
         assert_eq!((r.created, r.updated, r.unchanged), (50, 0, 0), "{:?}", r.errors);
         let audit_after_first = store.audit_log(0, 100).await.expect("audit").len();
 
         // The same file again: nothing changes, not even the audit log.
-        let r = import(&store, &schema, &v1, false, 2_000).await;
+        let r = import(&store, schema, &v1, false, 2_000).await;
         assert_eq!((r.created, r.updated, r.unchanged, r.audit_seq), (0, 0, 50, None));
         assert_eq!(store.count_profile_versions().await.expect("count"), 50);
         assert_eq!(store.audit_log(0, 100).await.expect("audit").len(), audit_after_first);
@@ -210,7 +210,7 @@ async fn updated_roster_versions_only_the_changed_enterprises() {
                 row[c] = String::new();
             }
         });
-        let r = import(&store, &schema, &v2, false, 3_000).await;
+        let r = import(&store, schema, &v2, false, 3_000).await;
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         assert_eq!((r.created, r.updated, r.unchanged), (1, 2, 48), "{}", db.backend);
         assert_eq!(store.count_profile_versions().await.expect("count"), 53);
@@ -239,17 +239,18 @@ async fn demo_csv_imports_to_exactly_the_jsonl_profiles() {
     let schema = schema();
     for db in dbs().await {
         let (csv_path, jsonl_path) = (db.dir.path().join("demo.csv"), db.dir.path().join("demo.jsonl"));
-        write_demo(std::fs::File::create(&csv_path).expect("create"), DemoFormat::Csv, 300, 4, &mut |_| {}).expect("csv");
-        write_demo(std::fs::File::create(&jsonl_path).expect("create"), DemoFormat::Jsonl, 300, 4, &mut |_| {}).expect("jsonl");
+        write_demo(std::fs::File::create(&csv_path).expect("create"), schema, DemoFormat::Csv, 300, 4, &mut |_| {}).expect("csv");
+        write_demo(std::fs::File::create(&jsonl_path).expect("create"), schema, DemoFormat::Jsonl, 300, 4, &mut |_| {})
+            .expect("jsonl");
         let store = db.open().await;
-        let r = import(&store, &schema, &csv_path, false, 1_000).await;
+        let r = import(&store, schema, &csv_path, false, 1_000).await;
         assert!(r.errors.is_empty() && r.warnings.is_empty(), "{:?} {:?}", r.errors, r.warnings);
         assert_eq!(r.created, 300);
         for line in std::fs::read_to_string(&jsonl_path).expect("read").lines() {
             let want: serde_json::Map<String, Value> = serde_json::from_str(line).expect("json");
             let cc = want["credit_code"].as_str().expect("code").to_string();
             let got = profile(&store, &cc).await;
-            assert_eq!(zhengce_store::validate::canonical(&got), line, "{}: {cc}", db.backend);
+            assert_eq!(zhengce_store::canonical::canonical(&got), line, "{}: {cc}", db.backend);
         }
         store.close().await;
     }
@@ -266,7 +267,7 @@ async fn utf8_bom_tab_separated_with_english_headers() {
         );
         std::fs::write(&path, text).expect("write");
         let store = db.open().await;
-        let r = import(&store, &schema, &path, false, 1).await;
+        let r = import(&store, schema, &path, false, 1).await;
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         assert!(r.format.contains("BOM") && r.format.contains("制表符"), "{}", r.format);
         let p = profile(&store, &cc).await;

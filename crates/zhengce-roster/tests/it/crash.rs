@@ -10,9 +10,9 @@ use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use zhengce_roster::demo::{DemoFormat, write_demo};
+use zhengce_roster::import::{ImportOptions, Progress, import_file};
 use zhengce_store::Store;
-use zhengce_store::demo::{DemoFormat, write_demo};
-use zhengce_store::roster::{ImportOptions, Progress, import_file};
 
 use crate::common::{TestDb, dbs, schema};
 
@@ -31,7 +31,7 @@ async fn child_import() {
         let _ = writeln!(out, "progress {}", p.rows);
         let _ = out.flush();
     };
-    let r = import_file(&store, Path::new(&file), &schema, &opts, &mut progress).await.expect("child import");
+    let r = import_file(&store, Path::new(&file), schema, &opts, &mut progress).await.expect("child import");
     let mut out = std::io::stdout();
     let _ = writeln!(out, "committed {}", r.created + r.updated + r.unchanged);
     let _ = out.flush();
@@ -92,9 +92,11 @@ fn import_killed_mid_way_leaves_all_or_nothing() {
     }
     let rows: usize = std::env::var("ZHENGCE_CRASH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let schema = schema();
     for db in rt.block_on(dbs()) {
         let file = db.dir.path().join("big-roster.csv");
-        write_demo(std::fs::File::create(&file).expect("create"), DemoFormat::Csv, rows as u64, 11, &mut |_| {}).expect("demo");
+        write_demo(std::fs::File::create(&file).expect("create"), schema, DemoFormat::Csv, rows as u64, 11, &mut |_| {})
+            .expect("demo");
         rt.block_on(async { db.open().await.close().await });
         let n = rows as i64;
 

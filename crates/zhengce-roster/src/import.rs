@@ -1,8 +1,9 @@
 //! Importing an officer's roster (CSV or workbook) into the store.
 //!
-//! Each row is typed cell by cell ([`crate::cells`]), merged over the enterprise's stored profile
-//! (an empty cell is an unknown fact: it never erases what is stored), checked by the
-//! [`ProfileValidator`], and compared with the current version by content hash: only enterprises
+//! Columns are mapped to fields by the loaded schema ([`crate::columns`]). Each row is typed cell
+//! by cell ([`crate::cells`]), merged over the enterprise's stored profile (an empty cell is an
+//! unknown fact: it never erases what is stored), checked by the schema ([`crate::validate`]),
+//! and compared with the current version by content hash: only enterprises
 //! whose facts changed get a new version, so importing the same file twice changes nothing.
 //!
 //! The whole import is one transaction: killed half-way, the store holds none of it. By default it
@@ -17,13 +18,14 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use zhengce_model::schema::{FieldDef, FieldType};
+use zhengce_engine::Schema;
+use zhengce_model::schema::FieldDef;
+use zhengce_store::bulk::{BulkWrite, CHUNK, Current, Pending, plan};
+use zhengce_store::{Change, Store};
 
 use crate::cells::{Cell, to_json};
-use crate::fields::{FIELDS, HeaderMatch, Kind, kind_of, match_header, normalize_header};
-use crate::profiles::{CHUNK, Current, Pending, current_versions, parse_profile, plan, write_versions};
-use crate::validate::ProfileValidator;
-use crate::{Change, Store, StoreError, audit};
+use crate::columns::{Columns, HeaderMatch};
+use crate::{RosterError, validate};
 
 /// How to import.
 #[derive(Clone, Debug)]
@@ -85,71 +87,35 @@ pub struct ImportReport {
     pub audit_seq: Option<i64>,
 }
 
-/// What one column feeds.
-struct Column {
-    field: String,
-    kind: Kind,
-    /// The schema's enum labels for this field, as (label, code).
-    labels: Vec<(String, String)>,
-}
-
-impl Column {
-    /// Types a cell, translating the schema's enum labels to codes.
-    fn value(&self, cell: &Cell) -> Result<Option<Value>, String> {
-        let label_code = |s: &str| self.labels.iter().find(|(l, _)| l == s.trim()).map(|(_, c)| Value::String(c.clone()));
-        match to_json(self.kind, cell) {
-            Ok(Some(Value::String(s))) => Ok(Some(label_code(&s).unwrap_or(Value::String(s)))),
-            Err(e) => match cell {
-                Cell::Text(s) => label_code(s).map(Some).ok_or(e),
-                _ => Err(e),
-            },
-            other => other,
-        }
-    }
-}
-
 /// Which field each column feeds.
-struct Mapping {
+struct Mapping<'s> {
     headers: Vec<String>,
-    columns: Vec<Option<Column>>,
+    columns: Vec<Option<&'s FieldDef>>,
     by_field: HashMap<String, usize>,
 }
 
-fn enum_labels(def: Option<&FieldDef>) -> Vec<(String, String)> {
-    match def.map(|d| &d.ty) {
-        Some(FieldType::Enum(values)) => values.iter().map(|(code, label)| (label.clone(), code.clone())).collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn map_columns(header: Vec<String>, schema: &[FieldDef], warnings: &mut Vec<String>) -> Result<Mapping, StoreError> {
+fn map_columns<'s>(header: Vec<String>, lookup: &Columns<'s>, warnings: &mut Vec<String>) -> Result<Mapping<'s>, RosterError> {
     let mut columns = Vec::with_capacity(header.len());
     let mut by_field: HashMap<String, usize> = HashMap::new();
     let (mut unknown, mut derived) = (Vec::new(), Vec::new());
-    let schema_def = |name: &str| schema.iter().find(|d| d.name == name);
     for (c, h) in header.iter().enumerate() {
-        let norm = normalize_header(h);
-        let column = match match_header(h) {
-            Some(HeaderMatch::Field(f)) => {
-                let f = &FIELDS[f];
-                Some(Column { field: f.name.to_string(), kind: f.kind, labels: enum_labels(schema_def(f.name)) })
-            }
+        let column = match lookup.match_header(h) {
+            Some(HeaderMatch::Field(def)) => Some(def),
             Some(HeaderMatch::Derived(_)) => {
                 derived.push(h.clone());
                 None
             }
             None => {
-                let def = schema.iter().find(|d| normalize_header(&d.name) == norm || normalize_header(&d.label) == norm);
-                if def.is_none() && !h.trim().is_empty() {
+                if !h.trim().is_empty() {
                     unknown.push(h.clone());
                 }
-                def.map(|d| Column { field: d.name.clone(), kind: kind_of(&d.ty), labels: enum_labels(Some(d)) })
+                None
             }
         };
-        if let Some(col) = &column
-            && let Some(prev) = by_field.insert(col.field.clone(), c)
+        if let Some(def) = column
+            && let Some(prev) = by_field.insert(def.name.clone(), c)
         {
-            return Err(StoreError::BadFile(format!("列“{}”和列“{h}”都对应字段 {}，请删去其中一列", header[prev], col.field)));
+            return Err(RosterError::BadFile(format!("列“{}”和列“{h}”都对应字段 {}，请删去其中一列", header[prev], def.name)));
         }
         columns.push(column);
     }
@@ -172,10 +138,10 @@ struct Staged {
 
 /// The state of one import.
 struct Importer<'a> {
-    validator: &'a dyn ProfileValidator,
+    schema: &'a Schema,
     change: Change<'a>,
     skip_invalid: bool,
-    mapping: Mapping,
+    mapping: Mapping<'a>,
     seen: HashMap<String, usize>,
     chunk: Vec<Staged>,
     report: ImportReport,
@@ -202,10 +168,10 @@ impl Importer<'_> {
         let errors_before = self.report.errors.len();
         let mut facts = Map::new();
         for (c, cell) in cells.iter().enumerate() {
-            let Some(Some(col)) = self.mapping.columns.get(c) else { continue };
-            match col.value(cell) {
+            let Some(Some(def)) = self.mapping.columns.get(c) else { continue };
+            match to_json(def, cell) {
                 Ok(Some(v)) => {
-                    facts.insert(col.field.clone(), v);
+                    facts.insert(def.name.clone(), v);
                 }
                 Ok(None) => {}
                 Err(reason) => self.error(row, self.mapping.headers[c].clone(), cell.to_string(), reason),
@@ -233,7 +199,7 @@ impl Importer<'_> {
         }
         if self.report.errors.len() > errors_before {
             // Check what did type too, so every bad cell of the row is reported at once.
-            if let Err(issues) = self.validator.validate(&facts) {
+            if let Err(issues) = validate(self.schema, &facts) {
                 for issue in issues {
                     let (col, header) = self.column_of(&issue.field);
                     let value = col.and_then(|c| cells.get(c)).map(ToString::to_string).unwrap_or_default();
@@ -251,25 +217,25 @@ impl Importer<'_> {
     }
 
     /// Checks the staged rows against their stored profiles and writes the changed ones.
-    async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+    async fn flush(&mut self, bulk: &mut BulkWrite) -> Result<(), RosterError> {
         if self.chunk.is_empty() {
             return Ok(());
         }
         let staged = std::mem::take(&mut self.chunk);
         let codes: Vec<&str> = staged.iter().map(|s| s.code.as_str()).collect();
-        let current: HashMap<String, Current> = current_versions(conn, &codes).await?;
+        let current: HashMap<String, Current> = bulk.current(&codes).await?;
         let mut pending: Vec<Pending> = Vec::with_capacity(staged.len());
         for s in staged {
             let cur = current.get(&s.code);
             let merged = match cur {
                 Some(c) => {
-                    let mut stored = parse_profile(&c.profile)?;
+                    let mut stored = c.profile()?;
                     stored.extend(s.facts);
                     stored
                 }
                 None => s.facts,
             };
-            match self.validator.validate(&merged) {
+            match validate(self.schema, &merged) {
                 Err(issues) => {
                     self.report.invalid_rows += 1;
                     for issue in issues {
@@ -284,7 +250,7 @@ impl Importer<'_> {
                 Ok(valid) => match plan(&s.code, &valid, cur)? {
                     None => self.report.unchanged += 1,
                     Some(p) => {
-                        if p.version == 1 {
+                        if p.is_new() {
                             self.report.created += 1;
                         } else {
                             self.report.updated += 1;
@@ -295,7 +261,7 @@ impl Importer<'_> {
             }
         }
         if self.writing() {
-            write_versions(conn, &pending, &self.change).await?;
+            bulk.write(&pending, &self.change).await?;
         }
         Ok(())
     }
@@ -312,18 +278,21 @@ fn display(v: &Value) -> String {
 pub async fn import_file(
     store: &Store,
     path: &Path,
-    validator: &dyn ProfileValidator,
+    schema: &Schema,
     opts: &ImportOptions<'_>,
     progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<ImportReport, StoreError> {
-    let opened = read::open(path)?;
+) -> Result<ImportReport, RosterError> {
+    let Some(lookup) = Columns::new(schema) else {
+        return Err(RosterError::BadFile(format!("档案模式中没有 {} 字段，无法导入名册", crate::columns::KEY_FIELD)));
+    };
+    let opened = read::open(path, &lookup)?;
     let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let source = format!("import:{file_name}");
     let mut report = ImportReport { format: opened.format, ..ImportReport::default() };
-    let mapping = map_columns(opened.header, validator.schema_fields(), &mut report.warnings)?;
+    let mapping = map_columns(opened.header, &lookup, &mut report.warnings)?;
     let mut rows = opened.rows;
     let mut imp = Importer {
-        validator,
+        schema,
         change: Change { by: opts.actor, at_ms: opts.at_ms, source: &source },
         skip_invalid: opts.skip_invalid,
         mapping,
@@ -331,7 +300,7 @@ pub async fn import_file(
         chunk: Vec::with_capacity(CHUNK),
         report,
     };
-    let mut tx = store.begin_write().await?;
+    let mut tx = store.begin_bulk().await?;
     while let Some(row) = rows.next_row() {
         let row = row?;
         imp.stage(row.row, row.cells);
@@ -356,7 +325,7 @@ pub async fn import_file(
             "file": file_name, "format": report.format, "rows": report.rows, "created": report.created,
             "updated": report.updated, "unchanged": report.unchanged, "invalid_rows": report.invalid_rows,
         });
-        report.audit_seq = Some(audit::append_in(&mut tx, opts.at_ms, opts.actor, "import", &file_name, &detail).await?);
+        report.audit_seq = Some(tx.append_audit(opts.at_ms, opts.actor, "import", &file_name, &detail).await?);
         tx.commit().await?;
     } else {
         tx.rollback().await?;
