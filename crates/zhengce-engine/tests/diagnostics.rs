@@ -230,3 +230,52 @@ fn a_broken_schema_extension_loses_only_its_fields() {
     assert!(msgs[0].starts_with("rules/schema-extra.ron:1:"), "{msgs:?}");
     assert!(d.snapshot.rule("demo-policy").is_some());
 }
+
+#[test]
+fn e013_nesting_too_deep_in_an_expression_or_a_condition_tree() {
+    let deep = format!("{}employees >= min_employees", "not ".repeat(100_000));
+    let rule = RULE.replace("employees >= min_employees", &deep);
+    let msgs = diags(&[("rules/demo-policy.ron", &rule)]);
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(msgs[0].starts_with("rules/demo-policy.ron:7:") && msgs[0].contains(" E013 "), "{msgs:?}");
+    assert!(msgs[0].contains("limit 64"), "{msgs:?}");
+    // The same in the RON structure: `Not(Not(…))` and in a derived fact.
+    let tree = format!("{}Check(\"employees >= min_employees\"){}", "Not(".repeat(100_000), ")".repeat(100_000));
+    let rule = RULE.replace("Check(\"employees >= min_employees\")", &tree);
+    let msgs = diags(&[("rules/demo-policy.ron", &rule)]);
+    assert!(msgs.len() == 1 && msgs[0].contains(" E013 "), "{msgs:?}");
+    let derived = DERIVED.replace("revenue / employees", &format!("{}revenue", "-".repeat(100_000)));
+    let msgs = diags(&[("rules/derived.ron", &derived)]);
+    assert!(msgs.len() == 1 && msgs[0].starts_with("rules/derived.ron:2:") && msgs[0].contains(" E013 "), "{msgs:?}");
+}
+
+#[test]
+fn a_schema_of_300_fields_loads_and_matches() {
+    // 300 fields beyond the 3 of the base schema: the rule reads the last ones, so the missing-fact
+    // set must hold field indices far past 256.
+    let fields: String = (0..300)
+        .map(|i| format!("    (name: \"f{i}\", type: Count, label: \"字段{i}\", unit: \"个\", dimension: \"size\", question: \"字段{i}是多少？\"),\n"))
+        .collect();
+    let schema = format!("Schema(fields: [\n{fields}])\n");
+    let rule = RULE.replace(
+        "Check(\"employees >= min_employees\"),",
+        "Check(\"employees >= min_employees\"), Check(\"f298 >= 1\"), Check(\"f299 + f0 >= 2\"),",
+    );
+    let loaded = zhengce_engine::load(files(&[("rules/schema-many.ron", &schema), ("rules/demo-policy.ron", &rule)]));
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    assert_eq!(loaded.snapshot.schema().map(|s| s.fields.len()), Some(303));
+    let at = "2025-06-01".parse().unwrap();
+    let result = |p: serde_json::Value| {
+        let profile = loaded.snapshot.parse_profile_json(&p).unwrap();
+        loaded.snapshot.match_policy("demo-policy", &profile, at).unwrap()
+    };
+    let r = result(serde_json::json!({"employees": 30, "f0": 1}));
+    assert_eq!(r.status, zhengce_model::verdict::Status::Possible);
+    let missing: Vec<&str> = r.missing.iter().map(|m| m.field.as_str()).collect();
+    assert_eq!(missing, ["f298", "f299"]);
+    assert_eq!(r.missing[1].question, "字段299是多少？");
+    let r = result(serde_json::json!({"employees": 30, "f0": 1, "f298": 1, "f299": 1}));
+    assert_eq!(r.status, zhengce_model::verdict::Status::Eligible);
+    let r = result(serde_json::json!({"employees": 30, "f0": 0, "f298": 0, "f299": 1}));
+    assert_eq!(r.status, zhengce_model::verdict::Status::Ineligible);
+}

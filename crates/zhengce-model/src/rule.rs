@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
 
+/// The near-miss margin when a rule sets none: a numeric threshold missed by at most this share of
+/// its value is a near miss (`contracts.md`: 10%).
+pub const DEFAULT_NEAR_MISS_MARGIN: f64 = 0.10;
+
 /// A condition tree. Leaves are boolean expressions in the rule language.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Cond {
@@ -95,7 +99,7 @@ pub struct RuleFile {
     pub params: BTreeMap<String, Vec<ParamValue>>,
     /// Eligibility conditions.
     pub eligibility: Cond,
-    /// Near-miss margin as a share of the threshold (default 10%).
+    /// Near-miss margin as a share of the threshold (default [`DEFAULT_NEAR_MISS_MARGIN`]).
     #[serde(default)]
     pub near_miss_margin: Option<f64>,
     /// Benefit estimate.

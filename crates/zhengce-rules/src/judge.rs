@@ -259,7 +259,7 @@ impl<'a> Ctx<'a, '_> {
         let label = self
             .describe(lhs)
             .map(|(l, _, _)| l.to_string())
-            .unwrap_or_else(|| src.split(op_text(*op)).next().unwrap_or(src).trim().to_string());
+            .unwrap_or_else(|| src.split(op.source()).next().unwrap_or(src).trim().to_string());
         let cur = self.show(&a, lhs, rhs);
         let b_shown = match (b.val, self.describe(lhs).map(|(_, _, t)| t)) {
             // "at least 6.75 people" means 7: show a count threshold as the whole number it implies.
@@ -268,9 +268,9 @@ impl<'a> Ctx<'a, '_> {
                     BinOp::Ge | BinOp::Gt => n.ceil(),
                     _ => n.floor(),
                 };
-                V { val: Val::Num(whole), missing: b.missing }
+                V { val: Val::Num(whole), missing: b.missing.clone() }
             }
-            _ => b,
+            _ => b.clone(),
         };
         let req = self.show(&b_shown, rhs, lhs);
         let sym = op.symbol();
@@ -334,18 +334,6 @@ impl<'a> Ctx<'a, '_> {
     }
 }
 
-fn op_text(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Eq => "==",
-        BinOp::Ne => "!=",
-        BinOp::Lt => "<",
-        BinOp::Le => "<=",
-        BinOp::Gt => ">",
-        BinOp::Ge => ">=",
-        _ => " ",
-    }
-}
-
 fn combine_all(nodes: Vec<Node>) -> Node {
     let and = |f: fn(&Node) -> Option<bool>| {
         if nodes.iter().any(|n| f(n) == Some(false)) {
@@ -359,7 +347,7 @@ fn combine_all(nodes: Vec<Node>) -> Node {
     let strict = and(|n| n.strict);
     let relaxed = and(|n| n.relaxed);
     let missing = if strict.is_none() {
-        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing))
+        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(&n.missing))
     } else {
         Mask::default()
     };
@@ -382,7 +370,7 @@ fn combine_at_least(k: usize, nodes: Vec<Node>) -> Node {
     let strict = count(|n| n.strict);
     let relaxed = count(|n| n.relaxed);
     let missing = if strict.is_none() {
-        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing))
+        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(&n.missing))
     } else {
         Mask::default()
     };

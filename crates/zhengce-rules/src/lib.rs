@@ -35,7 +35,20 @@
 //! Loading ([`load`]) returns the rule set plus diagnostics with stable codes, file, line and
 //! column; one bad file never hides the others.
 //!
-//! Errors in files (E001–E012) are listed in [`zhengce_model::diagnostic::Code`].
+//! Errors in files (E001–E013) are listed in [`zhengce_model::diagnostic::Code`].
+//!
+//! Limits: nesting (of an expression, and of a file's RON structure such as `Not(Not(…))`) is at
+//! most [`MAX_DEPTH`] levels on every path the parser, compiler, evaluator and judge recurse over;
+//! deeper input is diagnostic E013, never a stack overflow. The number of profile fields is not
+//! limited. A numeric threshold missed by at most [`DEFAULT_NEAR_MISS_MARGIN`] of its value (or the
+//! rule's own `near_miss_margin`) is a near miss.
+
+/// The deepest nesting the rule language accepts, on every recursive path: the expression parser's
+/// recursion and the height of the tree it builds (which bounds compiling and evaluating), and the
+/// RON nesting of rule, schema and derived-fact files (which bounds condition trees).
+pub const MAX_DEPTH: usize = 64;
+
+pub use zhengce_model::rule::DEFAULT_NEAR_MISS_MARGIN;
 
 pub mod compile;
 pub mod eval;

@@ -101,11 +101,22 @@ pub struct RuleSet {
 }
 
 fn ron_options() -> ron::Options {
-    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(crate::MAX_DEPTH)
 }
 
 fn ron_error(file: &str, e: &ron::error::SpannedError) -> Diagnostic {
-    Diagnostic::at(Code::Syntax, file, (e.span.start.line, e.span.start.col), e.code.to_string())
+    let at = (e.span.start.line, e.span.start.col);
+    match e.code {
+        ron::Error::ExceededRecursionLimit => Diagnostic::at(
+            Code::TooDeep,
+            file,
+            at,
+            format!("nested too deeply (limit {} levels of `All`/`Any`/`Not`/`Named`, lists and maps)", crate::MAX_DEPTH),
+        ),
+        _ => Diagnostic::at(Code::Syntax, file, at, e.code.to_string()),
+    }
 }
 
 /// Finds where the string literal `text` starts (its first character) at or after `from`.
@@ -187,7 +198,7 @@ pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Di
         match expr::parse(&d.expr) {
             Ok(e) => parsed.push(Some(e)),
             Err(e) => {
-                diags.push(loc.at_expr(&d.expr, e.offset, Code::ExprSyntax, e.message));
+                diags.push(loc.at_expr(&d.expr, e.offset, e.code, e.message));
                 parsed.push(None);
             }
         }
@@ -342,7 +353,7 @@ fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut 
         }
         Cond::Check(src) => {
             let r = expr::parse(src)
-                .map_err(|e| (Code::ExprSyntax, e.offset, e.message))
+                .map_err(|e| (e.code, e.offset, e.message))
                 .and_then(|e| compile::compile(&e, scope, Some(&Ty::Bool)).map_err(|e| (e.code, e.offset, e.message)));
             let out = match r {
                 Ok(c) => Some(CCond::Check(c, src.clone())),
@@ -360,7 +371,7 @@ fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut 
 fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>) -> Option<CBenefit> {
     let one =
         |src: &str, offset_base: usize, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>, whole: &str| match expr::parse(src)
-            .map_err(|e| (Code::ExprSyntax, e.offset, e.message))
+            .map_err(|e| (e.code, e.offset, e.message))
             .and_then(|e| compile::compile(&e, scope, None).map_err(|e| (e.code, e.offset, e.message)))
         {
             Ok(c) => Some(c),
@@ -461,7 +472,7 @@ pub fn load_rule(
         file: input.path.to_string(),
         params: file.params.into_iter().collect(),
         cond: cond?,
-        margin: file.near_miss_margin.unwrap_or(0.10),
+        margin: file.near_miss_margin.unwrap_or(crate::DEFAULT_NEAR_MISS_MARGIN),
         benefit,
         examples: file.examples,
     })
