@@ -25,6 +25,13 @@ pub enum Cond {
     Check(String),
     /// A Chinese label for a condition or group, shown in reasons.
     Named(String, Box<Cond>),
+    /// The numeric thresholds inside are ones the firm can act on (spend more on R&D, hire, keep
+    /// paying contributions), so missing one by a small margin is a near miss; the text says what
+    /// to do: `{gap}`, `{required}` and `{current}` insert the shortfall, the threshold and the
+    /// value (in the compared fact's unit), `{expr}` / `{expr:%}` any value, as in benefit texts.
+    /// Thresholds outside `Act` (size and head-count caps, staff bands, dates, categories) never
+    /// produce a near miss.
+    Act(String, Box<Cond>),
 }
 
 /// One value of a dated parameter.

@@ -21,7 +21,15 @@
 //! )
 //! ```
 //!
-//! Conditions: `All`, `Any`, `Not`, `AtLeast(k, [...])`, `Check("expr")`, `Named("中文标签", cond)`.
+//! Conditions: `All`, `Any`, `Not`, `AtLeast(k, [...])`, `Check("expr")`, `Named("中文标签", cond)`,
+//! `Act("研发费用再增加{gap}即达到{required}", cond)`.
+//!
+//! Near misses: only a numeric threshold inside `Act` (one the firm can act on: R&D spend, hires,
+//! contribution months, certificates, income it earns) counts as met when missed by at most the
+//! margin; the `Act` text says what to do (`{gap}`, `{required}`, `{current}` in the compared
+//! fact's unit, any `{expr}`). Size and head-count caps, insured-staff bands, last year's layoff
+//! rate, establishment dates and categories are written without `Act` and never near-miss: nobody
+//! is told to shed staff or earn less to qualify.
 //! Expressions ([`expr`]): arithmetic, comparisons, `and`/`or`/`not`, `if … then … else …`,
 //! percentages (`5.5%`), text in single quotes, and functions `min`, `max`, `abs`, `round`,
 //! `coalesce`, `prefix(code, '17', '18')`, `in(x, 'a', 'b')`, `within(region, '370000')`, `years(date)`.

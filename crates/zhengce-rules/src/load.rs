@@ -29,18 +29,36 @@ pub enum CCond {
     Check(CExpr, String),
     /// A labelled condition.
     Named(String, Box<CCond>),
+    /// Thresholds the firm can act on, with the text template saying what to do.
+    Act(Vec<Piece>, Box<CCond>),
 }
 
-/// A piece of a benefit text template.
+/// A piece of a text template (benefit texts, near-miss actions).
 #[derive(Debug, Clone)]
 pub enum Piece {
     /// Literal text.
     Lit(String),
     /// An expression value; `true` = as a percentage.
     Expr(CExpr, bool),
-    /// The amount.
-    Amount,
+    /// A value the template's user supplies (`{amount}`, `{gap}`, …).
+    Slot(Slot),
 }
+
+/// The named values a template may insert besides expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// `{amount}`: the benefit amount (benefit texts).
+    Amount,
+    /// `{gap}`: the shortfall, with its unit (near-miss actions).
+    Gap,
+    /// `{required}`: the threshold, with its unit (near-miss actions).
+    Required,
+    /// `{current}`: the current value, with its unit (near-miss actions).
+    Current,
+}
+
+const BENEFIT_SLOTS: &[(&str, Slot)] = &[("amount", Slot::Amount)];
+const ACT_SLOTS: &[(&str, Slot)] = &[("gap", Slot::Gap), ("required", Slot::Required), ("current", Slot::Current)];
 
 /// A compiled benefit.
 #[derive(Debug, Clone)]
@@ -351,6 +369,12 @@ fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut 
             loc.advance(label);
             CCond::Named(label.clone(), Box::new(compile_cond(c, scope, loc, diags)?))
         }
+        Cond::Act(text, c) => {
+            let pieces = compile_template(text, ACT_SLOTS, scope, loc, diags);
+            loc.advance(text);
+            let inner = compile_cond(c, scope, loc, diags)?;
+            CCond::Act(pieces?, Box::new(inner))
+        }
         Cond::Check(src) => {
             let r = expr::parse(src)
                 .map_err(|e| (e.code, e.offset, e.message))
@@ -368,32 +392,41 @@ fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut 
     })
 }
 
-fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>) -> Option<CBenefit> {
-    let one =
-        |src: &str, offset_base: usize, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>, whole: &str| match expr::parse(src)
-            .map_err(|e| (e.code, e.offset, e.message))
-            .and_then(|e| compile::compile(&e, scope, None).map_err(|e| (e.code, e.offset, e.message)))
-        {
-            Ok(c) => Some(c),
-            Err((code, offset, message)) => {
-                diags.push(loc.at_expr(whole, offset_base + offset, code, message));
-                None
-            }
-        };
-    let amount = one(&b.amount, 0, loc, diags, &b.amount);
-    loc.advance(&b.amount);
+fn compile_piece(
+    src: &str,
+    offset_base: usize,
+    whole: &str,
+    scope: &Scope<'_>,
+    loc: &mut Locator<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<CExpr> {
+    let r = expr::parse(src)
+        .map_err(|e| (e.code, e.offset, e.message))
+        .and_then(|e| compile::compile(&e, scope, None).map_err(|e| (e.code, e.offset, e.message)));
+    match r {
+        Ok(c) => Some(c),
+        Err((code, offset, message)) => {
+            diags.push(loc.at_expr(whole, offset_base + offset, code, message));
+            None
+        }
+    }
+}
+
+/// Compiles a text template: `{expr}`, `{expr:%}` and the named `slots`.
+fn compile_template(
+    text: &str,
+    slots: &[(&str, Slot)],
+    scope: &Scope<'_>,
+    loc: &mut Locator<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<Piece>> {
     let mut pieces = Vec::new();
-    let mut rest = b.text.as_str();
+    let mut rest = text;
     let mut ok = true;
     while let Some(open) = rest.find('{') {
         pieces.push(Piece::Lit(rest[..open].to_string()));
         let Some(close) = rest[open..].find('}') else {
-            diags.push(loc.at_expr(
-                &b.text,
-                b.text.len() - rest.len() + open,
-                Code::ExprSyntax,
-                "`{` is not closed by `}`".into(),
-            ));
+            diags.push(loc.at_expr(text, text.len() - rest.len() + open, Code::ExprSyntax, "`{` is not closed by `}`".into()));
             return None;
         };
         let inner = &rest[open + 1..open + close];
@@ -401,11 +434,11 @@ fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, dia
             Some(s) => (s, true),
             None => (inner, false),
         };
-        if src.trim() == "amount" {
-            pieces.push(Piece::Amount);
+        if let Some(&(_, slot)) = slots.iter().find(|(name, _)| *name == src.trim()) {
+            pieces.push(Piece::Slot(slot));
         } else {
-            let base = b.text.len() - rest.len() + open + 1;
-            match one(src, base, loc, diags, &b.text) {
+            let base = text.len() - rest.len() + open + 1;
+            match compile_piece(src, base, text, scope, loc, diags) {
                 Some(c) => pieces.push(Piece::Expr(c, is_pct)),
                 None => ok = false,
             }
@@ -413,8 +446,15 @@ fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, dia
         rest = &rest[open + close + 1..];
     }
     pieces.push(Piece::Lit(rest.to_string()));
+    ok.then_some(pieces)
+}
+
+fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>) -> Option<CBenefit> {
+    let amount = compile_piece(&b.amount, 0, &b.amount, scope, loc, diags);
+    loc.advance(&b.amount);
+    let text = compile_template(&b.text, BENEFIT_SLOTS, scope, loc, diags);
     loc.advance(&b.text);
-    Some(CBenefit { amount: amount?, text: if ok { pieces } else { return None } })
+    Some(CBenefit { amount: amount?, text: text? })
 }
 
 /// Compiles one rule file. Returns `None` when it has errors (reported in `diags`).
