@@ -26,9 +26,12 @@ pub enum Func {
     Within,
     /// `years(date)`: years from the date to `as_of`.
     Years,
+    /// `known(x)`: whether `x` is known (never unknown itself).
+    Known,
 }
 
-const FUNCS: [(&str, Func); 9] = [
+const FUNCS: [(&str, Func); 10] = [
+    ("known", Func::Known),
     ("min", Func::Min),
     ("max", Func::Max),
     ("abs", Func::Abs),
@@ -348,6 +351,10 @@ fn go(e: &Expr, scope: &Scope<'_>, depth: usize) -> Result<(CExpr, Ty), CompileE
                             check_text_literal(&tys[0], a)?;
                         }
                     }
+                    Ty::Bool
+                }
+                Func::Known => {
+                    arity(tys.len() == 1, "one value")?;
                     Ty::Bool
                 }
                 Func::Years => {

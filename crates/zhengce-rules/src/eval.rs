@@ -245,6 +245,7 @@ fn call<'a>(f: Func, args: &'a [CExpr], env: &Env<'a, '_>) -> V<'a> {
     let vals: Vec<V<'a>> = args.iter().map(|a| eval(a, env)).collect();
     let all_missing = vals.iter().fold(Mask::default(), |m, v| m.or(&v.missing));
     match f {
+        Func::Known => V::known(Val::Bool(vals[0].val != Val::Unknown)),
         Func::Coalesce => vals.iter().find(|v| v.val != Val::Unknown).cloned().unwrap_or(V::unknown(all_missing)),
         Func::Min | Func::Max | Func::Abs => {
             let mut nums = Vec::with_capacity(vals.len());

@@ -332,8 +332,23 @@ impl<'a> Ctx<'a, '_> {
     /// Fills a text template: expressions evaluated here, slots from `slot`.
     fn render(&self, pieces: &'a [Piece], slot: impl Fn(Slot) -> String) -> String {
         let mut text = String::new();
+        // Nesting of `{?…}` sections, and how many of them (from the outside) are shown.
+        let (mut open, mut shown) = (0usize, 0usize);
         for p in pieces {
             match p {
+                Piece::If(c) => {
+                    if shown == open && eval(c, self.env).as_bool() == Some(true) {
+                        shown += 1;
+                    }
+                    open += 1;
+                }
+                Piece::EndIf => {
+                    if shown == open {
+                        shown = shown.saturating_sub(1);
+                    }
+                    open = open.saturating_sub(1);
+                }
+                _ if shown < open => {}
                 Piece::Lit(s) => text.push_str(s),
                 Piece::Slot(s) => text.push_str(&slot(*s)),
                 Piece::Expr(e, pct) => {

@@ -32,7 +32,12 @@
 //! is told to shed staff or earn less to qualify.
 //! Expressions ([`expr`]): arithmetic, comparisons, `and`/`or`/`not`, `if … then … else …`,
 //! percentages (`5.5%`), text in single quotes, and functions `min`, `max`, `abs`, `round`,
-//! `coalesce`, `prefix(code, '17', '18')`, `in(x, 'a', 'b')`, `within(region, '370000')`, `years(date)`.
+//! `coalesce`, `prefix(code, '17', '18')`, `in(x, 'a', 'b')`, `within(region, '370000')`, `years(date)`,
+//! `known(x)` (whether `x` is known; for texts, since it is not monotone in what is known).
+//! Texts (benefit `text`, `Act` text) insert `{expr}` or `{expr:%}`, and show a section
+//! `{?cond}…{/}` only when `cond` is known to hold: a tax saving names the rate the firm pays, and
+//! where that rate depends on an unknown fact the amount is the conservative one and a
+//! `{?not known(x)}` section gives the range and what it depends on.
 //! Names are profile fields (`rules/schema.ron`), derived facts (`rules/derived.ron`), the rule's
 //! parameters, or `as_of`.
 //!

@@ -42,6 +42,10 @@ pub enum Piece {
     Expr(CExpr, bool),
     /// A value the template's user supplies (`{amount}`, `{gap}`, …).
     Slot(Slot),
+    /// `{?cond}`: the text up to the matching `{/}` shows only when `cond` is known to hold.
+    If(CExpr),
+    /// `{/}`: ends the innermost `{?cond}` section.
+    EndIf,
 }
 
 /// The named values a template may insert besides expressions.
@@ -423,6 +427,7 @@ fn compile_template(
     let mut pieces = Vec::new();
     let mut rest = text;
     let mut ok = true;
+    let mut open_sections = 0usize;
     while let Some(open) = rest.find('{') {
         pieces.push(Piece::Lit(rest[..open].to_string()));
         let Some(close) = rest[open..].find('}') else {
@@ -434,10 +439,23 @@ fn compile_template(
             Some(s) => (s, true),
             None => (inner, false),
         };
+        let base = text.len() - rest.len() + open + 1;
         if let Some(&(_, slot)) = slots.iter().find(|(name, _)| *name == src.trim()) {
             pieces.push(Piece::Slot(slot));
+        } else if src.trim() == "/" {
+            if open_sections == 0 {
+                diags.push(loc.at_expr(text, base, Code::ExprSyntax, "`{/}` closes no `{?…}` section".into()));
+                return None;
+            }
+            open_sections -= 1;
+            pieces.push(Piece::EndIf);
+        } else if let Some(cond) = src.strip_prefix('?') {
+            match compile_piece(cond, base + 1, text, scope, loc, diags) {
+                Some(c) => pieces.push(Piece::If(c)),
+                None => ok = false,
+            }
+            open_sections += 1;
         } else {
-            let base = text.len() - rest.len() + open + 1;
             match compile_piece(src, base, text, scope, loc, diags) {
                 Some(c) => pieces.push(Piece::Expr(c, is_pct)),
                 None => ok = false,
@@ -446,6 +464,10 @@ fn compile_template(
         rest = &rest[open + close + 1..];
     }
     pieces.push(Piece::Lit(rest.to_string()));
+    if open_sections > 0 {
+        diags.push(loc.at_expr(text, 0, Code::ExprSyntax, "a `{?…}` section is not closed by `{/}`".into()));
+        return None;
+    }
     ok.then_some(pieces)
 }
 
