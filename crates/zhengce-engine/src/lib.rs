@@ -19,6 +19,7 @@ use zhengce_rules::{CompiledRule, Input, RuleSet, Schema};
 
 pub use batch::{BatchLine, batch_line, match_many};
 pub use examples::ExampleReport;
+pub use zhengce_model::verdict::{Application, WindowState};
 
 /// A corpus file: its path relative to the corpus root (`policies/x.md`, `rules/y.ron`) and text.
 #[derive(Clone, Debug)]

@@ -279,3 +279,36 @@ fn a_schema_of_300_fields_loads_and_matches() {
     let r = result(serde_json::json!({"employees": 30, "f0": 0, "f298": 0, "f299": 1}));
     assert_eq!(r.status, zhengce_model::verdict::Status::Ineligible);
 }
+
+#[test]
+fn application_object_and_expired_policies_without_successor() {
+    use zhengce_engine::WindowState;
+    let policy = POLICY.replace("benefit_summary", "apply_from = \"2025-03-01\"\napply_to = \"2025-04-30\"\nbenefit_summary");
+    let loaded = zhengce_engine::load(files(&[("policies/demo-policy.md", &policy)]));
+    let profile = loaded.snapshot.parse_profile_json(&serde_json::json!({"employees": 30})).unwrap();
+    let app = |at: &str| loaded.snapshot.match_policy("demo-policy", &profile, at.parse().unwrap()).unwrap().application;
+    assert_eq!(app("2025-02-01").state, WindowState::NotYet);
+    assert_eq!(app("2025-04-01").state, WindowState::Open);
+    let closed = app("2025-06-01");
+    assert_eq!(closed.state, WindowState::Closed);
+    let json = serde_json::to_value(closed).unwrap();
+    assert_eq!(json, serde_json::json!({"opens": "2025-03-01", "closes": "2025-04-30", "state": "closed"}));
+    let rolling = zhengce_engine::load(files(&[])).snapshot;
+    let r = rolling.match_policy("demo-policy", &profile, "2025-06-01".parse().unwrap()).unwrap();
+    assert_eq!(r.application.state, WindowState::Rolling);
+    // Ended 2025-12-31: listed within the following 12 months, unless a later record renews it.
+    let slugs = |s: &zhengce_engine::Snapshot, at: &str| -> Vec<String> {
+        s.expired_without_successor(at.parse().unwrap()).iter().map(|p| p.meta.slug.clone()).collect()
+    };
+    assert_eq!(slugs(&rolling, "2026-03-01"), ["demo-policy"]);
+    assert!(slugs(&rolling, "2025-12-31").is_empty());
+    assert!(slugs(&rolling, "2027-03-01").is_empty());
+    let renewal = POLICY
+        .replace("slug = \"demo-policy\"", "slug = \"renewal\"\nsupersedes = \"demo-policy\"")
+        .replace("2025-01-01", "2026-01-01")
+        .replace("2025-12-31", "2026-12-31")
+        .replace("evaluable = true", "evaluable = false");
+    let renewed = zhengce_engine::load(files(&[("policies/renewal.md", &renewal)]));
+    assert!(renewed.diagnostics.is_empty(), "{:?}", renewed.diagnostics);
+    assert!(slugs(&renewed.snapshot, "2026-03-01").is_empty());
+}
