@@ -45,6 +45,7 @@ pub struct Parameter<'a> {
     /// Values with their periods and sources.
     pub values: &'a [zhengce_model::rule::ParamValue],
 }
+pub use zhengce_model::verdict::{Application, WindowState};
 
 /// A corpus file: its path relative to the corpus root (`policies/x.md`, `rules/y.ron`) and text.
 #[derive(Clone, Debug)]

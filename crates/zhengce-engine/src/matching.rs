@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use zhengce_model::Date;
 use zhengce_model::fact::{FactValue, Profile};
 use zhengce_model::policy::{Confidence, Kind, Marking, Policy, region_contains};
-use zhengce_model::verdict::{MatchReport, Missing, Note, NoteKind, Outcome, PolicyResult, Reason, Status};
+use zhengce_model::verdict::{
+    Application, MatchReport, Missing, Note, NoteKind, Outcome, PolicyResult, Reason, Status, WindowState,
+};
 use zhengce_rules::eval::Val;
 use zhengce_rules::{CompiledRule, Facts, FieldError, Judgement, RuleSet};
 
@@ -75,6 +77,33 @@ impl Snapshot {
         out
     }
 
+    /// Benefit policies whose period ended within the 12 months before `as_of` and that no later
+    /// record renews (one that names it in `supersedes`, or shares its slug but for the trailing
+    /// year and starts after it ended): shown to officers as 已到期、待续期 so the gap is seen.
+    pub fn expired_without_successor(&self, as_of: Date) -> Vec<&Policy> {
+        let stem = |slug: &str| -> String {
+            match slug.rsplit_once('-') {
+                Some((head, year)) if year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) => head.to_string(),
+                _ => slug.to_string(),
+            }
+        };
+        self.policies
+            .iter()
+            .filter(|p| p.meta.kind == Kind::Benefit)
+            .filter(|p| {
+                p.meta.effective_to.is_some_and(|to| (1..=366).contains(&(as_of.days_since_epoch() - to.days_since_epoch())))
+            })
+            .filter(|p| {
+                let ended = p.meta.effective_to;
+                !self.policies.iter().any(|q| {
+                    q.meta.slug != p.meta.slug
+                        && (q.meta.supersedes.as_deref() == Some(p.meta.slug.as_str())
+                            || (stem(&q.meta.slug) == stem(&p.meta.slug) && ended.is_some_and(|e| q.meta.effective_from > e)))
+                })
+            })
+            .collect()
+    }
+
     /// Matches one enterprise against one policy (in force or not).
     pub fn match_policy(&self, slug: &str, profile: &Profile, as_of: Date) -> Option<PolicyResult> {
         let rs = self.rules()?;
@@ -98,14 +127,21 @@ impl Snapshot {
         if p.meta.confidence == Confidence::GK {
             notes.push(Note::new(NoteKind::Unverified, "部分条件来自一般知识，尚未核实原文，请以主管部门解释为准"));
         }
-        match (p.meta.apply_from, p.meta.apply_to) {
-            (Some(from), _) if as_of < from => {
+        let application = Application {
+            opens: p.meta.apply_from,
+            closes: p.meta.apply_to,
+            state: WindowState::at(p.meta.apply_from, p.meta.apply_to, as_of),
+        };
+        match (application.state, p.meta.apply_from, p.meta.apply_to) {
+            (WindowState::NotYet, Some(from), _) => {
                 notes.push(Note::new(NoteKind::Window, format!("申报期尚未开始：{from} 起可申报")))
             }
-            (_, Some(to)) if as_of > to => {
+            (WindowState::Closed, _, Some(to)) => {
                 notes.push(Note::new(NoteKind::Window, format!("本期申报已于 {to} 截止，请关注下一期通知")))
             }
-            (Some(from), Some(to)) => notes.push(Note::new(NoteKind::Window, format!("申报期 {from} 至 {to}"))),
+            (WindowState::Open, Some(from), Some(to)) => {
+                notes.push(Note::new(NoteKind::Window, format!("申报期 {from} 至 {to}")))
+            }
             _ => {}
         }
         if j.benefit.is_none() && j.status != Status::Ineligible && rule.benefit.is_some() {
@@ -130,6 +166,7 @@ impl Snapshot {
             missing: j.missing,
             gaps: j.gaps,
             deadline,
+            application,
             marking: p.meta.marking,
             confidence: p.meta.confidence,
             notes,
@@ -186,14 +223,16 @@ fn region_outcome(region: &str, given: Option<&FactValue>) -> Outcome {
     }
 }
 
-fn rank(r: &PolicyResult) -> (u8, f64) {
+/// Best first: by status, then (within a status) a closed application window last, since it is
+/// not something to apply for now, then by amount.
+fn rank(r: &PolicyResult) -> (u8, bool, f64) {
     let s = match r.status {
         Status::Eligible => 0,
         Status::Possible => 1,
         Status::NearMiss => 2,
         Status::Ineligible => 3,
     };
-    (s, -r.benefit.as_ref().map_or(0.0, |b| b.amount_wan))
+    (s, r.application.state == WindowState::Closed, -r.benefit.as_ref().map_or(0.0, |b| b.amount_wan))
 }
 
 fn val_json(v: Val<'_>) -> serde_json::Value {

@@ -31,6 +31,8 @@ pub enum Code {
     ExampleFailed,
     /// E012: an evaluable policy has no rule file, or a rule targets a non-evaluable policy.
     Coverage,
+    /// E013: an expression or condition tree is nested deeper than the rule language allows.
+    TooDeep,
 }
 
 impl Code {
@@ -49,6 +51,7 @@ impl Code {
             Code::ExampleProfile => "E010",
             Code::ExampleFailed => "E011",
             Code::Coverage => "E012",
+            Code::TooDeep => "E013",
         }
     }
 }

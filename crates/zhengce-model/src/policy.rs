@@ -232,6 +232,9 @@ pub struct PolicyMeta {
     /// The slug of the policy this one implements locally (the same money, never to be added up).
     #[serde(default)]
     pub implements: Option<String>,
+    /// The slug of the earlier record this one renews (a 2026 notice continuing a 2025 measure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<String>,
     /// Sources.
     pub sources: Vec<Source>,
 }

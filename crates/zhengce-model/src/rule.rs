@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
 
+/// The near-miss margin when a rule sets none: a numeric threshold missed by at most this share of
+/// its value is a near miss (`contracts.md`: 10%).
+pub const DEFAULT_NEAR_MISS_MARGIN: f64 = 0.10;
+
 /// A condition tree. Leaves are boolean expressions in the rule language.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Cond {
@@ -21,6 +25,13 @@ pub enum Cond {
     Check(String),
     /// A Chinese label for a condition or group, shown in reasons.
     Named(String, Box<Cond>),
+    /// The numeric thresholds inside are ones the firm can act on (spend more on R&D, hire, keep
+    /// paying contributions), so missing one by a small margin is a near miss; the text says what
+    /// to do: `{gap}`, `{required}` and `{current}` insert the shortfall, the threshold and the
+    /// value (in the compared fact's unit), `{expr}` / `{expr:%}` any value, as in benefit texts.
+    /// Thresholds outside `Act` (size and head-count caps, staff bands, dates, categories) never
+    /// produce a near miss.
+    Act(String, Box<Cond>),
 }
 
 /// One value of a dated parameter.
@@ -95,7 +106,7 @@ pub struct RuleFile {
     pub params: BTreeMap<String, Vec<ParamValue>>,
     /// Eligibility conditions.
     pub eligibility: Cond,
-    /// Near-miss margin as a share of the threshold (default 10%).
+    /// Near-miss margin as a share of the threshold (default [`DEFAULT_NEAR_MISS_MARGIN`]).
     #[serde(default)]
     pub near_miss_margin: Option<f64>,
     /// Benefit estimate.

@@ -149,6 +149,54 @@ impl Serialize for Note {
     }
 }
 
+/// Whether a policy's application window is open on the matching date (`contracts.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowState {
+    /// Inside the window: apply now.
+    Open,
+    /// The window opens later.
+    NotYet,
+    /// The window has closed: not something to apply for now.
+    Closed,
+    /// No fixed window (免申即享, filed with taxes, or applied for at any time).
+    #[default]
+    Rolling,
+}
+
+impl WindowState {
+    /// The state of the window `opens..=closes` (either end may be unknown) on `as_of`.
+    pub fn at(opens: Option<Date>, closes: Option<Date>, as_of: Date) -> WindowState {
+        match (opens, closes) {
+            (None, None) => WindowState::Rolling,
+            (Some(o), _) if as_of < o => WindowState::NotYet,
+            (_, Some(c)) if as_of > c => WindowState::Closed,
+            _ => WindowState::Open,
+        }
+    }
+
+    /// The Chinese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            WindowState::Open => "申报中",
+            WindowState::NotYet => "尚未开始申报",
+            WindowState::Closed => "申报已截止",
+            WindowState::Rolling => "常年可办",
+        }
+    }
+}
+
+/// The application window of a result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Application {
+    /// First day to apply, when known.
+    pub opens: Option<Date>,
+    /// Last day to apply, when known.
+    pub closes: Option<Date>,
+    /// Open, not yet open, closed or rolling on the matching date.
+    pub state: WindowState,
+}
+
 /// The result for one policy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PolicyResult {
@@ -174,6 +222,8 @@ pub struct PolicyResult {
     pub gaps: Vec<Gap>,
     /// Application deadline or end of the policy, whichever comes first.
     pub deadline: Option<Date>,
+    /// The application window and whether it is open on the matching date.
+    pub application: Application,
     /// `official`, `draft`, `sample` or `historical`.
     pub marking: Marking,
     /// `V`, `S` or `GK`.

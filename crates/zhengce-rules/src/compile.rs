@@ -26,9 +26,12 @@ pub enum Func {
     Within,
     /// `years(date)`: years from the date to `as_of`.
     Years,
+    /// `known(x)`: whether `x` is known (never unknown itself).
+    Known,
 }
 
-const FUNCS: [(&str, Func); 9] = [
+const FUNCS: [(&str, Func); 10] = [
+    ("known", Func::Known),
     ("min", Func::Min),
     ("max", Func::Max),
     ("abs", Func::Abs),
@@ -171,7 +174,7 @@ impl Scope<'_> {
 
 /// Compiles an expression and checks that it has type `want` (when given).
 pub fn compile(e: &Expr, scope: &Scope<'_>, want: Option<&Ty>) -> Result<CExpr, CompileError> {
-    let (c, ty) = go(e, scope)?;
+    let (c, ty) = go(e, scope, 1)?;
     if let Some(w) = want
         && !w.same_kind(&ty)
     {
@@ -204,7 +207,17 @@ fn check_text_literal(ty: &Ty, lit: &Expr) -> Result<(), CompileError> {
     Ok(())
 }
 
-fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
+/// Compiles `e` at nesting `depth`. Parsed trees are never deeper than [`crate::MAX_DEPTH`]; the
+/// check here keeps an expression built in code to the same bound, so evaluating a compiled
+/// expression (which recurses over the same tree) is bounded too.
+fn go(e: &Expr, scope: &Scope<'_>, depth: usize) -> Result<(CExpr, Ty), CompileError> {
+    if depth > crate::MAX_DEPTH {
+        return Err(CompileError {
+            code: Code::TooDeep,
+            offset: 0,
+            message: format!("expression nested too deeply (limit {} levels)", crate::MAX_DEPTH),
+        });
+    }
     Ok(match e {
         Expr::Num(n) => (CExpr::Num(*n), Ty::Num),
         Expr::Text(t, _) => (CExpr::Text(t.clone()), Ty::Text(None)),
@@ -212,22 +225,22 @@ fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
         Expr::None => (CExpr::None, Ty::Num),
         Expr::Name(n, at) => scope.resolve(n, *at)?,
         Expr::Not(a) => {
-            let (c, t) = go(a, scope)?;
+            let (c, t) = go(a, scope, depth + 1)?;
             if t != Ty::Bool {
                 return Err(mismatch(first_offset(a), format!("`not` needs a boolean, found a {}", t.name())));
             }
             (CExpr::Not(Box::new(c)), Ty::Bool)
         }
         Expr::Neg(a) => {
-            let (c, t) = go(a, scope)?;
+            let (c, t) = go(a, scope, depth + 1)?;
             if t != Ty::Num {
                 return Err(mismatch(first_offset(a), format!("`-` needs a number, found a {}", t.name())));
             }
             (CExpr::Neg(Box::new(c)), Ty::Num)
         }
         Expr::Bin(op, a, b) => {
-            let (ca, ta) = go(a, scope)?;
-            let (cb, tb) = go(b, scope)?;
+            let (ca, ta) = go(a, scope, depth + 1)?;
+            let (cb, tb) = go(b, scope, depth + 1)?;
             let at = first_offset(a);
             let ty = match op {
                 BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
@@ -260,12 +273,12 @@ fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
             (CExpr::Bin(*op, Box::new(ca), Box::new(cb)), ty)
         }
         Expr::If(c, a, b) => {
-            let (cc, tc) = go(c, scope)?;
+            let (cc, tc) = go(c, scope, depth + 1)?;
             if tc != Ty::Bool {
                 return Err(mismatch(first_offset(c), format!("`if` needs a boolean condition, found a {}", tc.name())));
             }
-            let (ca, ta) = go(a, scope)?;
-            let (cb, tb) = go(b, scope)?;
+            let (ca, ta) = go(a, scope, depth + 1)?;
+            let (cb, tb) = go(b, scope, depth + 1)?;
             if !ta.same_kind(&tb) {
                 return Err(mismatch(first_offset(b), format!("`if` branches differ: {} and {}", ta.name(), tb.name())));
             }
@@ -288,7 +301,7 @@ fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
             let mut cargs = Vec::new();
             let mut tys = Vec::new();
             for a in args {
-                let (c, t) = go(a, scope)?;
+                let (c, t) = go(a, scope, depth + 1)?;
                 cargs.push(c);
                 tys.push(t);
             }
@@ -338,6 +351,10 @@ fn go(e: &Expr, scope: &Scope<'_>) -> Result<(CExpr, Ty), CompileError> {
                             check_text_literal(&tys[0], a)?;
                         }
                     }
+                    Ty::Bool
+                }
+                Func::Known => {
+                    arity(tys.len() == 1, "one value")?;
                     Ty::Bool
                 }
                 Func::Years => {

@@ -9,33 +9,58 @@ use zhengce_model::fact::FactValue;
 use crate::compile::{CExpr, Func};
 use crate::expr::BinOp;
 
-/// A set of input-field indices (up to 256 fields).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Mask([u64; 4]);
+/// A set of input-field indices, of any size: the first 256 fields inline (no allocation for
+/// today's schema), any beyond that in a spilled tail.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mask {
+    inline: [u64; 4],
+    /// Words for fields 256 and up; `None` when empty, otherwise as long as its highest set word
+    /// (so equal sets are equal values).
+    spill: Option<Box<[u64]>>,
+}
 
 impl Mask {
+    const INLINE_BITS: usize = 256;
+
     /// The set holding one field.
     pub fn one(i: usize) -> Mask {
         let mut m = Mask::default();
-        if i < 256 {
-            m.0[i / 64] |= 1 << (i % 64);
+        if i < Self::INLINE_BITS {
+            m.inline[i / 64] |= 1 << (i % 64);
+        } else {
+            let w = (i - Self::INLINE_BITS) / 64;
+            let mut spill = vec![0u64; w + 1];
+            spill[w] |= 1 << (i % 64);
+            m.spill = Some(spill.into_boxed_slice());
         }
         m
     }
 
     /// Union.
-    pub fn or(self, other: Mask) -> Mask {
-        Mask([self.0[0] | other.0[0], self.0[1] | other.0[1], self.0[2] | other.0[2], self.0[3] | other.0[3]])
+    pub fn or(mut self, other: &Mask) -> Mask {
+        for (a, b) in self.inline.iter_mut().zip(other.inline) {
+            *a |= b;
+        }
+        if let Some(theirs) = &other.spill {
+            let mine = self.spill.take().map(Vec::from).unwrap_or_default();
+            let mut merged = vec![0u64; mine.len().max(theirs.len())];
+            for (k, w) in merged.iter_mut().enumerate() {
+                *w = mine.get(k).copied().unwrap_or(0) | theirs.get(k).copied().unwrap_or(0);
+            }
+            self.spill = Some(merged.into_boxed_slice());
+        }
+        self
     }
 
     /// Whether empty.
-    pub fn is_empty(self) -> bool {
-        self.0 == [0; 4]
+    pub fn is_empty(&self) -> bool {
+        self.inline == [0; 4] && self.spill.is_none()
     }
 
     /// The field indices, ascending.
-    pub fn iter(self) -> impl Iterator<Item = usize> {
-        (0..256).filter(move |&i| self.0[i / 64] & (1 << (i % 64)) != 0)
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let words = self.inline.iter().chain(self.spill.iter().flat_map(|s| s.iter()));
+        words.enumerate().flat_map(|(w, &bits)| (0..64).filter(move |b| bits & (1 << b) != 0).map(move |b| w * 64 + b))
     }
 }
 
@@ -55,7 +80,7 @@ pub enum Val<'a> {
 }
 
 /// A value with the fields whose absence made it unknown (empty when known).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct V<'a> {
     /// The value.
     pub val: Val<'a>,
@@ -121,7 +146,7 @@ pub fn eval<'a>(e: &'a CExpr, env: &Env<'a, '_>) -> V<'a> {
             Some(v) => V::known(field_val(v)),
             None => V::unknown(Mask::one(*i)),
         },
-        CExpr::Derived(i) => env.derived.get(*i).copied().unwrap_or(V::unknown(Mask::default())),
+        CExpr::Derived(i) => env.derived.get(*i).cloned().unwrap_or(V::unknown(Mask::default())),
         CExpr::Param(i) => match env.params.get(*i).copied().flatten() {
             Some(n) => V::known(Val::Num(n)),
             None => V::unknown(Mask::default()),
@@ -149,7 +174,7 @@ pub fn eval<'a>(e: &'a CExpr, env: &Env<'a, '_>) -> V<'a> {
                 Val::Bool(false) => eval(b, env),
                 _ => {
                     let (a, b) = (eval(a, env), eval(b, env));
-                    if a.val != Val::Unknown && a.val == b.val { a } else { V::unknown(c.missing.or(a.missing).or(b.missing)) }
+                    if a.val != Val::Unknown && a.val == b.val { a } else { V::unknown(c.missing.or(&a.missing).or(&b.missing)) }
                 }
             }
         }
@@ -157,10 +182,10 @@ pub fn eval<'a>(e: &'a CExpr, env: &Env<'a, '_>) -> V<'a> {
     }
 }
 
-fn num2(a: V<'_>, b: V<'_>) -> Result<(f64, f64), Mask> {
+fn num2(a: &V<'_>, b: &V<'_>) -> Result<(f64, f64), Mask> {
     match (a.val, b.val) {
         (Val::Num(x), Val::Num(y)) => Ok((x, y)),
-        _ => Err(a.missing.or(b.missing)),
+        _ => Err(a.missing.clone().or(&b.missing)),
     }
 }
 
@@ -170,21 +195,21 @@ fn bin<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> V<'a> {
             (Some(false), _) => a,
             (_, Some(false)) => b,
             (Some(true), Some(true)) => a,
-            _ => V::unknown(a.missing.or(b.missing)),
+            _ => V::unknown(a.missing.or(&b.missing)),
         },
         BinOp::Or => match (a.as_bool(), b.as_bool()) {
             (Some(true), _) => a,
             (_, Some(true)) => b,
             (Some(false), Some(false)) => a,
-            _ => V::unknown(a.missing.or(b.missing)),
+            _ => V::unknown(a.missing.or(&b.missing)),
         },
-        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => match num2(a, b) {
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => match num2(&a, &b) {
             Ok((x, y)) => {
                 let r = match op {
                     BinOp::Add => x + y,
                     BinOp::Sub => x - y,
                     BinOp::Mul => x * y,
-                    _ if y == 0.0 => return V::unknown(a.missing.or(b.missing)),
+                    _ if y == 0.0 => return V::unknown(a.missing.or(&b.missing)),
                     _ => x / y,
                 };
                 V::known(Val::Num(r))
@@ -200,7 +225,7 @@ fn bin<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> V<'a> {
                 _ => None,
             };
             let Some(ord) = ord else {
-                return V::unknown(a.missing.or(b.missing));
+                return V::unknown(a.missing.or(&b.missing));
             };
             use std::cmp::Ordering::*;
             let r = match op {
@@ -218,9 +243,10 @@ fn bin<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> V<'a> {
 
 fn call<'a>(f: Func, args: &'a [CExpr], env: &Env<'a, '_>) -> V<'a> {
     let vals: Vec<V<'a>> = args.iter().map(|a| eval(a, env)).collect();
-    let all_missing = vals.iter().fold(Mask::default(), |m, v| m.or(v.missing));
+    let all_missing = vals.iter().fold(Mask::default(), |m, v| m.or(&v.missing));
     match f {
-        Func::Coalesce => vals.iter().find(|v| v.val != Val::Unknown).copied().unwrap_or(V::unknown(all_missing)),
+        Func::Known => V::known(Val::Bool(vals[0].val != Val::Unknown)),
+        Func::Coalesce => vals.iter().find(|v| v.val != Val::Unknown).cloned().unwrap_or(V::unknown(all_missing)),
         Func::Min | Func::Max | Func::Abs => {
             let mut nums = Vec::with_capacity(vals.len());
             for v in &vals {
@@ -245,7 +271,7 @@ fn call<'a>(f: Func, args: &'a [CExpr], env: &Env<'a, '_>) -> V<'a> {
         },
         Func::Prefix | Func::In | Func::Within => {
             let Val::Text(x) = vals[0].val else {
-                return V::unknown(vals[0].missing);
+                return V::unknown(vals[0].missing.clone());
             };
             let hit = vals[1..].iter().any(|v| match v.val {
                 Val::Text(p) => match f {

@@ -15,16 +15,33 @@
 //! Numbers may end in `%` (`5.5%` is 0.055). Text uses single quotes so it fits inside a RON string.
 //! `none` is a number that is not known (a formula branch with no amount).
 //! Names are schema fields, derived facts, the rule's parameters or `as_of`.
+//!
+//! Nesting is bounded by [`crate::MAX_DEPTH`] on every path: the parser's recursion (`(`, `not`,
+//! unary `-`, `if`, function arguments) and the height of the tree it builds (a long `a + b + …`
+//! chain is a deep tree too), so compiling and evaluating, which recurse over the tree, are bounded
+//! as well. Deeper input is an [`Code::TooDeep`] error, never a stack overflow.
 
 use std::fmt;
+
+use zhengce_model::diagnostic::Code;
+
+use crate::MAX_DEPTH;
 
 /// A parse error with its byte offset inside the expression text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {
+    /// [`Code::ExprSyntax`], or [`Code::TooDeep`] when the nesting limit was hit.
+    pub code: Code,
     /// Byte offset in the expression.
     pub offset: usize,
     /// What went wrong.
     pub message: String,
+}
+
+impl ParseError {
+    fn syntax(offset: usize, message: String) -> ParseError {
+        ParseError { code: Code::ExprSyntax, offset, message }
+    }
 }
 
 /// Binary operators.
@@ -56,28 +73,47 @@ pub enum BinOp {
     Or,
 }
 
+/// The one table of binary operators: the operator, its spelling in rule files, its symbol in
+/// Chinese reasons.
+const BINOPS: [(BinOp, &str, &str); 12] = [
+    (BinOp::Add, "+", "+"),
+    (BinOp::Sub, "-", "−"),
+    (BinOp::Mul, "*", "×"),
+    (BinOp::Div, "/", "÷"),
+    (BinOp::Eq, "==", "="),
+    (BinOp::Ne, "!=", "≠"),
+    (BinOp::Lt, "<", "<"),
+    (BinOp::Le, "<=", "≤"),
+    (BinOp::Gt, ">", ">"),
+    (BinOp::Ge, ">=", "≥"),
+    (BinOp::And, "and", "且"),
+    (BinOp::Or, "or", "或"),
+];
+
 impl BinOp {
     /// Whether this compares two values.
     pub fn is_comparison(self) -> bool {
         matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
     }
 
+    fn row(self) -> &'static (BinOp, &'static str, &'static str) {
+        // Every operator has a row; the table is exhaustive by construction (see the test).
+        BINOPS.iter().find(|(op, _, _)| *op == self).unwrap_or(&BINOPS[0])
+    }
+
+    /// The spelling in rule files (`>=`, `and`).
+    pub fn source(self) -> &'static str {
+        self.row().1
+    }
+
     /// The symbol shown in Chinese reasons.
     pub fn symbol(self) -> &'static str {
-        match self {
-            BinOp::Add => "+",
-            BinOp::Sub => "−",
-            BinOp::Mul => "×",
-            BinOp::Div => "÷",
-            BinOp::Eq => "=",
-            BinOp::Ne => "≠",
-            BinOp::Lt => "<",
-            BinOp::Le => "≤",
-            BinOp::Gt => ">",
-            BinOp::Ge => "≥",
-            BinOp::And => "且",
-            BinOp::Or => "或",
-        }
+        self.row().2
+    }
+
+    /// The operator spelled `sym` among `ops`, if any.
+    fn spelled(sym: &str, ops: &[BinOp]) -> Option<BinOp> {
+        ops.iter().copied().find(|op| op.source() == sym)
     }
 }
 
@@ -134,7 +170,7 @@ impl Lexer<'_> {
         if c.is_ascii_digit() || (c == '.' && trimmed[1..].starts_with(|d: char| d.is_ascii_digit())) {
             let len = trimmed.find(|d: char| !(d.is_ascii_digit() || d == '.' || d == '_')).unwrap_or(trimmed.len());
             let text = trimmed[..len].replace('_', "");
-            let mut n: f64 = text.parse().map_err(|_| ParseError { offset: start, message: format!("bad number `{text}`") })?;
+            let mut n: f64 = text.parse().map_err(|_| ParseError::syntax(start, format!("bad number `{text}`")))?;
             self.pos += len;
             if self.src[self.pos..].starts_with('%') {
                 self.pos += 1;
@@ -145,7 +181,7 @@ impl Lexer<'_> {
         if c == '\'' {
             let body = &trimmed[1..];
             let Some(end) = body.find('\'') else {
-                return Err(ParseError { offset: start, message: "text is not closed by `'`".into() });
+                return Err(ParseError::syntax(start, "text is not closed by `'`".into()));
             };
             self.pos += end + 2;
             return Ok((Tok::Text(body[..end].to_string()), start));
@@ -161,7 +197,7 @@ impl Lexer<'_> {
                 return Ok((Tok::Sym(s), start));
             }
         }
-        Err(ParseError { offset: start, message: format!("unexpected character `{c}`") })
+        Err(ParseError::syntax(start, format!("unexpected character `{c}`")))
     }
 }
 
@@ -169,14 +205,18 @@ struct Parser<'a> {
     lexer: Lexer<'a>,
     tok: Tok,
     at: usize,
+    /// Current recursion depth of the parser.
     depth: usize,
 }
+
+/// An expression with the height of its tree (a leaf is 1).
+type Parsed = Result<(Expr, usize), ParseError>;
 
 /// Parses an expression.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     let mut p = Parser { lexer: Lexer { src, pos: 0 }, tok: Tok::End, at: 0, depth: 0 };
     p.bump()?;
-    let e = p.expr()?;
+    let (e, _) = p.expr()?;
     if p.tok != Tok::End {
         return Err(p.err(format!("unexpected {} after the end of the expression", p.describe())));
     }
@@ -192,7 +232,35 @@ impl Parser<'_> {
     }
 
     fn err(&self, message: String) -> ParseError {
-        ParseError { offset: self.at, message }
+        ParseError::syntax(self.at, message)
+    }
+
+    fn too_deep(&self) -> ParseError {
+        ParseError {
+            code: Code::TooDeep,
+            offset: self.at,
+            message: format!("expression nested too deeply (limit {MAX_DEPTH} levels)"),
+        }
+    }
+
+    /// Runs `f` one recursion level deeper, refusing to go past [`MAX_DEPTH`].
+    fn nested(&mut self, f: impl FnOnce(&mut Self) -> Parsed) -> Parsed {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.too_deep());
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
+    /// A node over `kids`, refusing a tree higher than [`MAX_DEPTH`].
+    fn node(&self, e: Expr, kids: &[usize]) -> Parsed {
+        let h = 1 + kids.iter().copied().max().unwrap_or(0);
+        if h > MAX_DEPTH {
+            return Err(self.too_deep());
+        }
+        Ok((e, h))
     }
 
     fn describe(&self) -> String {
@@ -216,102 +284,92 @@ impl Parser<'_> {
         self.bump()
     }
 
-    fn expr(&mut self) -> Result<Expr, ParseError> {
-        self.depth += 1;
-        if self.depth > 64 {
-            return Err(self.err("expression nested too deeply (limit 64)".into()));
-        }
-        let e = if self.is_kw("if") {
-            self.bump()?;
-            let c = self.expr()?;
-            self.expect_kw("then")?;
-            let a = self.expr()?;
-            self.expect_kw("else")?;
-            let b = self.expr()?;
-            Expr::If(Box::new(c), Box::new(a), Box::new(b))
-        } else {
-            self.or()?
-        };
-        self.depth -= 1;
-        Ok(e)
+    fn expr(&mut self) -> Parsed {
+        self.nested(|p| {
+            if !p.is_kw("if") {
+                return p.or();
+            }
+            p.bump()?;
+            let (c, hc) = p.expr()?;
+            p.expect_kw("then")?;
+            let (a, ha) = p.expr()?;
+            p.expect_kw("else")?;
+            let (b, hb) = p.expr()?;
+            p.node(Expr::If(Box::new(c), Box::new(a), Box::new(b)), &[hc, ha, hb])
+        })
     }
 
-    fn or(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.and()?;
-        while self.is_kw("or") || self.tok == Tok::Sym("||") {
-            self.bump()?;
-            e = Expr::Bin(BinOp::Or, Box::new(e), Box::new(self.and()?));
+    /// The operator at the current token among `ops` (by symbol or keyword spelling).
+    fn op_among(&self, ops: &[BinOp]) -> Option<BinOp> {
+        match &self.tok {
+            Tok::Sym("&&") => ops.contains(&BinOp::And).then_some(BinOp::And),
+            Tok::Sym("||") => ops.contains(&BinOp::Or).then_some(BinOp::Or),
+            Tok::Sym(s) => BinOp::spelled(s, ops),
+            Tok::Name(n) => BinOp::spelled(n, ops),
+            _ => None,
         }
-        Ok(e)
     }
 
-    fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.not()?;
-        while self.is_kw("and") || self.tok == Tok::Sym("&&") {
+    /// A left-associative chain `next (op next)*` of the operators `ops`.
+    fn chain(&mut self, ops: &[BinOp], next: fn(&mut Self) -> Parsed) -> Parsed {
+        let (mut e, mut h) = next(self)?;
+        while let Some(op) = self.op_among(ops) {
             self.bump()?;
-            e = Expr::Bin(BinOp::And, Box::new(e), Box::new(self.not()?));
+            let (b, hb) = next(self)?;
+            (e, h) = self.node(Expr::Bin(op, Box::new(e), Box::new(b)), &[h, hb])?;
         }
-        Ok(e)
+        Ok((e, h))
     }
 
-    fn not(&mut self) -> Result<Expr, ParseError> {
+    fn or(&mut self) -> Parsed {
+        self.chain(&[BinOp::Or], Self::and)
+    }
+
+    fn and(&mut self) -> Parsed {
+        self.chain(&[BinOp::And], Self::not)
+    }
+
+    fn not(&mut self) -> Parsed {
         if self.is_kw("not") || self.tok == Tok::Sym("!") {
             self.bump()?;
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            return self.nested(|p| {
+                let (e, h) = p.not()?;
+                p.node(Expr::Not(Box::new(e)), &[h])
+            });
         }
         self.cmp()
     }
 
-    fn cmp(&mut self) -> Result<Expr, ParseError> {
-        let e = self.sum()?;
-        let op = match self.tok {
-            Tok::Sym("==") => BinOp::Eq,
-            Tok::Sym("!=") => BinOp::Ne,
-            Tok::Sym("<") => BinOp::Lt,
-            Tok::Sym("<=") => BinOp::Le,
-            Tok::Sym(">") => BinOp::Gt,
-            Tok::Sym(">=") => BinOp::Ge,
-            _ => return Ok(e),
+    fn cmp(&mut self) -> Parsed {
+        let (e, h) = self.sum()?;
+        let Some(op) = self.op_among(&[BinOp::Eq, BinOp::Ne, BinOp::Le, BinOp::Ge, BinOp::Lt, BinOp::Gt]) else {
+            return Ok((e, h));
         };
         self.bump()?;
-        Ok(Expr::Bin(op, Box::new(e), Box::new(self.sum()?)))
+        let (b, hb) = self.sum()?;
+        self.node(Expr::Bin(op, Box::new(e), Box::new(b)), &[h, hb])
     }
 
-    fn sum(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.product()?;
-        loop {
-            let op = match self.tok {
-                Tok::Sym("+") => BinOp::Add,
-                Tok::Sym("-") => BinOp::Sub,
-                _ => return Ok(e),
-            };
-            self.bump()?;
-            e = Expr::Bin(op, Box::new(e), Box::new(self.product()?));
-        }
+    fn sum(&mut self) -> Parsed {
+        self.chain(&[BinOp::Add, BinOp::Sub], Self::product)
     }
 
-    fn product(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.unary()?;
-        loop {
-            let op = match self.tok {
-                Tok::Sym("*") => BinOp::Mul,
-                Tok::Sym("/") => BinOp::Div,
-                _ => return Ok(e),
-            };
-            self.bump()?;
-            e = Expr::Bin(op, Box::new(e), Box::new(self.unary()?));
-        }
+    fn product(&mut self) -> Parsed {
+        self.chain(&[BinOp::Mul, BinOp::Div], Self::unary)
     }
 
-    fn unary(&mut self) -> Result<Expr, ParseError> {
+    fn unary(&mut self) -> Parsed {
         if self.tok == Tok::Sym("-") {
             self.bump()?;
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+            return self.nested(|p| {
+                let (e, h) = p.unary()?;
+                p.node(Expr::Neg(Box::new(e)), &[h])
+            });
         }
         self.atom()
     }
 
-    fn atom(&mut self) -> Result<Expr, ParseError> {
+    fn atom(&mut self) -> Parsed {
         let at = self.at;
         let e = match std::mem::replace(&mut self.tok, Tok::End) {
             Tok::Num(n) => Expr::Num(n),
@@ -325,34 +383,38 @@ impl Parser<'_> {
             }
             Tok::Name(n) => {
                 self.bump()?;
-                if self.tok == Tok::Sym("(") {
-                    self.bump()?;
-                    let mut args = Vec::new();
-                    if self.tok != Tok::Sym(")") {
-                        loop {
-                            args.push(self.expr()?);
-                            if self.tok == Tok::Sym(",") {
-                                self.bump()?;
-                            } else {
-                                break;
-                            }
+                if self.tok != Tok::Sym("(") {
+                    return Ok((Expr::Name(n, at), 1));
+                }
+                self.bump()?;
+                let mut args = Vec::new();
+                let mut heights = Vec::new();
+                if self.tok != Tok::Sym(")") {
+                    loop {
+                        let (a, h) = self.expr()?;
+                        args.push(a);
+                        heights.push(h);
+                        if self.tok == Tok::Sym(",") {
+                            self.bump()?;
+                        } else {
+                            break;
                         }
                     }
-                    if self.tok != Tok::Sym(")") {
-                        return Err(self.err(format!("expected `)` or `,`, found {}", self.describe())));
-                    }
-                    self.bump()?;
-                    return Ok(Expr::Call(n, args, at));
                 }
-                return Ok(Expr::Name(n, at));
+                if self.tok != Tok::Sym(")") {
+                    return Err(self.err(format!("expected `)` or `,`, found {}", self.describe())));
+                }
+                self.bump()?;
+                return self.node(Expr::Call(n, args, at), &heights);
             }
             Tok::Sym("(") => {
                 self.bump()?;
-                let e = self.expr()?;
+                let inner = self.expr()?;
                 if self.tok != Tok::Sym(")") {
                     return Err(self.err(format!("expected `)`, found {}", self.describe())));
                 }
-                e
+                self.bump()?;
+                return Ok(inner);
             }
             other => {
                 self.tok = other;
@@ -360,7 +422,7 @@ impl Parser<'_> {
             }
         };
         self.bump()?;
-        Ok(e)
+        Ok((e, 1))
     }
 }
 
@@ -374,23 +436,7 @@ impl fmt::Display for Expr {
             Expr::Name(n, _) => f.write_str(n),
             Expr::Not(e) => write!(f, "not ({e})"),
             Expr::Neg(e) => write!(f, "-({e})"),
-            Expr::Bin(op, a, b) => {
-                let s = match op {
-                    BinOp::Add => "+",
-                    BinOp::Sub => "-",
-                    BinOp::Mul => "*",
-                    BinOp::Div => "/",
-                    BinOp::Eq => "==",
-                    BinOp::Ne => "!=",
-                    BinOp::Lt => "<",
-                    BinOp::Le => "<=",
-                    BinOp::Gt => ">",
-                    BinOp::Ge => ">=",
-                    BinOp::And => "and",
-                    BinOp::Or => "or",
-                };
-                write!(f, "({a} {s} {b})")
-            }
+            Expr::Bin(op, a, b) => write!(f, "({a} {} {b})", op.source()),
             Expr::If(c, a, b) => write!(f, "(if {c} then {a} else {b})"),
             Expr::Call(n, args, _) => {
                 write!(f, "{n}(")?;
@@ -420,6 +466,33 @@ mod tests {
         assert_eq!(p("not x and y or z"), "((not (x) and y) or z)");
         assert_eq!(p("if r <= 5000 then 5% else 4%"), "(if (r <= 5000) then 0.05 else 0.04)");
         assert_eq!(p("prefix(industry_code, '17', '18')"), "prefix(industry_code, '17', '18')");
+    }
+
+    #[test]
+    fn operator_table_is_exhaustive() {
+        use BinOp::*;
+        for op in [Add, Sub, Mul, Div, Eq, Ne, Lt, Le, Gt, Ge, And, Or] {
+            assert_eq!(op.row().0, op);
+        }
+        assert_eq!(p("a && b || !c"), "((a and b) or not (c))");
+    }
+
+    #[test]
+    fn every_recursive_path_is_bounded() {
+        let limit = MAX_DEPTH;
+        for (unit, close) in [("not ", ""), ("- ", ""), ("(", ")"), ("min(", ")"), ("if true then 1 else ", "")] {
+            let ok = format!("{}x{}", unit.repeat(limit - 2), close.repeat(limit - 2));
+            assert!(parse(&ok).is_ok(), "{unit}: {:?}", parse(&ok).err());
+            let deep = format!("{}x{}", unit.repeat(100_000), close.repeat(100_000));
+            let e = parse(&deep).expect_err(unit);
+            assert_eq!(e.code, Code::TooDeep, "{unit}: {}", e.message);
+        }
+        // A flat chain builds a deep tree: bounded by height, not only by recursion.
+        for op in [" + ", " * ", " and ", " or "] {
+            let e = parse(&vec!["x"; 100_000].join(op)).expect_err(op);
+            assert_eq!(e.code, Code::TooDeep);
+        }
+        assert!(parse(&vec!["x"; limit - 1].join(" + ")).is_ok());
     }
 
     #[test]

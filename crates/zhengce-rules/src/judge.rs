@@ -12,7 +12,7 @@ use crate::compile::CExpr;
 use crate::eval::{Env, Mask, V, Val, eval};
 use crate::expr::BinOp;
 use crate::format::{self, Style};
-use crate::load::{CBenefit, CCond, CompiledRule, Piece, RuleSet, numeric_threshold, type_of};
+use crate::load::{CBenefit, CCond, CompiledRule, Piece, RuleSet, Slot, numeric_threshold, type_of};
 
 /// An enterprise's facts at a date: input fields by schema index and derived values.
 pub struct Facts<'a> {
@@ -60,7 +60,7 @@ impl RuleSet {
         let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
         let ctx = Ctx { rs: self, rule, env: &env, explain: true };
         let mut reasons = Vec::new();
-        let root = ctx.node(&rule.cond, 0, &mut reasons);
+        let root = ctx.node(&rule.cond, 0, None, &mut reasons);
         let status = root.status();
         let mut missing = if status == Status::Possible { self.questions(root.missing) } else { Vec::new() };
         if status == Status::Possible && missing.is_empty() {
@@ -83,7 +83,7 @@ impl RuleSet {
         let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
         let ctx = Ctx { rs: self, rule, env: &env, explain: false };
         let mut reasons = Vec::new();
-        ctx.node(&rule.cond, 0, &mut reasons).status()
+        ctx.node(&rule.cond, 0, None, &mut reasons).status()
     }
 
     /// The questions for a set of missing fields, in schema order.
@@ -146,19 +146,22 @@ fn outcome(b: Option<bool>) -> Outcome {
 }
 
 impl<'a> Ctx<'a, '_> {
-    fn node(&self, c: &'a CCond, depth: usize, reasons: &mut Vec<Reason>) -> Node {
+    /// Judges `c`; `act` is the action template of the nearest enclosing `Act`, if any (only
+    /// thresholds inside one can be near misses).
+    fn node(&self, c: &'a CCond, depth: usize, act: Option<&'a [Piece]>, reasons: &mut Vec<Reason>) -> Node {
         match c {
+            CCond::Act(pieces, inner) => self.node(inner, depth, Some(pieces), reasons),
             CCond::Check(e, src) => {
-                let (node, text) = self.leaf(e, src);
+                let (node, text) = self.leaf(e, src, act, None);
                 if self.explain {
                     reasons.push(Reason { outcome: outcome(node.strict), text, depth, settled: false });
                 }
                 node
             }
-            CCond::Named(_, inner) if !self.explain => self.node(inner, depth, reasons),
+            CCond::Named(_, inner) if !self.explain => self.node(inner, depth, act, reasons),
             CCond::Named(label, inner) => {
                 if let CCond::Check(e, src) = inner.as_ref() {
-                    let (node, text) = self.leaf(e, src);
+                    let (node, text) = self.leaf(e, src, act, Some(label));
                     let is_bool_test = match e {
                         CExpr::Bin(BinOp::Eq | BinOp::Ne, _, b) => {
                             matches!(b.as_ref(), CExpr::Bool(_))
@@ -182,28 +185,28 @@ impl<'a> Ctx<'a, '_> {
                 }
                 let at = reasons.len();
                 reasons.push(Reason { outcome: Outcome::Unknown, text: label.clone(), depth, settled: false });
-                let node = self.node(inner, depth + 1, reasons);
+                let node = self.node(inner, depth + 1, act, reasons);
                 reasons[at].outcome = outcome(node.strict);
                 node
             }
             CCond::Not(inner) => {
-                let n = self.node(inner, depth, reasons);
+                let n = self.node(inner, depth, act, reasons);
                 let flip = n.strict.map(|b| !b);
                 Node { strict: flip, relaxed: flip, missing: n.missing, gaps: Vec::new() }
             }
             CCond::All(cs) => {
-                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, reasons)).collect();
+                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons)).collect();
                 combine_all(nodes)
             }
-            CCond::Any(cs) => self.alternatives(1, cs, depth, reasons),
-            CCond::AtLeast(k, cs) => self.alternatives(*k, cs, depth, reasons),
+            CCond::Any(cs) => self.alternatives(1, cs, depth, act, reasons),
+            CCond::AtLeast(k, cs) => self.alternatives(*k, cs, depth, act, reasons),
         }
     }
 
     /// `Any` / `AtLeast`: once the group holds, the alternatives that do not are marked settled.
-    fn alternatives(&self, k: usize, cs: &'a [CCond], depth: usize, reasons: &mut Vec<Reason>) -> Node {
+    fn alternatives(&self, k: usize, cs: &'a [CCond], depth: usize, act: Option<&'a [Piece]>, reasons: &mut Vec<Reason>) -> Node {
         let start = reasons.len();
-        let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, reasons)).collect();
+        let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons)).collect();
         let node = combine_at_least(k, nodes);
         if node.strict == Some(true) {
             for r in &mut reasons[start..] {
@@ -229,13 +232,14 @@ impl<'a> Ctx<'a, '_> {
         }
     }
 
-    fn leaf(&self, e: &'a CExpr, src: &str) -> (Node, String) {
+    fn leaf(&self, e: &'a CExpr, src: &str, act: Option<&'a [Piece]>, named: Option<&str>) -> (Node, String) {
         let v = eval(e, self.env);
         let strict = v.as_bool();
         let missing = if strict.is_none() { v.missing } else { Mask::default() };
         let mut node = Node { strict, relaxed: strict, missing, gaps: Vec::new() };
         if !self.explain {
             if strict == Some(false)
+                && act.is_some()
                 && let Some((op, lhs, rhs)) = numeric_threshold(e)
                 && let (Some(x), Some(y)) = (eval(lhs, self.env).as_num(), eval(rhs, self.env).as_num())
                 && self.near_miss(op, x, y).is_some()
@@ -259,7 +263,7 @@ impl<'a> Ctx<'a, '_> {
         let label = self
             .describe(lhs)
             .map(|(l, _, _)| l.to_string())
-            .unwrap_or_else(|| src.split(op_text(*op)).next().unwrap_or(src).trim().to_string());
+            .unwrap_or_else(|| src.split(op.source()).next().unwrap_or(src).trim().to_string());
         let cur = self.show(&a, lhs, rhs);
         let b_shown = match (b.val, self.describe(lhs).map(|(_, _, t)| t)) {
             // "at least 6.75 people" means 7: show a count threshold as the whole number it implies.
@@ -268,9 +272,9 @@ impl<'a> Ctx<'a, '_> {
                     BinOp::Ge | BinOp::Gt => n.ceil(),
                     _ => n.floor(),
                 };
-                V { val: Val::Num(whole), missing: b.missing }
+                V { val: Val::Num(whole), missing: b.missing.clone() }
             }
-            _ => b,
+            _ => b.clone(),
         };
         let req = self.show(&b_shown, rhs, lhs);
         let sym = op.symbol();
@@ -283,6 +287,7 @@ impl<'a> Ctx<'a, '_> {
             (None, _) => format!("{label} 未知（要求 {sym} {req}）"),
         };
         if strict == Some(false)
+            && let Some(act) = act
             && let Some((op, _, _)) = numeric_threshold(e)
             && let (Some(x), Some(y)) = (a.as_num(), b.as_num())
             && let Some(short) = self.near_miss(op, x, y)
@@ -297,7 +302,14 @@ impl<'a> Ctx<'a, '_> {
                 Some((u, _)) => format!("{}{u}", format::num(short)),
                 None => format::num(short),
             };
-            let gap_text = format!("{label} {cur}，要求 {sym} {req}，相差 {diff}");
+            let action = self.render(act, |slot| match slot {
+                Slot::Gap => diff.clone(),
+                Slot::Required => req.clone(),
+                Slot::Current => cur.clone(),
+                Slot::Amount => String::new(),
+            });
+            let what = named.map(|n| format!("{n}：")).unwrap_or_default();
+            let gap_text = format!("{action}（{what}{label} {cur}，要求 {sym} {req}，相差 {diff}）");
             node.relaxed = Some(true);
             node.gaps.push(Gap { field, current: x, required: y, text: gap_text });
         }
@@ -313,11 +325,32 @@ impl<'a> Ctx<'a, '_> {
     fn benefit(&self, b: &'a CBenefit) -> Option<Benefit> {
         let amount = eval(&b.amount, self.env).as_num()?;
         let amount = (amount * 100.0).round() / 100.0;
+        let text = self.render(&b.text, |_| format::num(amount));
+        Some(Benefit { amount_wan: amount, text })
+    }
+
+    /// Fills a text template: expressions evaluated here, slots from `slot`.
+    fn render(&self, pieces: &'a [Piece], slot: impl Fn(Slot) -> String) -> String {
         let mut text = String::new();
-        for p in &b.text {
+        // Nesting of `{?…}` sections, and how many of them (from the outside) are shown.
+        let (mut open, mut shown) = (0usize, 0usize);
+        for p in pieces {
             match p {
+                Piece::If(c) => {
+                    if shown == open && eval(c, self.env).as_bool() == Some(true) {
+                        shown += 1;
+                    }
+                    open += 1;
+                }
+                Piece::EndIf => {
+                    if shown == open {
+                        shown = shown.saturating_sub(1);
+                    }
+                    open = open.saturating_sub(1);
+                }
+                _ if shown < open => {}
                 Piece::Lit(s) => text.push_str(s),
-                Piece::Amount => text.push_str(&format::num(amount)),
+                Piece::Slot(s) => text.push_str(&slot(*s)),
                 Piece::Expr(e, pct) => {
                     let v = eval(e, self.env);
                     match (v.val, pct) {
@@ -330,19 +363,7 @@ impl<'a> Ctx<'a, '_> {
                 }
             }
         }
-        Some(Benefit { amount_wan: amount, text })
-    }
-}
-
-fn op_text(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Eq => "==",
-        BinOp::Ne => "!=",
-        BinOp::Lt => "<",
-        BinOp::Le => "<=",
-        BinOp::Gt => ">",
-        BinOp::Ge => ">=",
-        _ => " ",
+        text
     }
 }
 
@@ -359,7 +380,7 @@ fn combine_all(nodes: Vec<Node>) -> Node {
     let strict = and(|n| n.strict);
     let relaxed = and(|n| n.relaxed);
     let missing = if strict.is_none() {
-        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing))
+        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(&n.missing))
     } else {
         Mask::default()
     };
@@ -382,7 +403,7 @@ fn combine_at_least(k: usize, nodes: Vec<Node>) -> Node {
     let strict = count(|n| n.strict);
     let relaxed = count(|n| n.relaxed);
     let missing = if strict.is_none() {
-        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(n.missing))
+        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(&n.missing))
     } else {
         Mask::default()
     };

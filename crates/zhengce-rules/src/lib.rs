@@ -21,10 +21,23 @@
 //! )
 //! ```
 //!
-//! Conditions: `All`, `Any`, `Not`, `AtLeast(k, [...])`, `Check("expr")`, `Named("中文标签", cond)`.
+//! Conditions: `All`, `Any`, `Not`, `AtLeast(k, [...])`, `Check("expr")`, `Named("中文标签", cond)`,
+//! `Act("研发费用再增加{gap}即达到{required}", cond)`.
+//!
+//! Near misses: only a numeric threshold inside `Act` (one the firm can act on: R&D spend, hires,
+//! contribution months, certificates, income it earns) counts as met when missed by at most the
+//! margin; the `Act` text says what to do (`{gap}`, `{required}`, `{current}` in the compared
+//! fact's unit, any `{expr}`). Size and head-count caps, insured-staff bands, last year's layoff
+//! rate, establishment dates and categories are written without `Act` and never near-miss: nobody
+//! is told to shed staff or earn less to qualify.
 //! Expressions ([`expr`]): arithmetic, comparisons, `and`/`or`/`not`, `if … then … else …`,
 //! percentages (`5.5%`), text in single quotes, and functions `min`, `max`, `abs`, `round`,
-//! `coalesce`, `prefix(code, '17', '18')`, `in(x, 'a', 'b')`, `within(region, '370000')`, `years(date)`.
+//! `coalesce`, `prefix(code, '17', '18')`, `in(x, 'a', 'b')`, `within(region, '370000')`, `years(date)`,
+//! `known(x)` (whether `x` is known; for texts, since it is not monotone in what is known).
+//! Texts (benefit `text`, `Act` text) insert `{expr}` or `{expr:%}`, and show a section
+//! `{?cond}…{/}` only when `cond` is known to hold: a tax saving names the rate the firm pays, and
+//! where that rate depends on an unknown fact the amount is the conservative one and a
+//! `{?not known(x)}` section gives the range and what it depends on.
 //! Names are profile fields (`rules/schema.ron`), derived facts (`rules/derived.ron`), the rule's
 //! parameters, or `as_of`.
 //!
@@ -35,7 +48,20 @@
 //! Loading ([`load`]) returns the rule set plus diagnostics with stable codes, file, line and
 //! column; one bad file never hides the others.
 //!
-//! Errors in files (E001–E012) are listed in [`zhengce_model::diagnostic::Code`].
+//! Errors in files (E001–E013) are listed in [`zhengce_model::diagnostic::Code`].
+//!
+//! Limits: nesting (of an expression, and of a file's RON structure such as `Not(Not(…))`) is at
+//! most [`MAX_DEPTH`] levels on every path the parser, compiler, evaluator and judge recurse over;
+//! deeper input is diagnostic E013, never a stack overflow. The number of profile fields is not
+//! limited. A numeric threshold missed by at most [`DEFAULT_NEAR_MISS_MARGIN`] of its value (or the
+//! rule's own `near_miss_margin`) is a near miss.
+
+/// The deepest nesting the rule language accepts, on every recursive path: the expression parser's
+/// recursion and the height of the tree it builds (which bounds compiling and evaluating), and the
+/// RON nesting of rule, schema and derived-fact files (which bounds condition trees).
+pub const MAX_DEPTH: usize = 64;
+
+pub use zhengce_model::rule::DEFAULT_NEAR_MISS_MARGIN;
 
 pub mod compile;
 pub mod eval;

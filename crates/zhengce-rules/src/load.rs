@@ -29,18 +29,40 @@ pub enum CCond {
     Check(CExpr, String),
     /// A labelled condition.
     Named(String, Box<CCond>),
+    /// Thresholds the firm can act on, with the text template saying what to do.
+    Act(Vec<Piece>, Box<CCond>),
 }
 
-/// A piece of a benefit text template.
+/// A piece of a text template (benefit texts, near-miss actions).
 #[derive(Debug, Clone)]
 pub enum Piece {
     /// Literal text.
     Lit(String),
     /// An expression value; `true` = as a percentage.
     Expr(CExpr, bool),
-    /// The amount.
-    Amount,
+    /// A value the template's user supplies (`{amount}`, `{gap}`, …).
+    Slot(Slot),
+    /// `{?cond}`: the text up to the matching `{/}` shows only when `cond` is known to hold.
+    If(CExpr),
+    /// `{/}`: ends the innermost `{?cond}` section.
+    EndIf,
 }
+
+/// The named values a template may insert besides expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// `{amount}`: the benefit amount (benefit texts).
+    Amount,
+    /// `{gap}`: the shortfall, with its unit (near-miss actions).
+    Gap,
+    /// `{required}`: the threshold, with its unit (near-miss actions).
+    Required,
+    /// `{current}`: the current value, with its unit (near-miss actions).
+    Current,
+}
+
+const BENEFIT_SLOTS: &[(&str, Slot)] = &[("amount", Slot::Amount)];
+const ACT_SLOTS: &[(&str, Slot)] = &[("gap", Slot::Gap), ("required", Slot::Required), ("current", Slot::Current)];
 
 /// A compiled benefit.
 #[derive(Debug, Clone)]
@@ -101,11 +123,22 @@ pub struct RuleSet {
 }
 
 fn ron_options() -> ron::Options {
-    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(crate::MAX_DEPTH)
 }
 
 fn ron_error(file: &str, e: &ron::error::SpannedError) -> Diagnostic {
-    Diagnostic::at(Code::Syntax, file, (e.span.start.line, e.span.start.col), e.code.to_string())
+    let at = (e.span.start.line, e.span.start.col);
+    match e.code {
+        ron::Error::ExceededRecursionLimit => Diagnostic::at(
+            Code::TooDeep,
+            file,
+            at,
+            format!("nested too deeply (limit {} levels of `All`/`Any`/`Not`/`Named`, lists and maps)", crate::MAX_DEPTH),
+        ),
+        _ => Diagnostic::at(Code::Syntax, file, at, e.code.to_string()),
+    }
 }
 
 /// Finds where the string literal `text` starts (its first character) at or after `from`.
@@ -187,7 +220,7 @@ pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Di
         match expr::parse(&d.expr) {
             Ok(e) => parsed.push(Some(e)),
             Err(e) => {
-                diags.push(loc.at_expr(&d.expr, e.offset, Code::ExprSyntax, e.message));
+                diags.push(loc.at_expr(&d.expr, e.offset, e.code, e.message));
                 parsed.push(None);
             }
         }
@@ -340,9 +373,15 @@ fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut 
             loc.advance(label);
             CCond::Named(label.clone(), Box::new(compile_cond(c, scope, loc, diags)?))
         }
+        Cond::Act(text, c) => {
+            let pieces = compile_template(text, ACT_SLOTS, scope, loc, diags);
+            loc.advance(text);
+            let inner = compile_cond(c, scope, loc, diags)?;
+            CCond::Act(pieces?, Box::new(inner))
+        }
         Cond::Check(src) => {
             let r = expr::parse(src)
-                .map_err(|e| (Code::ExprSyntax, e.offset, e.message))
+                .map_err(|e| (e.code, e.offset, e.message))
                 .and_then(|e| compile::compile(&e, scope, Some(&Ty::Bool)).map_err(|e| (e.code, e.offset, e.message)));
             let out = match r {
                 Ok(c) => Some(CCond::Check(c, src.clone())),
@@ -357,32 +396,42 @@ fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut 
     })
 }
 
-fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>) -> Option<CBenefit> {
-    let one =
-        |src: &str, offset_base: usize, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>, whole: &str| match expr::parse(src)
-            .map_err(|e| (Code::ExprSyntax, e.offset, e.message))
-            .and_then(|e| compile::compile(&e, scope, None).map_err(|e| (e.code, e.offset, e.message)))
-        {
-            Ok(c) => Some(c),
-            Err((code, offset, message)) => {
-                diags.push(loc.at_expr(whole, offset_base + offset, code, message));
-                None
-            }
-        };
-    let amount = one(&b.amount, 0, loc, diags, &b.amount);
-    loc.advance(&b.amount);
+fn compile_piece(
+    src: &str,
+    offset_base: usize,
+    whole: &str,
+    scope: &Scope<'_>,
+    loc: &mut Locator<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<CExpr> {
+    let r = expr::parse(src)
+        .map_err(|e| (e.code, e.offset, e.message))
+        .and_then(|e| compile::compile(&e, scope, None).map_err(|e| (e.code, e.offset, e.message)));
+    match r {
+        Ok(c) => Some(c),
+        Err((code, offset, message)) => {
+            diags.push(loc.at_expr(whole, offset_base + offset, code, message));
+            None
+        }
+    }
+}
+
+/// Compiles a text template: `{expr}`, `{expr:%}` and the named `slots`.
+fn compile_template(
+    text: &str,
+    slots: &[(&str, Slot)],
+    scope: &Scope<'_>,
+    loc: &mut Locator<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<Piece>> {
     let mut pieces = Vec::new();
-    let mut rest = b.text.as_str();
+    let mut rest = text;
     let mut ok = true;
+    let mut open_sections = 0usize;
     while let Some(open) = rest.find('{') {
         pieces.push(Piece::Lit(rest[..open].to_string()));
         let Some(close) = rest[open..].find('}') else {
-            diags.push(loc.at_expr(
-                &b.text,
-                b.text.len() - rest.len() + open,
-                Code::ExprSyntax,
-                "`{` is not closed by `}`".into(),
-            ));
+            diags.push(loc.at_expr(text, text.len() - rest.len() + open, Code::ExprSyntax, "`{` is not closed by `}`".into()));
             return None;
         };
         let inner = &rest[open + 1..open + close];
@@ -390,11 +439,24 @@ fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, dia
             Some(s) => (s, true),
             None => (inner, false),
         };
-        if src.trim() == "amount" {
-            pieces.push(Piece::Amount);
+        let base = text.len() - rest.len() + open + 1;
+        if let Some(&(_, slot)) = slots.iter().find(|(name, _)| *name == src.trim()) {
+            pieces.push(Piece::Slot(slot));
+        } else if src.trim() == "/" {
+            if open_sections == 0 {
+                diags.push(loc.at_expr(text, base, Code::ExprSyntax, "`{/}` closes no `{?…}` section".into()));
+                return None;
+            }
+            open_sections -= 1;
+            pieces.push(Piece::EndIf);
+        } else if let Some(cond) = src.strip_prefix('?') {
+            match compile_piece(cond, base + 1, text, scope, loc, diags) {
+                Some(c) => pieces.push(Piece::If(c)),
+                None => ok = false,
+            }
+            open_sections += 1;
         } else {
-            let base = b.text.len() - rest.len() + open + 1;
-            match one(src, base, loc, diags, &b.text) {
+            match compile_piece(src, base, text, scope, loc, diags) {
                 Some(c) => pieces.push(Piece::Expr(c, is_pct)),
                 None => ok = false,
             }
@@ -402,8 +464,19 @@ fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, dia
         rest = &rest[open + close + 1..];
     }
     pieces.push(Piece::Lit(rest.to_string()));
+    if open_sections > 0 {
+        diags.push(loc.at_expr(text, 0, Code::ExprSyntax, "a `{?…}` section is not closed by `{/}`".into()));
+        return None;
+    }
+    ok.then_some(pieces)
+}
+
+fn compile_benefit(b: &BenefitDef, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>) -> Option<CBenefit> {
+    let amount = compile_piece(&b.amount, 0, &b.amount, scope, loc, diags);
+    loc.advance(&b.amount);
+    let text = compile_template(&b.text, BENEFIT_SLOTS, scope, loc, diags);
     loc.advance(&b.text);
-    Some(CBenefit { amount: amount?, text: if ok { pieces } else { return None } })
+    Some(CBenefit { amount: amount?, text: text? })
 }
 
 /// Compiles one rule file. Returns `None` when it has errors (reported in `diags`).
@@ -461,7 +534,7 @@ pub fn load_rule(
         file: input.path.to_string(),
         params: file.params.into_iter().collect(),
         cond: cond?,
-        margin: file.near_miss_margin.unwrap_or(0.10),
+        margin: file.near_miss_margin.unwrap_or(crate::DEFAULT_NEAR_MISS_MARGIN),
         benefit,
         examples: file.examples,
     })

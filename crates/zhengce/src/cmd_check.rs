@@ -7,6 +7,9 @@ use crate::corpus::{self, CorpusArgs};
 /// Flags of `zhengce check`.
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
+    /// The date for the expiry list (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    at: Option<String>,
     #[command(flatten)]
     corpus: CorpusArgs,
 }
@@ -37,6 +40,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
         }
     }
     crate::out::line(&format!("规则库版本 {}", &snap.version()[..16]));
+    let as_of = crate::cmd_match::parse_at(args.at.as_deref())?;
+    let expired = snap.expired_without_successor(as_of);
+    if !expired.is_empty() {
+        crate::out::line(&format!("已到期、待续期（{as_of} 前12个月内到期，语料中没有后续政策）："));
+        for p in expired {
+            let to = p.meta.effective_to.map(|d| d.to_string()).unwrap_or_default();
+            crate::out::line(&format!("  {} {}（{to} 到期）", p.meta.slug, p.meta.title));
+        }
+    }
     if loaded.diagnostics.is_empty() {
         crate::out::line("检查通过");
         Ok(0)

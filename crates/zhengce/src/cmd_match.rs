@@ -123,7 +123,11 @@ pub fn render_table(report: &MatchReport, name: Option<&str>) -> String {
             r.level.label().to_string(),
             amount,
             why.join("\n"),
-            r.deadline.map_or_else(|| "—".to_string(), |d| d.to_string()),
+            match (r.application.state, r.application.opens, r.application.closes) {
+                (zhengce_engine::WindowState::Closed, _, Some(c)) => format!("已截止（{c}）"),
+                (zhengce_engine::WindowState::NotYet, Some(o), _) => format!("{o} 起申报"),
+                _ => r.deadline.map_or_else(|| "—".to_string(), |d| d.to_string()),
+            },
             r.department.clone(),
         ]);
     }

@@ -1,5 +1,7 @@
 //! One broken corpus per diagnostic code, asserting file, line, column and message.
 
+use crate::common;
+
 use zhengce_engine::SourceFile;
 use zhengce_model::verdict::NoteKind;
 
@@ -231,4 +233,242 @@ fn a_broken_schema_extension_loses_only_its_fields() {
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     assert!(msgs[0].starts_with("rules/schema-extra.ron:1:"), "{msgs:?}");
     assert!(d.snapshot.rule("demo-policy").is_some());
+}
+
+#[test]
+fn e013_nesting_too_deep_in_an_expression_or_a_condition_tree() {
+    let deep = format!("{}employees >= min_employees", "not ".repeat(100_000));
+    let rule = RULE.replace("employees >= min_employees", &deep);
+    let msgs = diags(&[("rules/demo-policy.ron", &rule)]);
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(msgs[0].starts_with("rules/demo-policy.ron:7:") && msgs[0].contains(" E013 "), "{msgs:?}");
+    assert!(msgs[0].contains("limit 64"), "{msgs:?}");
+    // The same in the RON structure: `Not(Not(…))` and in a derived fact.
+    let tree = format!("{}Check(\"employees >= min_employees\"){}", "Not(".repeat(100_000), ")".repeat(100_000));
+    let rule = RULE.replace("Check(\"employees >= min_employees\")", &tree);
+    let msgs = diags(&[("rules/demo-policy.ron", &rule)]);
+    assert!(msgs.len() == 1 && msgs[0].contains(" E013 "), "{msgs:?}");
+    let derived = DERIVED.replace("revenue / employees", &format!("{}revenue", "-".repeat(100_000)));
+    let msgs = diags(&[("rules/derived.ron", &derived)]);
+    assert!(msgs.len() == 1 && msgs[0].starts_with("rules/derived.ron:2:") && msgs[0].contains(" E013 "), "{msgs:?}");
+}
+
+#[test]
+fn a_schema_of_300_fields_loads_and_matches() {
+    // 300 fields beyond the 3 of the base schema: the rule reads the last ones, so the missing-fact
+    // set must hold field indices far past 256.
+    let fields: String = (0..300)
+        .map(|i| format!("    (name: \"f{i}\", type: Count, label: \"字段{i}\", unit: \"个\", dimension: \"size\", question: \"字段{i}是多少？\"),\n"))
+        .collect();
+    let schema = format!("Schema(fields: [\n{fields}])\n");
+    let rule = RULE.replace(
+        "Check(\"employees >= min_employees\"),",
+        "Check(\"employees >= min_employees\"), Check(\"f298 >= 1\"), Check(\"f299 + f0 >= 2\"),",
+    );
+    let loaded = zhengce_engine::load(files(&[("rules/schema-many.ron", &schema), ("rules/demo-policy.ron", &rule)]));
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    assert_eq!(loaded.snapshot.schema().map(|s| s.fields.len()), Some(303));
+    let at = "2025-06-01".parse().unwrap();
+    let result = |p: serde_json::Value| {
+        let profile = loaded.snapshot.parse_profile_json(&p).unwrap();
+        loaded.snapshot.match_policy("demo-policy", &profile, at).unwrap()
+    };
+    let r = result(serde_json::json!({"employees": 30, "f0": 1}));
+    assert_eq!(r.status, zhengce_model::verdict::Status::Possible);
+    let missing: Vec<&str> = r.missing.iter().map(|m| m.field.as_str()).collect();
+    assert_eq!(missing, ["f298", "f299"]);
+    assert_eq!(r.missing[1].question, "字段299是多少？");
+    let r = result(serde_json::json!({"employees": 30, "f0": 1, "f298": 1, "f299": 1}));
+    assert_eq!(r.status, zhengce_model::verdict::Status::Eligible);
+    let r = result(serde_json::json!({"employees": 30, "f0": 0, "f298": 0, "f299": 1}));
+    assert_eq!(r.status, zhengce_model::verdict::Status::Ineligible);
+}
+
+#[test]
+fn application_object_and_expired_policies_without_successor() {
+    use zhengce_engine::WindowState;
+    let policy = POLICY.replace("benefit_summary", "apply_from = \"2025-03-01\"\napply_to = \"2025-04-30\"\nbenefit_summary");
+    let loaded = zhengce_engine::load(files(&[("policies/demo-policy.md", &policy)]));
+    let profile = loaded.snapshot.parse_profile_json(&serde_json::json!({"employees": 30})).unwrap();
+    let app = |at: &str| loaded.snapshot.match_policy("demo-policy", &profile, at.parse().unwrap()).unwrap().application;
+    assert_eq!(app("2025-02-01").state, WindowState::NotYet);
+    assert_eq!(app("2025-04-01").state, WindowState::Open);
+    let closed = app("2025-06-01");
+    assert_eq!(closed.state, WindowState::Closed);
+    let json = serde_json::to_value(closed).unwrap();
+    assert_eq!(json, serde_json::json!({"opens": "2025-03-01", "closes": "2025-04-30", "state": "closed"}));
+    let rolling = zhengce_engine::load(files(&[])).snapshot;
+    let r = rolling.match_policy("demo-policy", &profile, "2025-06-01".parse().unwrap()).unwrap();
+    assert_eq!(r.application.state, WindowState::Rolling);
+    // Ended 2025-12-31: listed within the following 12 months, unless a later record renews it.
+    let slugs = |s: &zhengce_engine::Snapshot, at: &str| -> Vec<String> {
+        s.expired_without_successor(at.parse().unwrap()).iter().map(|p| p.meta.slug.clone()).collect()
+    };
+    assert_eq!(slugs(&rolling, "2026-03-01"), ["demo-policy"]);
+    assert!(slugs(&rolling, "2025-12-31").is_empty());
+    assert!(slugs(&rolling, "2027-03-01").is_empty());
+    let renewal = POLICY
+        .replace("slug = \"demo-policy\"", "slug = \"renewal\"\nsupersedes = \"demo-policy\"")
+        .replace("2025-01-01", "2026-01-01")
+        .replace("2025-12-31", "2026-12-31")
+        .replace("evaluable = true", "evaluable = false");
+    let renewed = zhengce_engine::load(files(&[("policies/renewal.md", &renewal)]));
+    assert!(renewed.diagnostics.is_empty(), "{:?}", renewed.diagnostics);
+    assert!(slugs(&renewed.snapshot, "2026-03-01").is_empty());
+}
+
+/// Hostile corpus input (issue 11 item 8): random bytes and random mutations of the real rule files
+/// never panic or hang the RON loader and the expression parser; every failure is a diagnostic with
+/// a code and a position. `PROPTEST_CASES=100000 cargo test -p zhengce-engine --test diagnostics
+/// fuzz_` runs it longer (see README).
+mod fuzz {
+    use proptest::prelude::*;
+    use zhengce_engine::SourceFile;
+    use zhengce_rules::load::{Input, PolicyPeriods, load_rule};
+
+    fn corpus() -> &'static (Vec<SourceFile>, zhengce_engine::Snapshot, PolicyPeriods) {
+        static C: std::sync::OnceLock<(Vec<SourceFile>, zhengce_engine::Snapshot, PolicyPeriods)> = std::sync::OnceLock::new();
+        C.get_or_init(|| {
+            let files: Vec<SourceFile> = super::common::corpus_files().into_iter().filter(|f| f.path.ends_with(".ron")).collect();
+            let loaded = zhengce_engine::load(super::common::corpus_files());
+            let periods = loaded
+                .snapshot
+                .policies()
+                .iter()
+                .map(|p| (p.meta.slug.clone(), (p.meta.effective_from, p.meta.effective_to)))
+                .collect();
+            (files, loaded.snapshot, periods)
+        })
+    }
+
+    /// Loads one rule text; panics (failing the property) only if a diagnostic lacks code or place.
+    fn check_rule(text: &str) {
+        let (_, snap, periods) = corpus();
+        let schema = &snap.rules().expect("corpus rules load").schema;
+        let mut diags = Vec::new();
+        let rule = load_rule(Input { path: "rules/fuzz.ron", text }, schema, periods, &mut diags);
+        assert!(rule.is_some() || !diags.is_empty(), "a refused file must say why");
+        for d in &diags {
+            assert!(d.code.as_str().starts_with('E') && d.file == "rules/fuzz.ron", "{d}");
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Delete(usize, usize),
+        Insert(usize, Vec<u8>),
+        Duplicate(usize, usize, usize),
+    }
+
+    fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> String {
+        for e in edits {
+            let n = bytes.len().max(1);
+            match e {
+                Edit::Delete(at, len) => {
+                    let a = at % n;
+                    let b = (a + len % 64).min(bytes.len());
+                    bytes.drain(a.min(bytes.len())..b);
+                }
+                Edit::Insert(at, ins) => {
+                    let a = (at % n).min(bytes.len());
+                    bytes.splice(a..a, ins.iter().copied());
+                }
+                Edit::Duplicate(from, len, to) => {
+                    let a = (from % n).min(bytes.len());
+                    let b = (a + len % 256).min(bytes.len());
+                    let chunk = bytes[a..b].to_vec();
+                    let t = (to % n).min(bytes.len());
+                    bytes.splice(t..t, chunk);
+                }
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        let tokens = prop::sample::select(vec![
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "\"",
+            "'",
+            ",",
+            "not ",
+            "-",
+            "Not(",
+            "Act(\"{gap}\", ",
+            "{?",
+            "{/}",
+            "Check(\"",
+            "1e999",
+            "%",
+            "研",
+            "\\",
+            "\n",
+            "None",
+            "as_of",
+            "((((((((",
+            "min(",
+            "if ",
+        ]);
+        prop_oneof![
+            (any::<usize>(), any::<usize>()).prop_map(|(a, l)| Edit::Delete(a, l)),
+            (any::<usize>(), prop::collection::vec(any::<u8>(), 0..8)).prop_map(|(a, b)| Edit::Insert(a, b)),
+            (any::<usize>(), tokens).prop_map(|(a, t)| Edit::Insert(a, t.as_bytes().to_vec())),
+            (any::<usize>(), any::<usize>(), any::<usize>()).prop_map(|(a, l, t)| Edit::Duplicate(a, l, t)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fuzz_expression_parser_on_random_text(s in "\\PC{0,200}", bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            for text in [s, String::from_utf8_lossy(&bytes).into_owned()] {
+                if let Err(e) = zhengce_rules::expr::parse(&text) {
+                    prop_assert!(e.offset <= text.len());
+                }
+            }
+        }
+
+        #[test]
+        fn fuzz_rule_loader_on_mutated_rule_files(pick in any::<usize>(), edits in prop::collection::vec(edit(), 1..6)) {
+            let (files, _, _) = corpus();
+            let rules: Vec<&SourceFile> = files.iter().filter(|f| !f.path.contains("schema") && !f.path.ends_with("derived.ron")).collect();
+            let original = rules[pick % rules.len()];
+            check_rule(&apply(original.text.clone().into_bytes(), &edits));
+        }
+
+        #[test]
+        fn fuzz_rule_loader_on_random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            check_rule(&String::from_utf8_lossy(&bytes));
+        }
+    }
+
+    /// Interesting inputs found while fuzzing or by hand, kept as regressions.
+    #[test]
+    fn fuzz_regressions() {
+        for text in [
+            "",
+            "Rule(",
+            "Rule(policy: \"cn-rd-super-deduction\", eligibility: Check(\"研 >= 1\"))",
+            "Rule(policy: \"cn-rd-super-deduction\", eligibility: Check(\"'unclosed\"))",
+            "Rule(policy: \"cn-rd-super-deduction\", eligibility: Act(\"{gap\", Check(\"rd_expense >= 1\")))",
+            "Rule(policy: \"cn-rd-super-deduction\", eligibility: Act(\"{/}\", Check(\"rd_expense >= 1\")))",
+            "Rule(policy: \"cn-rd-super-deduction\", eligibility: Act(\"{?true}\", Check(\"rd_expense >= 1\")))",
+            "Rule(policy: \"cn-rd-super-deduction\", eligibility: Check(\"rd_expense >= 1e999999\"))",
+            "Rule(policy: \"cn-rd-super-deduction\", eligibility: Check(\"known()\"))",
+            "Rule(policy: \"cn-rd-super-deduction\", eligibility: Check(\"round(rd_expense, rd_expense) >= 1\"))",
+        ] {
+            check_rule(text);
+        }
+        for text in
+            ["((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((x", "- - - - 1", ".5%%", "a >= 'x", "1__2"]
+        {
+            let _ = zhengce_rules::expr::parse(text);
+        }
+    }
 }

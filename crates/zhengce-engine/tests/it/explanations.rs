@@ -57,6 +57,11 @@ fn job_retention_refund_near_miss_and_possible() {
     insta::assert_snapshot!(explain(near, "cn-ui-job-retention-refund-2025", "2025-06-01"));
     let partial = r#"{"industry_code": "1811", "ui_paid_months": 20, "insured_employees": 80}"#;
     insta::assert_snapshot!(explain(partial, "cn-ui-job-retention-refund-2025", "2025-06-01"));
+    // Contribution months are something the firm can act on: a near miss that says what to do.
+    // (The layoff rate above is last year's fact: missing it by a little is not a near miss.)
+    let months = r#"{"industry_code": "1811", "employees": 130, "revenue": 5200, "insured_employees": 118,
+        "insured_employees_start": 120, "layoffs": 2, "ui_paid_months": 11, "ui_premium_paid": 15.0, "serious_dishonesty": false}"#;
+    insta::assert_snapshot!(explain(months, "cn-ui-job-retention-refund-2025", "2025-06-01"));
 }
 
 #[test]

@@ -123,6 +123,7 @@ fn result(policy: &str, status: Status, amount: Option<f64>) -> PolicyResult {
         missing: vec![],
         gaps: vec![],
         deadline: None,
+        application: Default::default(),
         marking: zhengce_model::policy::Marking::Official,
         confidence: zhengce_model::policy::Confidence::V,
         notes: vec![],

@@ -99,3 +99,21 @@ fn table_output_is_chinese() {
     let s = stdout(&o);
     assert!(s.contains("失业保险稳岗返还") && s.contains("符合") && s.contains("预计金额"), "{s}");
 }
+
+#[test]
+fn check_refuses_an_expression_nested_100000_deep_with_e013() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    for e in std::fs::read_dir(&rules).unwrap().flatten() {
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    let victim = dir.path().join("cn-ui-premium-rate-1pct.ron");
+    let text = std::fs::read_to_string(&victim).unwrap();
+    let deep = text.replacen("Check(\"", &format!("Check(\"{}", "not ".repeat(100_000)), 1);
+    assert_ne!(deep, text, "the rule has a Check");
+    std::fs::write(&victim, deep).unwrap();
+    let o = zhengce(&["check", "--rules", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("cn-ui-premium-rate-1pct.ron:") && err.contains("E013") && err.contains("nested too deeply"), "{err}");
+}
