@@ -62,6 +62,7 @@ pub struct Health<'a> {
 }
 
 /// `GET /healthz`.
+#[utoipa::path(get, path = "/healthz", tag = "运维", responses((status = 200, description = "进程存活", body = serde_json::Value)))]
 pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
     let corpus = state.corpus();
     let snap = &corpus.snapshot;
@@ -74,6 +75,7 @@ pub(crate) async fn not_found() -> ApiError {
 }
 
 /// `POST /api/v1/match?at=`: a profile in, the match report out.
+#[utoipa::path(post, path = "/api/v1/match", tag = "匹配", params(("at" = Option<String>, Query, description = "匹配日期 YYYY-MM-DD，默认今天")), request_body(content = serde_json::Value, description = "企业画像（profile-fields.md 字段）"), responses((status = 200, description = "每项在有效期内政策的结论，最优在前（contracts.md）", body = serde_json::Value), (status = 400, description = "请求有误", body = crate::openapi::ErrorBody), (status = 413, description = "请求体过大", body = crate::openapi::ErrorBody), (status = 422, description = "企业画像字段有误，逐字段说明", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn match_profile(
     State(state): State<AppState>,
     Query(params): Params,
@@ -105,6 +107,7 @@ where
 }
 
 /// `GET /api/v1/policies?q=&level=&dimension=&limit=`: search (or list, without `q`).
+#[utoipa::path(get, path = "/api/v1/policies", tag = "政策", params(("q" = Option<String>, Query, description = "日常用语查询"), ("level" = Option<String>, Query, description = "national,province,city,county"), ("dimension" = Option<String>, Query, description = "employment,financing,technology,digital,tax"), ("limit" = Option<usize>, Query, description = "1–100"), ("at" = Option<String>, Query, description = "匹配日期 YYYY-MM-DD，默认今天")), responses((status = 200, description = "检索结果", body = serde_json::Value), (status = 400, description = "请求有误", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn search_policies(State(state): State<AppState>, Query(params): Params) -> Result<Json<Value>, ApiError> {
     let at = as_of(&state, &params)?;
     let mut opts = SearchOptions::new(at);
@@ -149,6 +152,7 @@ pub struct PolicyDetail<'a> {
 }
 
 /// `GET /api/v1/policies/{slug}`: one policy with its text and criteria.
+#[utoipa::path(get, path = "/api/v1/policies/{slug}", tag = "政策", params(("slug" = String, Path, description = "政策标识")), responses((status = 200, description = "政策全文、条件与来源", body = serde_json::Value), (status = 404, description = "不存在（或无权查看）", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn policy(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<Value>, ApiError> {
     let corpus = state.corpus();
     let snap = &corpus.snapshot;
@@ -158,6 +162,7 @@ pub(crate) async fn policy(State(state): State<AppState>, Path(slug): Path<Strin
 }
 
 /// `GET /api/v1/policies/{slug}/enterprises?status=eligible,near_miss` (officers).
+#[utoipa::path(get, path = "/api/v1/policies/{slug}/enterprises", tag = "政策找企业", security(("token" = []), ("session" = [])), params(("slug" = String, Path, description = "政策标识"), ("status" = Option<String>, Query, description = "eligible,possible,near_miss,ineligible")), responses((status = 200, description = "符合、可能符合或差一点的企业", body = serde_json::Value), (status = 401, description = "未登录", body = crate::openapi::ErrorBody), (status = 403, description = "无权访问或 CSRF 校验失败", body = crate::openapi::ErrorBody), (status = 404, description = "不存在（或无权查看）", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn policy_enterprises(
     State(state): State<AppState>,
     caller: Caller,
@@ -232,6 +237,7 @@ pub struct PutAnswer<'a> {
 }
 
 /// `GET /api/v1/enterprises/{code}` (staff, or the enterprise itself).
+#[utoipa::path(get, path = "/api/v1/enterprises/{code}", tag = "企业", security(("token" = []), ("session" = [])), params(("code" = String, Path, description = "统一社会信用代码")), responses((status = 200, description = "当前企业画像", body = serde_json::Value), (status = 401, description = "未登录", body = crate::openapi::ErrorBody), (status = 404, description = "不存在（或无权查看）", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn get_enterprise(
     State(state): State<AppState>,
     caller: Caller,
@@ -246,6 +252,7 @@ pub(crate) async fn get_enterprise(
 
 /// `PUT /api/v1/enterprises/{code}` (staff, or the enterprise itself): a new profile version,
 /// validated against the schema, audited with the actor.
+#[utoipa::path(put, path = "/api/v1/enterprises/{code}", tag = "企业", security(("token" = []), ("session" = [])), params(("code" = String, Path, description = "统一社会信用代码")), request_body(content = serde_json::Value, description = "企业画像"), responses((status = 200, description = "created / updated / unchanged 及版本号", body = serde_json::Value), (status = 400, description = "请求有误", body = crate::openapi::ErrorBody), (status = 401, description = "未登录", body = crate::openapi::ErrorBody), (status = 403, description = "无权访问或 CSRF 校验失败", body = crate::openapi::ErrorBody), (status = 404, description = "不存在（或无权查看）", body = crate::openapi::ErrorBody), (status = 422, description = "企业画像字段有误，逐字段说明", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn put_enterprise(
     State(state): State<AppState>,
     caller: Caller,
@@ -281,6 +288,7 @@ pub(crate) async fn put_enterprise(
 
 /// `GET /api/v1/enterprises/{code}/matches?at=` (staff, or the enterprise itself): the stored
 /// profile matched now.
+#[utoipa::path(get, path = "/api/v1/enterprises/{code}/matches", tag = "企业", security(("token" = []), ("session" = [])), params(("code" = String, Path, description = "统一社会信用代码"), ("at" = Option<String>, Query, description = "匹配日期 YYYY-MM-DD，默认今天")), responses((status = 200, description = "该企业的匹配结果", body = serde_json::Value), (status = 401, description = "未登录", body = crate::openapi::ErrorBody), (status = 404, description = "不存在（或无权查看）", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn enterprise_matches(
     State(state): State<AppState>,
     caller: Caller,
@@ -309,6 +317,7 @@ pub struct Ready<'a> {
 }
 
 /// `GET /readyz`: the corpus is loaded and the store answers (503 otherwise).
+#[utoipa::path(get, path = "/readyz", tag = "运维", responses((status = 200, description = "规则库已加载、企业库可用", body = serde_json::Value), (status = 503, description = "尚未就绪", body = serde_json::Value)))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let corpus = state.corpus();
     let store_ok = match &state.store {
@@ -354,6 +363,7 @@ pub struct EnterpriseList<'a> {
 }
 
 /// `GET /api/v1/enterprises?town=&park=&chamber=&limit=&offset=` (staff): enterprises, filtered.
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "企业", security(("token" = []), ("session" = [])), params(("town" = Option<String>, Query, description = "镇街"), ("park" = Option<String>, Query, description = "园区"), ("chamber" = Option<String>, Query, description = "商会"), ("limit" = Option<i64>, Query, description = "1–1000"), ("offset" = Option<i64>, Query, description = "偏移")), responses((status = 200, description = "企业列表", body = serde_json::Value), (status = 401, description = "未登录", body = crate::openapi::ErrorBody), (status = 403, description = "无权访问或 CSRF 校验失败", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn list_enterprises(
     State(state): State<AppState>,
     caller: Caller,
@@ -444,6 +454,7 @@ pub(crate) fn client_key(headers: &HeaderMap, peer: Option<std::net::SocketAddr>
 }
 
 /// `POST /api/v1/login` `{"name", "password"}`: sets the session cookie; answers who and the CSRF token.
+#[utoipa::path(post, path = "/api/v1/login", tag = "账号", request_body(content = serde_json::Value, description = "{\"name\", \"password\"}"), responses((status = 200, description = "已登录：设置会话 Cookie，返回用户与 CSRF 令牌", body = serde_json::Value), (status = 401, description = "用户名或密码不正确", body = crate::openapi::ErrorBody), (status = 429, description = "尝试次数过多（带 Retry-After）", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -463,6 +474,7 @@ pub(crate) async fn login(
 }
 
 /// `POST /api/v1/logout`: ends the cookie session.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "账号", security(("session" = [])), responses((status = 200, description = "已退出", body = serde_json::Value), (status = 401, description = "未登录", body = crate::openapi::ErrorBody), (status = 403, description = "无权访问或 CSRF 校验失败", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn logout(
     State(state): State<AppState>,
     caller: Caller,
@@ -480,6 +492,7 @@ pub(crate) async fn logout(
 }
 
 /// `GET /api/v1/me`.
+#[utoipa::path(get, path = "/api/v1/me", tag = "账号", security(("token" = []), ("session" = [])), responses((status = 200, description = "当前用户", body = serde_json::Value), (status = 401, description = "未登录", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn me(caller: Caller) -> Result<Json<Value>, ApiError> {
     let p = auth::require_user(&caller)?;
     Ok(Json(json!(Me { user: &p.user, csrf: p.csrf() })))
@@ -502,6 +515,7 @@ pub struct IssuedToken<'a> {
 }
 
 /// `POST /api/v1/tokens` `{"label"}`: a new API token for the caller.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "账号", security(("token" = []), ("session" = [])), request_body(content = serde_json::Value, description = "{\"label\"}"), responses((status = 200, description = "新令牌（只显示一次）", body = serde_json::Value), (status = 401, description = "未登录", body = crate::openapi::ErrorBody), (status = 403, description = "无权访问或 CSRF 校验失败", body = crate::openapi::ErrorBody), (status = 422, description = "企业画像字段有误，逐字段说明", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn issue_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -525,6 +539,7 @@ pub(crate) async fn issue_token(
 }
 
 /// `DELETE /api/v1/tokens/{label}`: revokes the caller's tokens with that label.
+#[utoipa::path(delete, path = "/api/v1/tokens/{label}", tag = "账号", security(("token" = []), ("session" = [])), params(("label" = String, Path, description = "令牌名称")), responses((status = 200, description = "已吊销", body = serde_json::Value), (status = 401, description = "未登录", body = crate::openapi::ErrorBody), (status = 404, description = "不存在（或无权查看）", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -539,4 +554,11 @@ pub(crate) async fn revoke_token(
         return Err(ApiError::not_found(format!("没有名为 `{label}` 的有效令牌")));
     }
     Ok(Json(json!({"label": label, "revoked": n})))
+}
+
+/// `GET /api/v1/corpus`: the corpus version being served, when it was loaded, and the last refused
+/// corpus with its diagnostics.
+#[utoipa::path(get, path = "/api/v1/corpus", tag = "运维", responses((status = 200, description = "当前规则库版本、加载时间、最近一次被拒绝的规则库及其问题", body = serde_json::Value)))]
+pub(crate) async fn corpus_status(State(state): State<AppState>) -> Json<Value> {
+    Json(json!(state.corpus_status.get()))
 }

@@ -14,6 +14,8 @@
 pub mod auth;
 pub mod error;
 mod handlers;
+mod openapi;
+pub mod reload;
 pub mod shed;
 
 use std::sync::Arc;
@@ -22,7 +24,6 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
 pub use zhengce_corpus::Corpus;
 use zhengce_engine::Snapshot;
 use zhengce_model::Date;
@@ -68,13 +69,24 @@ pub struct AppState {
     pub logins: Arc<auth::LoginLimiter>,
     /// In-flight request permits (load shedding).
     pub permits: Arc<tokio::sync::Semaphore>,
+    /// What `GET /api/v1/corpus` reports: the served version and the last refusal.
+    pub corpus_status: Arc<reload::StatusCell>,
 }
 
 impl AppState {
     /// A state serving `corpus` with `store`, `clock` and `config`.
     pub fn new(corpus: Corpus, store: Option<Store>, clock: Arc<dyn Clock>, config: Config) -> AppState {
         let permits = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
+        let corpus_status = Arc::new(reload::StatusCell::default());
+        corpus_status.set(reload::CorpusStatus {
+            version: corpus.snapshot.version().to_string(),
+            loaded_at: clock.now_ms(),
+            source: "embedded".into(),
+            policies: corpus.snapshot.policies().len(),
+            last_refusal: None,
+        });
         AppState {
+            corpus_status,
             corpus: Arc::new(ArcSwap::from_pointee(corpus)),
             store,
             clock,
@@ -110,29 +122,24 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/me"),
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{label}"),
+    ("GET", "/api/v1/corpus"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/docs"),
 ];
 
-/// Builds the router.
+/// Builds the router: the API (with its OpenAPI document and Swagger UI), then the shared layers.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(handlers::healthz))
-        .route("/readyz", get(handlers::readyz))
-        .route("/api/v1/match", post(handlers::match_profile))
-        .route("/api/v1/policies", get(handlers::search_policies))
-        .route("/api/v1/policies/{slug}", get(handlers::policy))
-        .route("/api/v1/policies/{slug}/enterprises", get(handlers::policy_enterprises))
-        .route("/api/v1/enterprises", get(handlers::list_enterprises))
-        .route("/api/v1/enterprises/{code}", get(handlers::get_enterprise).put(handlers::put_enterprise))
-        .route("/api/v1/enterprises/{code}/matches", get(handlers::enterprise_matches))
-        .route("/api/v1/login", post(handlers::login))
-        .route("/api/v1/logout", post(handlers::logout))
-        .route("/api/v1/me", get(handlers::me))
-        .route("/api/v1/tokens", post(handlers::issue_token))
-        .route("/api/v1/tokens/{label}", delete(handlers::revoke_token))
+    let (api, doc) = openapi::api();
+    api.merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(state.clone(), shed::shed))
         .with_state(state)
+}
+
+/// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    openapi::api().1
 }
 
 /// Serves the router on `listener` until `shutdown` completes, then finishes in-flight requests.

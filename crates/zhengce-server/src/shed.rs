@@ -1,6 +1,7 @@
 //! Load shedding and request timeouts: a fixed number of requests are served at once; one more is
 //! answered at once with 503 and `Retry-After` instead of waiting in an unbounded queue, and a
 //! request that overruns its time is answered with 503 too. Liveness (`/healthz`) is never shed.
+//! Every answer carries `x-corpus-version`: the corpus version served when the request began.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -17,6 +18,7 @@ pub async fn shed(State(state): State<AppState>, req: Request, next: Next) -> Re
     let Ok(permit) = state.permits.clone().try_acquire_owned() else {
         return ApiError::overloaded().into_response();
     };
+    let version = state.corpus().snapshot.version().to_string();
     let timeout = state.config.request_timeout;
     let resp = match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(resp) => resp,
@@ -28,5 +30,9 @@ pub async fn shed(State(state): State<AppState>, req: Request, next: Next) -> Re
         }
     };
     drop(permit);
+    let mut resp = resp;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&version) {
+        resp.headers_mut().insert("x-corpus-version", v);
+    }
     resp
 }

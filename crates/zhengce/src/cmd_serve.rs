@@ -102,6 +102,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
             ..zhengce_server::Config::default()
         };
         let state = AppState::new(corpus, Some(store), clock, config);
+        // A corpus from folders is watched: changes are checked and swapped in while serving.
+        if let (Some(policies), Some(rules)) = (&args.corpus.policies, &args.corpus.rules) {
+            let dirs = zhengce_corpus::CorpusDirs { policies: policies.clone(), rules: rules.clone() };
+            let mut status = state.corpus_status.get();
+            status.source = zhengce_server::reload::source_name(&dirs);
+            state.corpus_status.set(status);
+            tracing::info!("正在监视规则库目录 {}，改动经检查后自动生效", zhengce_server::reload::source_name(&dirs));
+            tokio::spawn(zhengce_server::reload::watch(state.clone(), dirs, std::time::Duration::from_secs(2)));
+        }
         let listener =
             tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
         tracing::info!("zhengce 已启动：http://{}/ ，接口 /api/v1，健康检查 /healthz", args.addr);

@@ -4,3 +4,5 @@
 mod access;
 mod common;
 mod http;
+mod openapi;
+mod reload;
