@@ -7,8 +7,10 @@
 //! No IO and no clock: files come in as text, and `as_of` is always a parameter.
 
 mod batch;
+pub mod columnar;
 mod examples;
 mod matching;
+pub mod synth;
 
 use std::collections::BTreeMap;
 

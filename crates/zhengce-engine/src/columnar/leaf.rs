@@ -1,0 +1,196 @@
+//! Condition leaves bound to a table, and their kernels over a block.
+//!
+//! A leaf writes one byte per row: [`F`], [`U`], [`T`] or [`NEAR`] (strictly false, but a numeric
+//! threshold missed by at most the rule's margin: relaxed true, with a gap), the decision
+//! `zhengce_rules::judge` makes for a `Check`. Common shapes get fused kernels; every other leaf
+//! goes through the generic block interpreter ([`super::vexpr`]).
+
+use zhengce_rules::expr::BinOp;
+
+use super::vexpr::{BV, Ctx, F, T, U, VExpr, veval};
+
+/// Strictly false, relaxed true (a near miss with a gap).
+pub(crate) const NEAR: u8 = 3;
+
+/// The near-miss test of `zhengce_rules::judge` (`Ctx::near_miss`): `x op y` failed; is the
+/// shortfall at most `margin` of the threshold `y`?
+#[inline(always)]
+pub(crate) fn near_miss(op: BinOp, x: f64, y: f64, margin: f64) -> bool {
+    let short = if matches!(op, BinOp::Ge | BinOp::Gt) { y - x } else { x - y };
+    y != 0.0 && short <= margin * y.abs()
+}
+
+/// Where a fused kernel reads its input.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Src {
+    Field(usize),
+    Derived(usize),
+}
+
+/// A bound leaf.
+#[derive(Clone, Debug)]
+pub(crate) enum Leaf {
+    /// `x op c` for a numeric field or derived fact `x` and a constant `c`; `margin` when it is a
+    /// numeric threshold (near misses apply).
+    NumCmp { src: Src, op: BinOp, c: f64, margin: Option<f64> },
+    /// A yes/no value mapped through a table (`x`, `x == true`, `x != false`, `not x`, …).
+    Truth { src: Src, lut: [u8; 3] },
+    /// A text test through table `table` (`x == 'a'`, `in(x, …)`, `prefix(x, …)`, `within(x, …)`).
+    TextLut { src: Src, table: usize },
+    /// Anything else; `near` holds the threshold's sides and margin.
+    Generic { e: VExpr, near: Option<(BinOp, VExpr, VExpr, f64)> },
+}
+
+/// Inputs of a block for the fused kernels.
+pub(crate) struct Inputs<'b> {
+    pub cx: &'b Ctx<'b>,
+}
+
+impl Inputs<'_> {
+    fn num(&self, s: Src) -> Option<(&[f64], &[u8])> {
+        let cx = self.cx;
+        match s {
+            Src::Field(i) => match cx.cols.get(i) {
+                Some(super::table::Column::Num { vals, .. }) => Some((&vals[cx.start..cx.start + cx.n], &cx.known[i][..cx.n])),
+                _ => None,
+            },
+            Src::Derived(i) => match cx.derived.get(i) {
+                Some(Some(BV::Num(v, k))) => Some((&v[..cx.n], &k[..cx.n])),
+                _ => None,
+            },
+        }
+    }
+
+    fn tri(&self, s: Src) -> Option<&[u8]> {
+        let cx = self.cx;
+        match s {
+            Src::Field(i) => match cx.cols.get(i) {
+                Some(super::table::Column::Bool(v)) => Some(&v[cx.start..cx.start + cx.n]),
+                _ => None,
+            },
+            Src::Derived(i) => match cx.derived.get(i) {
+                Some(Some(BV::Bool(v))) => Some(&v[..cx.n]),
+                _ => None,
+            },
+        }
+    }
+
+    fn text(&self, s: Src) -> Option<&[u32]> {
+        let cx = self.cx;
+        match s {
+            Src::Field(i) => match cx.cols.get(i) {
+                Some(super::table::Column::Text(v)) => Some(&v[cx.start..cx.start + cx.n]),
+                _ => None,
+            },
+            Src::Derived(i) => match cx.derived.get(i) {
+                Some(Some(BV::Text(v))) => Some(&v[..cx.n]),
+                _ => None,
+            },
+        }
+    }
+}
+
+#[inline(always)]
+fn cmp_kernel(
+    x: &[f64],
+    k: &[u8],
+    out: &mut [u8],
+    c: f64,
+    lim: Option<f64>,
+    pass: impl Fn(f64) -> bool,
+    short: impl Fn(f64) -> f64,
+) {
+    match lim {
+        None => {
+            for ((o, &x), &k) in out.iter_mut().zip(x).zip(k) {
+                let ordered = x == x;
+                let r = if pass(x) { T } else { F };
+                *o = if k != 0 && ordered { r } else { U };
+            }
+        }
+        Some(lim) => {
+            let _ = c;
+            for ((o, &x), &k) in out.iter_mut().zip(x).zip(k) {
+                let ordered = x == x;
+                let r = if pass(x) {
+                    T
+                } else if short(x) <= lim {
+                    NEAR
+                } else {
+                    F
+                };
+                *o = if k != 0 && ordered { r } else { U };
+            }
+        }
+    }
+}
+
+impl Leaf {
+    /// Evaluates the leaf over the block into `out` (one code per row).
+    pub(crate) fn run(&self, inp: &Inputs<'_>, out: &mut [u8]) {
+        let n = inp.cx.n;
+        let out = &mut out[..n];
+        match self {
+            Leaf::NumCmp { src, op, c, margin } => {
+                let Some((x, k)) = inp.num(*src) else {
+                    out.fill(U);
+                    return;
+                };
+                let c = *c;
+                // `y != 0 && short <= margin * |y|` with the constant threshold y = c.
+                let lim = margin.filter(|_| c != 0.0).map(|m| m * c.abs());
+                match op {
+                    BinOp::Ge => cmp_kernel(x, k, out, c, lim, |x| x >= c, |x| c - x),
+                    BinOp::Gt => cmp_kernel(x, k, out, c, lim, |x| x > c, |x| c - x),
+                    BinOp::Le => cmp_kernel(x, k, out, c, lim, |x| x <= c, |x| x - c),
+                    BinOp::Lt => cmp_kernel(x, k, out, c, lim, |x| x < c, |x| x - c),
+                    BinOp::Eq => cmp_kernel(x, k, out, c, None, |x| x == c, |_| 0.0),
+                    _ => cmp_kernel(x, k, out, c, None, |x| x != c, |_| 0.0),
+                }
+            }
+            Leaf::Truth { src, lut } => {
+                let Some(x) = inp.tri(*src) else {
+                    out.fill(U);
+                    return;
+                };
+                let [a, b, c] = *lut;
+                for (o, &x) in out.iter_mut().zip(x) {
+                    *o = if x == T {
+                        c
+                    } else if x == U {
+                        b
+                    } else {
+                        a
+                    };
+                }
+            }
+            Leaf::TextLut { src, table } => {
+                let Some(ids) = inp.text(*src) else {
+                    out.fill(U);
+                    return;
+                };
+                let t = &inp.cx.tables[*table];
+                for (o, &id) in out.iter_mut().zip(ids) {
+                    *o = t.get(id as usize).copied().unwrap_or(U);
+                }
+            }
+            Leaf::Generic { e, near } => {
+                let BV::Bool(s) = veval(e, inp.cx) else {
+                    out.fill(U);
+                    return;
+                };
+                out.copy_from_slice(&s[..n]);
+                if let Some((op, lhs, rhs, margin)) = near
+                    && s.contains(&F)
+                    && let (BV::Num(x, xk), BV::Num(y, yk)) = (veval(lhs, inp.cx), veval(rhs, inp.cx))
+                {
+                    for i in 0..n {
+                        if out[i] == F && xk[i] != 0 && yk[i] != 0 && near_miss(*op, x[i], y[i], *margin) {
+                            out[i] = NEAR;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
