@@ -46,9 +46,11 @@ fn compare(snap: &Snapshot, profiles: &[Profile], as_of: Date) -> [usize; 4] {
     let cols = plan.columns_of(profiles);
     let got = plan.statuses(&cols);
     let slugs: Vec<&str> = plan.slugs().collect();
+    let single = plan.single();
     let mut counts = [0; 4];
     for (i, p) in profiles.iter().enumerate() {
         let want = snap.statuses(p, as_of);
+        assert_eq!(single.statuses(p), got[i], "single-enterprise path, profile {i} at {as_of}");
         let want_slugs: Vec<&str> = want.iter().map(|(s, _)| *s).collect();
         assert_eq!(want_slugs, slugs, "same policies in the same order");
         for (j, (slug, st)) in want.iter().enumerate() {

@@ -16,6 +16,7 @@
 
 mod exec;
 mod leaf;
+mod single;
 mod table;
 mod vexpr;
 
@@ -29,6 +30,7 @@ use zhengce_rules::compile::CExpr;
 use zhengce_rules::load::{CCond, numeric_threshold};
 
 pub use exec::{BlockResult, Bound, Runner};
+pub use single::Single;
 pub use table::{Column, Columns, Interner, Kind, NONE_DATE, NONE_TEXT};
 
 use crate::Snapshot;
