@@ -51,6 +51,13 @@ fn bench(c: &mut Criterion) {
     let plan_syn = Plan::new(&syn, as_of);
     let (distinct, uses) = plan_syn.leaf_counts();
     eprintln!("synthetic plan: {} policies, {uses} condition leaves, {distinct} distinct", plan_syn.policy_count());
+    {
+        let empty = plan_syn.columns();
+        eprintln!("synthetic kernels: {:?}", plan_syn.bind(&empty).kernel_counts());
+        let empty = plan_real.columns();
+        let (d, u) = plan_real.leaf_counts();
+        eprintln!("real plan: {} policies, {u} leaves, {d} distinct; kernels {:?}", plan_real.policy_count(), plan_real.bind(&empty).kernel_counts());
+    }
     let rows: usize = std::env::var("ZHENGCE_BENCH_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let sample: Vec<Profile> = (0..1000).map(|i| synth::profile(schema, SEED, i)).collect();
 

@@ -162,6 +162,19 @@ impl Binder<'_> {
                     let margin = if numeric_threshold(e).is_some() { margin } else { None };
                     return Leaf::NumCmp { src, op: *op, c: *c, margin };
                 }
+                let rhs = c;
+                if let (Some(xs), CExpr::Bin(BinOp::Mul, a, b)) = (Self::src(x), rhs.as_ref()) {
+                    let scaled = match (a.as_ref(), b.as_ref()) {
+                        (y, CExpr::Num(k)) | (CExpr::Num(k), y) if self.kind(y) == Some(Kind::Num) => {
+                            Self::src(y).map(|y| (y, *k))
+                        }
+                        _ => None,
+                    };
+                    if let Some((y, k)) = scaled {
+                        let margin = if numeric_threshold(e).is_some() { margin } else { None };
+                        return Leaf::NumScaled { x: xs, y, k, op: *op, margin };
+                    }
+                }
             }
             CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), x, c) if self.kind(x) == Some(Kind::Bool) => {
                 if let (Some(src), CExpr::Bool(b)) = (Self::src(x), c.as_ref()) {
@@ -341,6 +354,23 @@ impl<'a> Bound<'a> {
             region: vec![0; self.regions.len() * BLOCK],
             region_stamp: vec![0; self.regions.len()],
         }
+    }
+
+    /// How many distinct leaves got each kernel: fused numeric threshold, scaled threshold,
+    /// yes/no, text table, generic interpreter.
+    pub fn kernel_counts(&self) -> [(&'static str, usize); 5] {
+        let mut c = [("num_threshold", 0), ("num_scaled", 0), ("yes_no", 0), ("text_table", 0), ("generic", 0)];
+        for l in &self.leaves {
+            let i = match l {
+                Leaf::NumCmp { .. } => 0,
+                Leaf::NumScaled { .. } => 1,
+                Leaf::Truth { .. } => 2,
+                Leaf::TextLut { .. } => 3,
+                Leaf::Generic { .. } => 4,
+            };
+            c[i].1 += 1;
+        }
+        c
     }
 
     /// Number of rows of the table.

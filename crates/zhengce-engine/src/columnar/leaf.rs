@@ -33,6 +33,8 @@ pub(crate) enum Leaf {
     /// `x op c` for a numeric field or derived fact `x` and a constant `c`; `margin` when it is a
     /// numeric threshold (near misses apply).
     NumCmp { src: Src, op: BinOp, c: f64, margin: Option<f64> },
+    /// `x op y * k` (or `k * y`) for numeric `x`, `y` and a constant `k`.
+    NumScaled { x: Src, y: Src, k: f64, op: BinOp, margin: Option<f64> },
     /// A yes/no value mapped through a table (`x`, `x == true`, `x != false`, `not x`, …).
     Truth { src: Src, lut: [u8; 3] },
     /// A text test through table `table` (`x == 'a'`, `in(x, …)`, `prefix(x, …)`, `within(x, …)`).
@@ -146,6 +148,38 @@ impl Leaf {
                     BinOp::Lt => cmp_kernel(x, k, out, c, lim, |x| x < c, |x| x - c),
                     BinOp::Eq => cmp_kernel(x, k, out, c, None, |x| x == c, |_| 0.0),
                     _ => cmp_kernel(x, k, out, c, None, |x| x != c, |_| 0.0),
+                }
+            }
+            Leaf::NumScaled { x, y, k, op, margin } => {
+                let (Some((xv, xk)), Some((yv, yk))) = (inp.num(*x), inp.num(*y)) else {
+                    out.fill(U);
+                    return;
+                };
+                let (k, op, margin) = (*k, *op, *margin);
+                for i in 0..n {
+                    let (a, b) = (xv[i], yv[i] * k);
+                    let c = match a.partial_cmp(&b) {
+                        Some(o) if xk[i] != 0 && yk[i] != 0 => {
+                            use std::cmp::Ordering::*;
+                            let pass = match op {
+                                BinOp::Eq => o == Equal,
+                                BinOp::Ne => o != Equal,
+                                BinOp::Lt => o == Less,
+                                BinOp::Le => o != Greater,
+                                BinOp::Gt => o == Greater,
+                                _ => o != Less,
+                            };
+                            if pass {
+                                T
+                            } else if margin.is_some_and(|m| near_miss(op, a, b, m)) {
+                                NEAR
+                            } else {
+                                F
+                            }
+                        }
+                        _ => U,
+                    };
+                    out[i] = c;
                 }
             }
             Leaf::Truth { src, lut } => {

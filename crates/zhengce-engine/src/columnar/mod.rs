@@ -27,6 +27,7 @@ use zhengce_model::fact::Profile;
 use zhengce_model::schema::FieldType;
 use zhengce_model::verdict::Status;
 use zhengce_rules::compile::CExpr;
+use zhengce_rules::expr::BinOp;
 use zhengce_rules::load::{CCond, numeric_threshold};
 
 pub use exec::{BlockResult, Bound, Runner};
@@ -145,18 +146,52 @@ struct Builder {
 }
 
 impl Builder {
+    fn leaf(&mut self, expr: CExpr, margin: Option<f64>) -> TNode {
+        let key = format!("{expr:?}|{:?}", margin.map(f64::to_bits));
+        let id = *self.index.entry(key).or_insert_with(|| {
+            self.leaves.push(LeafSpec { expr, margin, uses: 0 });
+            (self.leaves.len() - 1) as u32
+        });
+        self.leaves[id as usize].uses += 1;
+        TNode::Leaf(id)
+    }
+
+    /// A `Check`: a leaf, or — when its expression is an `and`/`or` (under `not`s) — a tree of
+    /// strict leaves. Only a top-level numeric threshold has a near miss, so the parts get no
+    /// margin; with no margin every part has relaxed = strict and no gap, and then `All` and
+    /// `AtLeast(1)` compute Kleene `and` (min) and `or` (max) exactly as `eval` does.
+    fn check(&mut self, expr: CExpr, margin: Option<f64>) -> TNode {
+        match expr {
+            CExpr::Bin(op @ (BinOp::And | BinOp::Or), a, b) if margin.is_none() => {
+                let (a, b) = (self.check(*a, None), self.check(*b, None));
+                if op == BinOp::And {
+                    let mut v = Vec::new();
+                    for x in [a, b] {
+                        match x {
+                            TNode::All(inner) => v.extend(inner),
+                            t => v.push(t),
+                        }
+                    }
+                    TNode::All(v)
+                } else {
+                    TNode::AtLeast(1, vec![a, b])
+                }
+            }
+            CExpr::Not(x)
+                if margin.is_none() && matches!(x.as_ref(), CExpr::Bin(BinOp::And | BinOp::Or, _, _) | CExpr::Not(_)) =>
+            {
+                TNode::Not(Box::new(self.check(*x, None)))
+            }
+            expr => self.leaf(expr, margin),
+        }
+    }
+
     fn tree(&mut self, c: &CCond, params: &[Option<f64>], margin: f64) -> TNode {
         match c {
             CCond::Check(e, _) => {
                 let expr = subst(e, params);
                 let margin = numeric_threshold(&expr).map(|_| margin);
-                let key = format!("{expr:?}|{:?}", margin.map(f64::to_bits));
-                let id = *self.index.entry(key).or_insert_with(|| {
-                    self.leaves.push(LeafSpec { expr, margin, uses: 0 });
-                    (self.leaves.len() - 1) as u32
-                });
-                self.leaves[id as usize].uses += 1;
-                TNode::Leaf(id)
+                self.check(expr, margin)
             }
             CCond::Named(_, inner) => self.tree(inner, params, margin),
             CCond::Not(inner) => TNode::Not(Box::new(self.tree(inner, params, margin))),

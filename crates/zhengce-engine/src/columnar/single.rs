@@ -68,11 +68,14 @@ impl Plan {
                 CExpr::Call(f @ (Func::Prefix | Func::In | Func::Within), args)
                     if kind(args.first()?) == Some(Kind::Text) && args[1..].iter().all(|a| matches!(a, CExpr::Text(_))) =>
                 {
-                    let lits = args[1..].iter().filter_map(|a| if let CExpr::Text(s) = a { Some(s.clone()) } else { None }).collect();
+                    let lits =
+                        args[1..].iter().filter_map(|a| if let CExpr::Text(s) = a { Some(s.clone()) } else { None }).collect();
                     Some(SLeaf::Text { src: src(&args[0])?, f: *f, lits, not })
                 }
                 CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), x, l) if kind(x) == Some(Kind::Text) => match l.as_ref() {
-                    CExpr::Text(s) => Some(SLeaf::Text { src: src(x)?, f: Func::In, lits: vec![s.clone()], not: not ^ (*op == BinOp::Ne) }),
+                    CExpr::Text(s) => {
+                        Some(SLeaf::Text { src: src(x)?, f: Func::In, lits: vec![s.clone()], not: not ^ (*op == BinOp::Ne) })
+                    }
                     _ => None,
                 },
                 _ => None,
@@ -96,10 +99,14 @@ impl Plan {
                         _ => None,
                     },
                     CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), x, c) if kind(x) == Some(Kind::Bool) => match (src(x), c.as_ref()) {
-                        (Some(s), CExpr::Bool(b)) => Some(SLeaf::Truth { src: s, lut: if *b == (*op == BinOp::Eq) { ID } else { FLIP } }),
+                        (Some(s), CExpr::Bool(b)) => {
+                            Some(SLeaf::Truth { src: s, lut: if *b == (*op == BinOp::Eq) { ID } else { FLIP } })
+                        }
                         _ => None,
                     },
-                    CExpr::Field(_) | CExpr::Derived(_) if kind(e) == Some(Kind::Bool) => src(e).map(|s| SLeaf::Truth { src: s, lut: ID }),
+                    CExpr::Field(_) | CExpr::Derived(_) if kind(e) == Some(Kind::Bool) => {
+                        src(e).map(|s| SLeaf::Truth { src: s, lut: ID })
+                    }
                     CExpr::Not(x) if kind(x) == Some(Kind::Bool) => src(x).map(|s| SLeaf::Truth { src: s, lut: FLIP }),
                     _ => None,
                 };
@@ -250,7 +257,15 @@ impl Single<'_> {
                         return (T, T, false);
                     }
                 }
-                let t = |y: usize, m: usize| if y >= *k { T } else if y + m < *k { F } else { U };
+                let t = |y: usize, m: usize| {
+                    if y >= *k {
+                        T
+                    } else if y + m < *k {
+                        F
+                    } else {
+                        U
+                    }
+                };
                 let (s, r) = (t(ys, ms), t(yr, mr));
                 (s, r, g && s == F && r != F)
             }
