@@ -56,7 +56,11 @@ fn bench(c: &mut Criterion) {
         eprintln!("synthetic kernels: {:?}", plan_syn.bind(&empty).kernel_counts());
         let empty = plan_real.columns();
         let (d, u) = plan_real.leaf_counts();
-        eprintln!("real plan: {} policies, {u} leaves, {d} distinct; kernels {:?}", plan_real.policy_count(), plan_real.bind(&empty).kernel_counts());
+        eprintln!(
+            "real plan: {} policies, {u} leaves, {d} distinct; kernels {:?}",
+            plan_real.policy_count(),
+            plan_real.bind(&empty).kernel_counts()
+        );
     }
     let rows: usize = std::env::var("ZHENGCE_BENCH_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let sample: Vec<Profile> = (0..1000).map(|i| synth::profile(schema, SEED, i)).collect();

@@ -19,7 +19,7 @@ use zhengce_model::diagnostic::{Code, Diagnostic};
 use zhengce_model::policy::{Kind, Policy, parse_policy};
 use zhengce_rules::{CompiledRule, Input, RuleSet, Schema};
 
-pub use batch::{BatchLine, batch_line, match_many};
+pub use batch::{BatchLine, batch_line, match_chunk, match_many};
 pub use examples::ExampleReport;
 
 /// A corpus file: its path relative to the corpus root (`policies/x.md`, `rules/y.ron`) and text.

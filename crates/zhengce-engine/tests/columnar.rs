@@ -45,6 +45,12 @@ fn compare(snap: &Snapshot, profiles: &[Profile], as_of: Date) -> [usize; 4] {
     let plan = Plan::new(snap, as_of);
     let cols = plan.columns_of(profiles);
     let got = plan.statuses(&cols);
+    // Unsealed (doubles instead of ranks) gives the same.
+    let mut raw = plan.columns();
+    for p in profiles {
+        raw.push(p);
+    }
+    assert_eq!(plan.statuses(&raw), got, "ranked and unranked columns agree");
     let slugs: Vec<&str> = plan.slugs().collect();
     let single = plan.single();
     let mut counts = [0; 4];
@@ -140,4 +146,19 @@ proptest! {
         let profiles = synth::profiles(schema, pseed, 0..150);
         compare(&snap, &profiles, DATES[d].parse().expect("date"));
     }
+}
+
+#[test]
+fn batch_chunk_equals_row_batch() {
+    let snap = real();
+    let schema = snap.schema().expect("schema");
+    let mut lines: Vec<String> =
+        synth::profiles(schema, 5, 0..1200).iter().map(|p| serde_json::to_string(p).expect("json")).collect();
+    lines.insert(3, "{not json".to_string());
+    lines.insert(10, r#"{"employees": -3}"#.to_string());
+    let as_of: Date = "2025-06-01".parse().expect("date");
+    let plan = Plan::new(snap, as_of);
+    let got = zhengce_engine::match_chunk(snap, &plan, &lines, 1);
+    let want = zhengce_engine::match_many(snap, &lines, 1, as_of);
+    assert_eq!(got, want);
 }

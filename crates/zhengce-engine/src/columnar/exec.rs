@@ -7,7 +7,7 @@ use zhengce_rules::compile::{CExpr, Func};
 use zhengce_rules::expr::BinOp;
 use zhengce_rules::load::numeric_threshold;
 
-use super::leaf::{Inputs, Leaf, NEAR, Src};
+use super::leaf::{Inputs, Leaf, NEAR, Src, rank_leaf};
 use super::table::{Column, Columns, Kind};
 use super::vexpr::{BV, Ctx, F, T, TextFn, U, VExpr, veval};
 use super::{BLOCK, Plan, TNode, code};
@@ -160,6 +160,12 @@ impl Binder<'_> {
             CExpr::Bin(op, x, c) if op.is_comparison() && self.kind(x) == Some(Kind::Num) => {
                 if let (Some(src), CExpr::Num(c)) = (Self::src(x), c.as_ref()) {
                     let margin = if numeric_threshold(e).is_some() { margin } else { None };
+                    if let Src::Field(i) = src
+                        && let Column::Num { ranks: Some(r), .. } = self.cols.column(i)
+                        && !c.is_nan()
+                    {
+                        return rank_leaf(i, &r.distinct, *op, *c, margin);
+                    }
                     return Leaf::NumCmp { src, op: *op, c: *c, margin };
                 }
                 let rhs = c;
@@ -362,7 +368,7 @@ impl<'a> Bound<'a> {
         let mut c = [("num_threshold", 0), ("num_scaled", 0), ("yes_no", 0), ("text_table", 0), ("generic", 0)];
         for l in &self.leaves {
             let i = match l {
-                Leaf::NumCmp { .. } => 0,
+                Leaf::NumCmp { .. } | Leaf::RankCmp { .. } => 0,
                 Leaf::NumScaled { .. } => 1,
                 Leaf::Truth { .. } => 2,
                 Leaf::TextLut { .. } => 3,

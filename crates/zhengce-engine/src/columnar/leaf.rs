@@ -20,6 +20,62 @@ pub(crate) fn near_miss(op: BinOp, x: f64, y: f64, margin: f64) -> bool {
     y != 0.0 && short <= margin * y.abs()
 }
 
+/// The code of a known, non-NaN value `x` for the threshold `x op c` (as `judge` decides a leaf).
+pub(crate) fn threshold_code(op: BinOp, x: f64, c: f64, margin: Option<f64>) -> u8 {
+    use std::cmp::Ordering::*;
+    let Some(o) = x.partial_cmp(&c) else { return U };
+    let pass = match op {
+        BinOp::Eq => o == Equal,
+        BinOp::Ne => o != Equal,
+        BinOp::Lt => o == Less,
+        BinOp::Le => o != Greater,
+        BinOp::Gt => o == Greater,
+        _ => o != Less,
+    };
+    if pass {
+        T
+    } else if margin.is_some_and(|m| near_miss(op, x, c, m)) {
+        NEAR
+    } else {
+        F
+    }
+}
+
+/// A threshold over a ranked column: the codes along the distinct values (ascending) form at
+/// most three runs, found by binary search with [`threshold_code`] itself.
+pub(crate) fn rank_leaf(field: usize, distinct: &[f64], op: BinOp, c: f64, margin: Option<f64>) -> Leaf {
+    let d = distinct.len() as u32;
+    let code = |x: f64| threshold_code(op, x, c, margin);
+    let first = |pred: &dyn Fn(u8) -> bool| distinct.partition_point(|&x| !pred(code(x))) as u32;
+    let run = |from: u32, to: u32| (from, to.saturating_sub(from));
+    match op {
+        // F… NEAR… T…
+        BinOp::Ge | BinOp::Gt => {
+            let t = first(&|k| k == T);
+            let nr = first(&|k| k == T || k == NEAR).min(t);
+            let (a1, w1) = run(t, d);
+            let (a2, w2) = run(nr, t);
+            Leaf::RankCmp { field, a1, w1, x1: T, a2, w2, x2: NEAR, z: F }
+        }
+        // T… NEAR… F…
+        BinOp::Le | BinOp::Lt => {
+            let not_t = first(&|k| k != T);
+            let f = first(&|k| k == F).max(not_t);
+            let (a1, w1) = run(0, not_t);
+            let (a2, w2) = run(not_t, f);
+            Leaf::RankCmp { field, a1, w1, x1: T, a2, w2, x2: NEAR, z: F }
+        }
+        // F… T… F… (Eq) or T… F… T… (Ne): the run of values equal to c.
+        _ => {
+            let lo = distinct.partition_point(|&x| x < c) as u32;
+            let hi = distinct.partition_point(|&x| x <= c) as u32;
+            let (a1, w1) = run(lo, hi);
+            let (inside, outside) = if op == BinOp::Eq { (T, F) } else { (F, T) };
+            Leaf::RankCmp { field, a1, w1, x1: inside, a2: 0, w2: 0, x2: outside, z: outside }
+        }
+    }
+}
+
 /// Where a fused kernel reads its input.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Src {
@@ -33,6 +89,9 @@ pub(crate) enum Leaf {
     /// `x op c` for a numeric field or derived fact `x` and a constant `c`; `margin` when it is a
     /// numeric threshold (near misses apply).
     NumCmp { src: Src, op: BinOp, c: f64, margin: Option<f64> },
+    /// A numeric threshold on a ranked column: rows whose rank lies in `[a1, a1 + w1)` get `x1`,
+    /// else in `[a2, a2 + w2)` get `x2`, else `z`; unranked rows are unknown.
+    RankCmp { field: usize, a1: u32, w1: u32, x1: u8, a2: u32, w2: u32, x2: u8, z: u8 },
     /// `x op y * k` (or `k * y`) for numeric `x`, `y` and a constant `k`.
     NumScaled { x: Src, y: Src, k: f64, op: BinOp, margin: Option<f64> },
     /// A yes/no value mapped through a table (`x`, `x == true`, `x != false`, `not x`, …).
@@ -148,6 +207,25 @@ impl Leaf {
                     BinOp::Lt => cmp_kernel(x, k, out, c, lim, |x| x < c, |x| x - c),
                     BinOp::Eq => cmp_kernel(x, k, out, c, None, |x| x == c, |_| 0.0),
                     _ => cmp_kernel(x, k, out, c, None, |x| x != c, |_| 0.0),
+                }
+            }
+            Leaf::RankCmp { field, a1, w1, x1, a2, w2, x2, z } => {
+                let cx = inp.cx;
+                let Some(super::table::Column::Num { ranks: Some(rk), .. }) = cx.cols.get(*field) else {
+                    out.fill(U);
+                    return;
+                };
+                let r = &rk.rank[cx.start..cx.start + n];
+                let (a1, w1, x1, a2, w2, x2, z) = (*a1, *w1, *x1, *a2, *w2, *x2, *z);
+                for (o, &r) in out.iter_mut().zip(r) {
+                    let c = if r.wrapping_sub(a1) < w1 {
+                        x1
+                    } else if r.wrapping_sub(a2) < w2 {
+                        x2
+                    } else {
+                        z
+                    };
+                    *o = if r == super::table::UNRANKED { U } else { c };
                 }
             }
             Leaf::NumScaled { x, y, k, op, margin } => {

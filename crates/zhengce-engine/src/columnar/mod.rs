@@ -32,7 +32,7 @@ use zhengce_rules::load::{CCond, numeric_threshold};
 
 pub use exec::{BlockResult, Bound, Runner};
 pub use single::Single;
-pub use table::{Column, Columns, Interner, Kind, NONE_DATE, NONE_TEXT};
+pub use table::{Column, Columns, Interner, Kind, NONE_DATE, NONE_TEXT, Ranks, UNRANKED};
 
 use crate::Snapshot;
 
@@ -301,6 +301,7 @@ impl Plan {
         for p in profiles {
             c.push(p);
         }
+        c.seal();
         c
     }
 

@@ -93,6 +93,8 @@ pub enum Column {
         vals: Vec<f64>,
         /// Bit `i % 64` of word `i / 64` is set when row `i` is known.
         known: Vec<u64>,
+        /// After [`Columns::seal`]: each row's rank among the column's distinct values.
+        ranks: Option<Ranks>,
     },
     /// Three-valued bytes.
     Bool(Vec<u8>),
@@ -101,6 +103,20 @@ pub enum Column {
     /// Day numbers.
     Date(Vec<i32>),
 }
+
+/// Order-preserving codes of a numeric column: thresholds compare 32-bit ranks instead of
+/// doubles, exactly (a threshold becomes the rank boundary found by binary search over the
+/// distinct values with the very same floating-point test).
+#[derive(Clone, Debug)]
+pub struct Ranks {
+    /// Rank per row; [`UNRANKED`] when unknown or not a number.
+    pub rank: Vec<u32>,
+    /// Distinct values ascending (`total_cmp`), by rank.
+    pub distinct: Vec<f64>,
+}
+
+/// The rank of an unknown (or NaN) value.
+pub const UNRANKED: u32 = u32::MAX;
 
 /// A table of profiles by column.
 #[derive(Clone, Debug)]
@@ -124,7 +140,7 @@ impl Columns {
                     return Column::Absent;
                 }
                 match k {
-                    Kind::Num => Column::Num { vals: Vec::new(), known: Vec::new() },
+                    Kind::Num => Column::Num { vals: Vec::new(), known: Vec::new(), ranks: None },
                     Kind::Bool => Column::Bool(Vec::new()),
                     Kind::Text => Column::Text(Vec::new()),
                     Kind::Date => Column::Date(Vec::new()),
@@ -139,7 +155,7 @@ impl Columns {
         for c in &mut self.cols {
             match c {
                 Column::Absent => {}
-                Column::Num { vals, known } => {
+                Column::Num { vals, known, .. } => {
                     vals.reserve(n);
                     known.reserve(n / 64 + 1);
                 }
@@ -161,7 +177,8 @@ impl Columns {
             let v = profile.get(&self.names[i]);
             match c {
                 Column::Absent => {}
-                Column::Num { vals, known } => {
+                Column::Num { vals, known, ranks } => {
+                    *ranks = None;
                     if row % 64 == 0 {
                         known.push(0);
                     }
@@ -191,6 +208,32 @@ impl Columns {
             }
         }
         self.len += 1;
+    }
+
+    /// Ranks every numeric column (after the last [`Columns::push`]; a later push drops them).
+    /// Returns the number of columns ranked.
+    pub fn seal(&mut self) -> usize {
+        let len = self.len;
+        let mut n = 0;
+        for c in &mut self.cols {
+            let Column::Num { vals, known, ranks } = c else { continue };
+            let mut order: Vec<u32> = (0..len as u32)
+                .filter(|&i| (known[i as usize / 64] >> (i % 64)) & 1 == 1 && !vals[i as usize].is_nan())
+                .collect();
+            order.sort_unstable_by(|&a, &b| vals[a as usize].total_cmp(&vals[b as usize]));
+            let mut rank = vec![UNRANKED; len];
+            let mut distinct: Vec<f64> = Vec::new();
+            for &i in &order {
+                let v = vals[i as usize];
+                if distinct.last().is_none_or(|d| d.to_bits() != v.to_bits()) {
+                    distinct.push(v);
+                }
+                rank[i as usize] = (distinct.len() - 1) as u32;
+            }
+            *ranks = Some(Ranks { rank, distinct });
+            n += 1;
+        }
+        n
     }
 
     /// Number of rows.
@@ -230,7 +273,11 @@ impl Columns {
             .iter()
             .map(|c| match c {
                 Column::Absent => 0,
-                Column::Num { vals, known } => vals.capacity() * 8 + known.capacity() * 8,
+                Column::Num { vals, known, ranks } => {
+                    vals.capacity() * 8
+                        + known.capacity() * 8
+                        + ranks.as_ref().map_or(0, |r| r.rank.capacity() * 4 + r.distinct.capacity() * 8)
+                }
                 Column::Bool(v) => v.capacity(),
                 Column::Text(v) => v.capacity() * 4,
                 Column::Date(v) => v.capacity() * 4,
