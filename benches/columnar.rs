@@ -94,7 +94,13 @@ fn bench(c: &mut Criterion) {
     for i in 0..rows as u64 {
         cols.push(&synth::profile(schema, SEED, i));
     }
-    eprintln!("columnar table: {rows} profiles, {} MB of columns", cols.heap_bytes() / 1_000_000);
+    let t = std::time::Instant::now();
+    let ranked = cols.seal();
+    eprintln!(
+        "columnar table: {rows} profiles, {ranked} numeric columns ranked in {:.2} s, {} MB of columns",
+        t.elapsed().as_secs_f64(),
+        cols.heap_bytes() / 1_000_000
+    );
     for n in [100_000usize, rows] {
         if n > rows {
             continue;
@@ -102,6 +108,24 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements((n * plan_syn.policy_count()) as u64));
         g.bench_function(format!("columnar/{n}_enterprises"), |b| b.iter(|| run_all(&plan_syn, &cols, n)));
     }
+    g.finish();
+    drop(cols);
+
+    // The bundled corpus on 100,000 enterprises (what `zhengce batch` evaluates).
+    let mut g = c.benchmark_group("batch_real_corpus");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements((sample.len() * plan_real.policy_count()) as u64));
+    g.bench_function("row_statuses/1000_enterprises", |b| {
+        b.iter(|| sample.iter().map(|p| real.statuses(p, as_of).len()).sum::<usize>())
+    });
+    let n = rows.min(100_000);
+    let mut cols = plan_real.columns();
+    for i in 0..n as u64 {
+        cols.push(&synth::profile(schema, SEED, i));
+    }
+    cols.seal();
+    g.throughput(Throughput::Elements((n * plan_real.policy_count()) as u64));
+    g.bench_function(format!("columnar/{n}_enterprises"), |b| b.iter(|| run_all(&plan_real, &cols, n)));
     g.finish();
 }
 

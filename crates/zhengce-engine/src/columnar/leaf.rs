@@ -164,7 +164,7 @@ fn cmp_kernel(
     match lim {
         None => {
             for ((o, &x), &k) in out.iter_mut().zip(x).zip(k) {
-                let ordered = x == x;
+                let ordered = !x.is_nan();
                 let r = if pass(x) { T } else { F };
                 *o = if k != 0 && ordered { r } else { U };
             }
@@ -172,7 +172,7 @@ fn cmp_kernel(
         Some(lim) => {
             let _ = c;
             for ((o, &x), &k) in out.iter_mut().zip(x).zip(k) {
-                let ordered = x == x;
+                let ordered = !x.is_nan();
                 let r = if pass(x) {
                     T
                 } else if short(x) <= lim {

@@ -14,6 +14,8 @@
 //! Reasons, questions, gaps and amounts are not computed here: ask the row path
 //! ([`crate::Snapshot::match_policy`]) for the pairs you report.
 
+#![allow(clippy::needless_range_loop)] // lane loops index several slices at once
+
 mod exec;
 mod leaf;
 mod single;

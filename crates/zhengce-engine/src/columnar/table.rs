@@ -179,7 +179,7 @@ impl Columns {
                 Column::Absent => {}
                 Column::Num { vals, known, ranks } => {
                     *ranks = None;
-                    if row % 64 == 0 {
+                    if row.is_multiple_of(64) {
                         known.push(0);
                     }
                     match v {
