@@ -430,11 +430,8 @@ fn node(t: &TNode, lv: &mut [Level], lc: &mut Leaves<'_, '_>, n: usize) {
     match t {
         TNode::Leaf(id) => {
             let c = lc.get(*id);
-            for i in 0..n {
-                let (s, r, g) = decode(c[i]);
-                cur.s[i] = s;
-                cur.r[i] = r;
-                cur.g[i] = g;
+            for (((s, r), g), &c) in cur.s[..n].iter_mut().zip(&mut cur.r[..n]).zip(&mut cur.g[..n]).zip(c) {
+                (*s, *r, *g) = decode(c);
             }
         }
         TNode::Not(x) => {
@@ -455,20 +452,25 @@ fn node(t: &TNode, lv: &mut [Level], lc: &mut Leaves<'_, '_>, n: usize) {
                 match c {
                     TNode::Leaf(id) => {
                         let codes = lc.get(*id);
-                        for i in 0..n {
-                            let (s, r, g) = decode(codes[i]);
-                            cur.s[i] = cur.s[i].min(s);
-                            cur.r[i] = cur.r[i].min(r);
-                            cur.g[i] |= g;
+                        for (((s, r), g), &c) in cur.s[..n].iter_mut().zip(&mut cur.r[..n]).zip(&mut cur.g[..n]).zip(codes) {
+                            let (cs, cr, cg) = decode(c);
+                            *s = (*s).min(cs);
+                            *r = (*r).min(cr);
+                            *g |= cg;
                         }
                     }
                     other => {
                         node(other, rest, lc, n);
                         let Some(child) = rest.first() else { return };
-                        for i in 0..n {
-                            cur.s[i] = cur.s[i].min(child.s[i]);
-                            cur.r[i] = cur.r[i].min(child.r[i]);
-                            cur.g[i] |= child.g[i];
+                        for (((s, r), g), ((&cs, &cr), &cg)) in cur.s[..n]
+                            .iter_mut()
+                            .zip(&mut cur.r[..n])
+                            .zip(&mut cur.g[..n])
+                            .zip(child.s[..n].iter().zip(&child.r[..n]).zip(&child.g[..n]))
+                        {
+                            *s = (*s).min(cs);
+                            *r = (*r).min(cr);
+                            *g |= cg;
                         }
                     }
                 }
@@ -477,8 +479,8 @@ fn node(t: &TNode, lv: &mut [Level], lc: &mut Leaves<'_, '_>, n: usize) {
                     break;
                 }
             }
-            for i in 0..n {
-                cur.g[i] &= u8::from(cur.r[i] != F);
+            for (g, &r) in cur.g[..n].iter_mut().zip(&cur.r[..n]) {
+                *g &= u8::from(r != F);
             }
         }
         TNode::AtLeast(1, cs) => {
@@ -489,30 +491,35 @@ fn node(t: &TNode, lv: &mut [Level], lc: &mut Leaves<'_, '_>, n: usize) {
                 match c {
                     TNode::Leaf(id) => {
                         let codes = lc.get(*id);
-                        for i in 0..n {
-                            let (s, r, g) = decode(codes[i]);
-                            cur.s[i] = cur.s[i].max(s);
-                            cur.r[i] = cur.r[i].max(r);
-                            cur.g[i] |= g & u8::from(s == F);
+                        for (((s, r), g), &c) in cur.s[..n].iter_mut().zip(&mut cur.r[..n]).zip(&mut cur.g[..n]).zip(codes) {
+                            let (cs, cr, cg) = decode(c);
+                            *s = (*s).max(cs);
+                            *r = (*r).max(cr);
+                            *g |= cg & u8::from(cs == F);
                         }
                     }
                     other => {
                         node(other, rest, lc, n);
                         let Some(child) = rest.first() else { return };
-                        for i in 0..n {
-                            cur.s[i] = cur.s[i].max(child.s[i]);
-                            cur.r[i] = cur.r[i].max(child.r[i]);
-                            cur.g[i] |= child.g[i] & u8::from(child.s[i] == F);
+                        for (((s, r), g), ((&cs, &cr), &cg)) in cur.s[..n]
+                            .iter_mut()
+                            .zip(&mut cur.r[..n])
+                            .zip(&mut cur.g[..n])
+                            .zip(child.s[..n].iter().zip(&child.r[..n]).zip(&child.g[..n]))
+                        {
+                            *s = (*s).max(cs);
+                            *r = (*r).max(cr);
+                            *g |= cg & u8::from(cs == F);
                         }
                     }
                 }
                 // Strict true everywhere: the group holds and reports no gap.
-                if cur.s[..n].iter().all(|&s| s == T) {
+                if cur.s[..n].iter().fold(T, |a, &s| a.min(s)) == T {
                     break;
                 }
             }
-            for i in 0..n {
-                cur.g[i] &= u8::from(cur.s[i] == F && cur.r[i] != F);
+            for ((g, &s), &r) in cur.g[..n].iter_mut().zip(&cur.s[..n]).zip(&cur.r[..n]) {
+                *g &= u8::from(s == F) & u8::from(r != F);
             }
         }
         TNode::AtLeast(k, cs) => {
@@ -663,31 +670,20 @@ impl<'a> Runner<'a> {
             }
             node(tree, &mut self.levels, &mut lc, n);
             let root = &self.levels[0];
-            let mut any = 0u8;
-            for i in 0..n {
-                let (s, r, g) = (root.s[i], root.r[i], root.g[i]);
-                let mut st = if s == T {
-                    code::ELIGIBLE
-                } else if s == U {
-                    code::POSSIBLE
-                } else if r != F && g != 0 {
-                    code::NEAR_MISS
-                } else {
-                    code::INELIGIBLE
-                };
-                if let Some(reg) = reg {
-                    st = if reg[i] == F {
-                        code::INELIGIBLE
-                    } else if reg[i] == U && st == code::ELIGIBLE {
-                        code::POSSIBLE
-                    } else {
-                        st
-                    };
-                }
-                out[i] = st;
-                any |= st;
+            let lanes = out.iter_mut().zip(root.s[..n].iter().zip(&root.r[..n]).zip(&root.g[..n]));
+            for (o, ((&s, &r), &g)) in lanes {
+                // s = T → eligible (3), s = U → possible (2), near miss (1), ineligible (0).
+                let near = u8::from(s == F) & u8::from(r != F) & u8::from(g != 0);
+                *o = if s == F { near } else { s + 1 };
             }
-            self.active[p] = any != 0;
+            if let Some(reg) = reg {
+                for (o, &rg) in out.iter_mut().zip(reg) {
+                    let st = *o;
+                    let st = if rg == U && st == code::ELIGIBLE { code::POSSIBLE } else { st };
+                    *o = if rg == F { code::INELIGIBLE } else { st };
+                }
+            }
+            self.active[p] = out.iter().fold(0u8, |a, &x| a | x) != 0;
         }
     }
 }

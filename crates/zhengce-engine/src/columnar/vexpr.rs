@@ -191,19 +191,25 @@ pub(crate) fn veval(e: &VExpr, cx: &Ctx<'_>) -> BV {
                 _ => bcast(U, n),
             };
             let (a, b) = (veval(a, cx), veval(b, cx));
-            let mut out = a.clone();
-            for i in 0..n {
-                match c[i] {
-                    T => {}
-                    F => set_lane(&mut out, i, Some(&b)),
-                    _ => {
-                        if !same_known(&a, &b, i) {
-                            set_lane(&mut out, i, None);
-                        }
+            match (a, b) {
+                (BV::Text(mut x), BV::Text(y)) => {
+                    for ((o, &y), &c) in x.iter_mut().zip(&y).zip(&c) {
+                        let keep = if c == U { *o != NONE_TEXT && *o == y } else { true };
+                        let v = if c == F { y } else { *o };
+                        *o = if keep { v } else { NONE_TEXT };
                     }
+                    return BV::Text(x);
                 }
+                (BV::Bool(mut x), BV::Bool(y)) => {
+                    for ((o, &y), &c) in x.iter_mut().zip(&y).zip(&c) {
+                        let keep = if c == U { *o != U && *o == y } else { true };
+                        let v = if c == F { y } else { *o };
+                        *o = if keep { v } else { U };
+                    }
+                    return BV::Bool(x);
+                }
+                (a, b) => if_lanes(&c, a, b, n),
             }
-            out
         }
         VExpr::Coalesce(args) => {
             let vals: Vec<BV> = args.iter().map(|a| veval(a, cx)).collect();
@@ -299,6 +305,22 @@ pub(crate) fn date_of_days(z: i32) -> Option<Date> {
     Date::new(i32::try_from(y).ok()?, m as u8, d as u8)
 }
 
+fn if_lanes(c: &[u8], a: BV, b: BV, n: usize) -> BV {
+    let mut out = a.clone();
+    for i in 0..n {
+        match c[i] {
+            T => {}
+            F => set_lane(&mut out, i, Some(&b)),
+            _ => {
+                if !same_known(&a, &b, i) {
+                    set_lane(&mut out, i, None);
+                }
+            }
+        }
+    }
+    out
+}
+
 fn cmp_result(op: BinOp, ord: std::cmp::Ordering) -> u8 {
     use std::cmp::Ordering::*;
     let r = match op {
@@ -359,6 +381,14 @@ fn bin(op: BinOp, a: BV, b: BV, cx: &Ctx<'_>) -> BV {
                         if x[i] != NONE_DATE && y[i] != NONE_DATE {
                             out[i] = cmp_result(op, x[i].cmp(&y[i]));
                         }
+                    }
+                }
+                // Ids are unique per string: equality needs no string comparison.
+                (BV::Text(x), BV::Text(y)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                    let (hit, miss) = if op == BinOp::Eq { (T, F) } else { (F, T) };
+                    for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
+                        let r = if a == b { hit } else { miss };
+                        *o = if a == NONE_TEXT || b == NONE_TEXT { U } else { r };
                     }
                 }
                 (BV::Text(x), BV::Text(y)) => {
