@@ -157,7 +157,10 @@ impl Binder<'_> {
         const ID: [u8; 3] = [F, U, T];
         const FLIP: [u8; 3] = [T, U, F];
         match e {
-            CExpr::Bin(op, x, c) if op.is_comparison() && self.kind(x) == Some(Kind::Num) => {
+            CExpr::Bin(op, x, c)
+                if op.is_comparison()
+                    && (self.kind(x) == Some(Kind::Num) || matches!(x.as_ref(), CExpr::Bin(BinOp::Add, _, _))) =>
+            {
                 if let (Some(src), CExpr::Num(c)) = (Self::src(x), c.as_ref()) {
                     let margin = if numeric_threshold(e).is_some() { margin } else { None };
                     if let Src::Field(i) = src
@@ -167,6 +170,14 @@ impl Binder<'_> {
                         return rank_leaf(i, &r.distinct, *op, *c, margin);
                     }
                     return Leaf::NumCmp { src, op: *op, c: *c, margin };
+                }
+                if let (CExpr::Bin(BinOp::Add, a, b), CExpr::Num(c)) = (x.as_ref(), c.as_ref())
+                    && self.kind(a) == Some(Kind::Num)
+                    && self.kind(b) == Some(Kind::Num)
+                    && let (Some(xa), Some(xb)) = (Self::src(a), Self::src(b))
+                {
+                    let margin = if numeric_threshold(e).is_some() { margin } else { None };
+                    return Leaf::NumSum { x: xa, y: xb, c: *c, op: *op, margin };
                 }
                 let rhs = c;
                 if let (Some(xs), CExpr::Bin(BinOp::Mul, a, b)) = (Self::src(x), rhs.as_ref()) {
@@ -262,8 +273,21 @@ impl Plan {
         let tables = b
             .specs
             .iter()
-            .map(|(f, lits, not)| {
+            .map(|(f, ids, not)| {
+                if let TextFn::In = f {
+                    // Ids are unique per string: mark the literals' ids, no string comparison.
+                    let (hit, miss) = if *not { (F, T) } else { (T, F) };
+                    let mut t = vec![miss; strings.len()];
+                    for &i in ids {
+                        if let Some(x) = t.get_mut(i as usize) {
+                            *x = hit;
+                        }
+                    }
+                    return t;
+                }
+                let lits = ids;
                 let lits: Vec<&str> = lits.iter().filter_map(|&i| strings.get(i as usize).map(String::as_str)).collect();
+                let f = &f;
                 strings
                     .iter()
                     .map(|s| {
@@ -369,7 +393,7 @@ impl<'a> Bound<'a> {
         for l in &self.leaves {
             let i = match l {
                 Leaf::NumCmp { .. } | Leaf::RankCmp { .. } => 0,
-                Leaf::NumScaled { .. } => 1,
+                Leaf::NumScaled { .. } | Leaf::NumSum { .. } => 1,
                 Leaf::Truth { .. } => 2,
                 Leaf::TextLut { .. } => 3,
                 Leaf::Generic { .. } => 4,

@@ -94,6 +94,8 @@ pub(crate) enum Leaf {
     RankCmp { field: usize, a1: u32, w1: u32, x1: u8, a2: u32, w2: u32, x2: u8, z: u8 },
     /// `x op y * k` (or `k * y`) for numeric `x`, `y` and a constant `k`.
     NumScaled { x: Src, y: Src, k: f64, op: BinOp, margin: Option<f64> },
+    /// `x + y op c` for numeric `x`, `y` and a constant `c`.
+    NumSum { x: Src, y: Src, c: f64, op: BinOp, margin: Option<f64> },
     /// A yes/no value mapped through a table (`x`, `x == true`, `x != false`, `not x`, …).
     Truth { src: Src, lut: [u8; 3] },
     /// A text test through table `table` (`x == 'a'`, `in(x, …)`, `prefix(x, …)`, `within(x, …)`).
@@ -258,6 +260,18 @@ impl Leaf {
                         _ => U,
                     };
                     out[i] = c;
+                }
+            }
+            Leaf::NumSum { x, y, c, op, margin } => {
+                let (Some((xv, xk)), Some((yv, yk))) = (inp.num(*x), inp.num(*y)) else {
+                    out.fill(U);
+                    return;
+                };
+                let (c, op, margin) = (*c, *op, *margin);
+                let lanes = out.iter_mut().zip(xv.iter().zip(xk)).zip(yv.iter().zip(yk));
+                for ((o, (&a, &ak)), (&b, &bk)) in lanes {
+                    let code = threshold_code(op, a + b, c, margin);
+                    *o = if ak & bk != 0 { code } else { U };
                 }
             }
             Leaf::Truth { src, lut } => {
