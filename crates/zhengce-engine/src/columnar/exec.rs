@@ -52,6 +52,21 @@ impl Binder<'_> {
         id
     }
 
+    /// `x == 'a'` / `in(x, …)` with at most four literals: a compare kernel (ids are unique per
+    /// string; padding with an id no row has).
+    fn text_in(&mut self, src: Src, lits: &[CExpr], not: bool) -> Option<Leaf> {
+        if lits.is_empty() || lits.len() > 4 {
+            return None;
+        }
+        let mut ids = [super::table::NONE_TEXT - 1; 4];
+        for (slot, l) in ids.iter_mut().zip(lits) {
+            let CExpr::Text(s) = l else { return None };
+            *slot = self.text_id(s);
+        }
+        let (hit, miss) = if not { (F, T) } else { (T, F) };
+        Some(Leaf::TextIn { src, ids, hit, miss })
+    }
+
     /// A text test table: `f` over the literal ids, negated when `not`.
     fn table(&mut self, f: TextFn, lits: &[CExpr], not: bool) -> usize {
         let ids = lits
@@ -139,14 +154,18 @@ impl Binder<'_> {
                     Func::In => TextFn::In,
                     _ => TextFn::Within,
                 };
+                if matches!(tf, TextFn::In)
+                    && let Some(l) = self.text_in(Self::src(&args[0])?, &args[1..], not)
+                {
+                    return Some(l);
+                }
                 let table = self.table(tf, &args[1..], not);
                 Some(Leaf::TextLut { src: Self::src(&args[0])?, table })
             }
             CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), x, lit)
                 if self.kind(x) == Some(Kind::Text) && matches!(lit.as_ref(), CExpr::Text(_)) =>
             {
-                let table = self.table(TextFn::In, std::slice::from_ref(lit.as_ref()), not ^ (*op == BinOp::Ne));
-                Some(Leaf::TextLut { src: Self::src(x)?, table })
+                self.text_in(Self::src(x)?, std::slice::from_ref(lit.as_ref()), not ^ (*op == BinOp::Ne))
             }
             CExpr::Not(inner) => self.text_leaf(inner, !not),
             _ => None,
@@ -395,7 +414,7 @@ impl<'a> Bound<'a> {
                 Leaf::NumCmp { .. } | Leaf::RankCmp { .. } => 0,
                 Leaf::NumScaled { .. } | Leaf::NumSum { .. } => 1,
                 Leaf::Truth { .. } => 2,
-                Leaf::TextLut { .. } => 3,
+                Leaf::TextLut { .. } | Leaf::TextIn { .. } => 3,
                 Leaf::Generic { .. } => 4,
             };
             c[i].1 += 1;

@@ -94,6 +94,9 @@ pub(crate) enum Leaf {
     RankCmp { field: usize, a1: u32, w1: u32, x1: u8, a2: u32, w2: u32, x2: u8, z: u8 },
     /// `x op y * k` (or `k * y`) for numeric `x`, `y` and a constant `k`.
     NumScaled { x: Src, y: Src, k: f64, op: BinOp, margin: Option<f64> },
+    /// A text value among up to four ids (`x == 'a'`, `x != 'a'`, `in(x, 'a', 'b')`): `hit` when
+    /// it is one of them, `miss` otherwise, unknown when unknown. Compares instead of a lookup.
+    TextIn { src: Src, ids: [u32; 4], hit: u8, miss: u8 },
     /// `x + y op c` for numeric `x`, `y` and a constant `c`.
     NumSum { x: Src, y: Src, c: f64, op: BinOp, margin: Option<f64> },
     /// A yes/no value mapped through a table (`x`, `x == true`, `x != false`, `not x`, …).
@@ -290,12 +293,24 @@ impl Leaf {
                     };
                 }
             }
+            Leaf::TextIn { src, ids: [a, b, c, d], hit, miss } => {
+                let Some(x) = inp.text(*src) else {
+                    out.fill(U);
+                    return;
+                };
+                let (a, b, c, d, hit, miss) = (*a, *b, *c, *d, *hit, *miss);
+                for (o, &id) in out.iter_mut().zip(x) {
+                    let is = (id == a) | (id == b) | (id == c) | (id == d);
+                    let v = if is { hit } else { miss };
+                    *o = if id == super::table::NONE_TEXT { U } else { v };
+                }
+            }
             Leaf::TextLut { src, table } => {
                 let Some(ids) = inp.text(*src) else {
                     out.fill(U);
                     return;
                 };
-                let t = &inp.cx.tables[*table];
+                let t: &[u8] = &inp.cx.tables[*table];
                 for (o, &id) in out.iter_mut().zip(ids) {
                     *o = t.get(id as usize).copied().unwrap_or(U);
                 }
