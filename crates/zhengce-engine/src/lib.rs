@@ -7,8 +7,10 @@
 //! No IO and no clock: files come in as text, and `as_of` is always a parameter.
 
 mod batch;
+pub mod columnar;
 mod examples;
 mod matching;
+pub mod synth;
 
 use std::collections::BTreeMap;
 
@@ -16,7 +18,7 @@ use sha2::{Digest, Sha256};
 use zhengce_model::policy::{Kind, Policy, parse_policy};
 use zhengce_rules::{CompiledRule, Input};
 
-pub use batch::{BatchLine, batch_line, match_many};
+pub use batch::{BatchLine, batch_line, match_chunk, match_many};
 pub use examples::ExampleReport;
 pub use zhengce_model::diagnostic::{Code, Diagnostic};
 pub use zhengce_rules::{FieldError, RuleSet, Schema};

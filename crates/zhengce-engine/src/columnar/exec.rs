@@ -1,0 +1,736 @@
+//! Binding a plan to a table, and running it block by block.
+
+use std::collections::HashMap;
+
+use zhengce_model::policy::region_contains;
+use zhengce_rules::compile::{CExpr, Func};
+use zhengce_rules::expr::BinOp;
+use zhengce_rules::load::numeric_threshold;
+
+use super::leaf::{Inputs, Leaf, NEAR, Src, rank_leaf};
+use super::table::{Column, Columns, Kind};
+use super::vexpr::{BV, Ctx, F, T, TextFn, U, VExpr, veval};
+use super::{BLOCK, Plan, TNode, code};
+
+/// A plan bound to one table: text literals resolved to the table's ids, text tests turned into
+/// lookup tables, leaves given their kernels. Immutable; each thread runs its own [`Runner`].
+pub struct Bound<'a> {
+    plan: &'a Plan,
+    cols: &'a Columns,
+    leaves: Vec<Leaf>,
+    derived: Vec<Option<VExpr>>,
+    tables: Vec<Vec<u8>>,
+    strings: Vec<String>,
+    /// Per policy: index into `regions`.
+    policy_region: Vec<Option<usize>>,
+    /// Per distinct policy region: the table giving each text id's outcome (F outside, T inside).
+    regions: Vec<usize>,
+    /// Policy trees with leaf children first (cheap kernels before nested groups).
+    trees: Vec<TNode>,
+}
+
+struct Binder<'c> {
+    cols: &'c Columns,
+    kinds: Vec<Kind>,
+    derived_kinds: Vec<Kind>,
+    ext: HashMap<String, u32>,
+    ext_strings: Vec<String>,
+    specs: Vec<(TextFn, Vec<u32>, bool)>,
+}
+
+impl Binder<'_> {
+    fn text_id(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.cols.interner().get(s) {
+            return id;
+        }
+        if let Some(&id) = self.ext.get(s) {
+            return id;
+        }
+        let id = (self.cols.interner().len() + self.ext_strings.len()) as u32;
+        self.ext.insert(s.to_string(), id);
+        self.ext_strings.push(s.to_string());
+        id
+    }
+
+    /// `x == 'a'` / `in(x, …)` with at most four literals: a compare kernel (ids are unique per
+    /// string; padding with an id no row has).
+    fn text_in(&mut self, src: Src, lits: &[CExpr], not: bool) -> Option<Leaf> {
+        if lits.is_empty() || lits.len() > 4 {
+            return None;
+        }
+        let mut ids = [super::table::NONE_TEXT - 1; 4];
+        for (slot, l) in ids.iter_mut().zip(lits) {
+            let CExpr::Text(s) = l else { return None };
+            *slot = self.text_id(s);
+        }
+        let (hit, miss) = if not { (F, T) } else { (T, F) };
+        Some(Leaf::TextIn { src, ids, hit, miss })
+    }
+
+    /// A text test table: `f` over the literal ids, negated when `not`.
+    fn table(&mut self, f: TextFn, lits: &[CExpr], not: bool) -> usize {
+        let ids = lits
+            .iter()
+            .map(|l| match l {
+                CExpr::Text(s) => self.text_id(s),
+                _ => u32::MAX,
+            })
+            .collect();
+        self.specs.push((f, ids, not));
+        self.specs.len() - 1
+    }
+
+    fn kind(&self, e: &CExpr) -> Option<Kind> {
+        match e {
+            CExpr::Field(i) => self.kinds.get(*i).copied(),
+            CExpr::Derived(i) => self.derived_kinds.get(*i).copied(),
+            _ => None,
+        }
+    }
+
+    fn src(e: &CExpr) -> Option<Src> {
+        match e {
+            CExpr::Field(i) => Some(Src::Field(*i)),
+            CExpr::Derived(i) => Some(Src::Derived(*i)),
+            _ => None,
+        }
+    }
+
+    fn vexpr(&mut self, e: &CExpr, as_of_days: i32) -> VExpr {
+        let mut b = |x: &CExpr| Box::new(self.vexpr(x, as_of_days));
+        match e {
+            CExpr::Num(n) => VExpr::Num(*n),
+            CExpr::Text(s) => VExpr::Text(self.text_id(s)),
+            CExpr::Bool(x) => VExpr::Bool(*x),
+            CExpr::None | CExpr::Param(_) => VExpr::NoneNum,
+            CExpr::Field(i) => VExpr::Field(*i, self.kinds.get(*i).copied().unwrap_or(Kind::Num)),
+            CExpr::Derived(i) => VExpr::Derived(*i),
+            CExpr::AsOf => VExpr::Date(as_of_days),
+            CExpr::Not(a) => VExpr::Not(b(a)),
+            CExpr::Neg(a) => VExpr::Neg(b(a)),
+            CExpr::Bin(op, x, y) => {
+                let x = b(x);
+                VExpr::Bin(*op, x, self.vexpr(y, as_of_days).into())
+            }
+            CExpr::If(c, x, y) => {
+                let (c, x) = (b(c), self.vexpr(x, as_of_days));
+                VExpr::If(c, x.into(), self.vexpr(y, as_of_days).into())
+            }
+            CExpr::Call(f, args) => {
+                let all = |s: &mut Self| args.iter().map(|a| s.vexpr(a, as_of_days)).collect::<Vec<_>>();
+                match f {
+                    Func::Min => VExpr::Min(all(self)),
+                    Func::Max => VExpr::Max(all(self)),
+                    Func::Coalesce => VExpr::Coalesce(all(self)),
+                    Func::Abs => VExpr::Abs(Box::new(args.first().map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days)))),
+                    Func::Round => {
+                        let x = args.first().map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days));
+                        let d = args.get(1).map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days));
+                        VExpr::Round(Box::new(x), Box::new(d))
+                    }
+                    Func::Years => VExpr::Years(Box::new(args.first().map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days)))),
+                    Func::Prefix | Func::In | Func::Within => {
+                        let tf = match f {
+                            Func::Prefix => TextFn::Prefix,
+                            Func::In => TextFn::In,
+                            _ => TextFn::Within,
+                        };
+                        let x = args.first().map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days));
+                        let t = self.table(tf, args.get(1..).unwrap_or(&[]), false);
+                        VExpr::TextTest(Box::new(x), t)
+                    }
+                }
+            }
+        }
+    }
+
+    fn text_leaf(&mut self, e: &CExpr, not: bool) -> Option<Leaf> {
+        match e {
+            CExpr::Call(f @ (Func::Prefix | Func::In | Func::Within), args)
+                if self.kind(args.first()?) == Some(Kind::Text) && args[1..].iter().all(|a| matches!(a, CExpr::Text(_))) =>
+            {
+                let tf = match f {
+                    Func::Prefix => TextFn::Prefix,
+                    Func::In => TextFn::In,
+                    _ => TextFn::Within,
+                };
+                if matches!(tf, TextFn::In)
+                    && let Some(l) = self.text_in(Self::src(&args[0])?, &args[1..], not)
+                {
+                    return Some(l);
+                }
+                let table = self.table(tf, &args[1..], not);
+                Some(Leaf::TextLut { src: Self::src(&args[0])?, table })
+            }
+            CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), x, lit)
+                if self.kind(x) == Some(Kind::Text) && matches!(lit.as_ref(), CExpr::Text(_)) =>
+            {
+                self.text_in(Self::src(x)?, std::slice::from_ref(lit.as_ref()), not ^ (*op == BinOp::Ne))
+            }
+            CExpr::Not(inner) => self.text_leaf(inner, !not),
+            _ => None,
+        }
+    }
+
+    fn leaf(&mut self, e: &CExpr, margin: Option<f64>, as_of_days: i32) -> Leaf {
+        const ID: [u8; 3] = [F, U, T];
+        const FLIP: [u8; 3] = [T, U, F];
+        match e {
+            CExpr::Bin(op, x, c)
+                if op.is_comparison()
+                    && (self.kind(x) == Some(Kind::Num) || matches!(x.as_ref(), CExpr::Bin(BinOp::Add, _, _))) =>
+            {
+                if let (Some(src), CExpr::Num(c)) = (Self::src(x), c.as_ref()) {
+                    let margin = if numeric_threshold(e).is_some() { margin } else { None };
+                    if let Src::Field(i) = src
+                        && let Column::Num { ranks: Some(r), .. } = self.cols.column(i)
+                        && !c.is_nan()
+                    {
+                        return rank_leaf(i, &r.distinct, *op, *c, margin);
+                    }
+                    return Leaf::NumCmp { src, op: *op, c: *c, margin };
+                }
+                if let (CExpr::Bin(BinOp::Add, a, b), CExpr::Num(c)) = (x.as_ref(), c.as_ref())
+                    && self.kind(a) == Some(Kind::Num)
+                    && self.kind(b) == Some(Kind::Num)
+                    && let (Some(xa), Some(xb)) = (Self::src(a), Self::src(b))
+                {
+                    let margin = if numeric_threshold(e).is_some() { margin } else { None };
+                    return Leaf::NumSum { x: xa, y: xb, c: *c, op: *op, margin };
+                }
+                let rhs = c;
+                if let (Some(xs), CExpr::Bin(BinOp::Mul, a, b)) = (Self::src(x), rhs.as_ref()) {
+                    let scaled = match (a.as_ref(), b.as_ref()) {
+                        (y, CExpr::Num(k)) | (CExpr::Num(k), y) if self.kind(y) == Some(Kind::Num) => {
+                            Self::src(y).map(|y| (y, *k))
+                        }
+                        _ => None,
+                    };
+                    if let Some((y, k)) = scaled {
+                        let margin = if numeric_threshold(e).is_some() { margin } else { None };
+                        return Leaf::NumScaled { x: xs, y, k, op: *op, margin };
+                    }
+                }
+            }
+            CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), x, c) if self.kind(x) == Some(Kind::Bool) => {
+                if let (Some(src), CExpr::Bool(b)) = (Self::src(x), c.as_ref()) {
+                    let lut = if *b == (*op == BinOp::Eq) { ID } else { FLIP };
+                    return Leaf::Truth { src, lut };
+                }
+            }
+            CExpr::Field(_) | CExpr::Derived(_) if self.kind(e) == Some(Kind::Bool) => {
+                if let Some(src) = Self::src(e) {
+                    return Leaf::Truth { src, lut: ID };
+                }
+            }
+            CExpr::Not(x) if self.kind(x) == Some(Kind::Bool) => {
+                if let Some(src) = Self::src(x) {
+                    return Leaf::Truth { src, lut: FLIP };
+                }
+            }
+            _ => {}
+        }
+        if let Some(l) = self.text_leaf(e, false) {
+            return l;
+        }
+        let near = match (numeric_threshold(e), margin) {
+            (Some((op, lhs, rhs)), Some(m)) => Some((op, self.vexpr(lhs, as_of_days), self.vexpr(rhs, as_of_days), m)),
+            _ => None,
+        };
+        Leaf::Generic { e: self.vexpr(e, as_of_days), near }
+    }
+}
+
+fn reorder(t: &TNode) -> TNode {
+    match t {
+        TNode::Leaf(l) => TNode::Leaf(*l),
+        TNode::Not(x) => TNode::Not(Box::new(reorder(x))),
+        TNode::All(cs) | TNode::AtLeast(_, cs) => {
+            let mut v: Vec<TNode> = cs.iter().map(reorder).collect();
+            v.sort_by_key(|c| !matches!(c, TNode::Leaf(_)));
+            match t {
+                TNode::All(_) => TNode::All(v),
+                TNode::AtLeast(k, _) => TNode::AtLeast(*k, v),
+                _ => TNode::All(v),
+            }
+        }
+    }
+}
+
+impl Plan {
+    /// Binds the plan to a table (cheap: proportional to the leaves and the distinct text values).
+    pub fn bind<'a>(&'a self, cols: &'a Columns) -> Bound<'a> {
+        let mut b = Binder {
+            cols,
+            kinds: self.fields.iter().map(|(_, t)| Kind::of(t)).collect(),
+            derived_kinds: self.derived.iter().map(|(_, k)| *k).collect(),
+            ext: HashMap::new(),
+            ext_strings: Vec::new(),
+            specs: Vec::new(),
+        };
+        let as_of_days = self.as_of.days_since_epoch() as i32;
+        let derived =
+            self.derived.iter().zip(&self.derived_needed).map(|((e, _), need)| need.then(|| b.vexpr(e, as_of_days))).collect();
+        let leaves = self.leaves.iter().map(|l| b.leaf(&l.expr, l.margin, as_of_days)).collect();
+        let mut region_names: Vec<&str> = Vec::new();
+        let mut regions = Vec::new();
+        let mut policy_region = Vec::new();
+        for p in &self.policies {
+            policy_region.push(p.region.as_deref().map(|r| match region_names.iter().position(|x| *x == r) {
+                Some(i) => i,
+                None => {
+                    region_names.push(r);
+                    let id = b.text_id(r);
+                    b.specs.push((TextFn::Within, vec![id], false));
+                    regions.push(b.specs.len() - 1);
+                    regions.len() - 1
+                }
+            }));
+        }
+        let mut strings: Vec<String> = cols.interner().strings().to_vec();
+        strings.extend(b.ext_strings.iter().cloned());
+        let tables = b
+            .specs
+            .iter()
+            .map(|(f, ids, not)| {
+                if let TextFn::In = f {
+                    // Ids are unique per string: mark the literals' ids, no string comparison.
+                    let (hit, miss) = if *not { (F, T) } else { (T, F) };
+                    let mut t = vec![miss; strings.len()];
+                    for &i in ids {
+                        if let Some(x) = t.get_mut(i as usize) {
+                            *x = hit;
+                        }
+                    }
+                    return t;
+                }
+                let lits = ids;
+                let lits: Vec<&str> = lits.iter().filter_map(|&i| strings.get(i as usize).map(String::as_str)).collect();
+                let f = &f;
+                strings
+                    .iter()
+                    .map(|s| {
+                        let hit = lits.iter().any(|p| match f {
+                            TextFn::Prefix => s.starts_with(p),
+                            TextFn::In => s == p,
+                            TextFn::Within => region_contains(p, s),
+                        });
+                        if hit ^ not { T } else { F }
+                    })
+                    .collect()
+            })
+            .collect();
+        let trees = self.policies.iter().map(|p| reorder(&p.root)).collect();
+        Bound { plan: self, cols, leaves, derived, tables, strings, policy_region, regions, trees }
+    }
+}
+
+/// One evaluated block.
+pub struct BlockResult<'r> {
+    /// First row.
+    pub start: usize,
+    /// Rows in the block.
+    pub len: usize,
+    /// Number of policies.
+    pub policies: usize,
+    /// Status codes ([`super::code`]), policy-major: policy `p`, row `start + i` at `p * BLOCK + i`.
+    pub statuses: &'r [u8],
+    /// Whether policy `p` has any row that is not `ineligible` in this block.
+    pub active: &'r [bool],
+}
+
+impl BlockResult<'_> {
+    /// The status code of policy `p` for row `start + i`.
+    pub fn status(&self, p: usize, i: usize) -> u8 {
+        self.statuses[p * BLOCK + i]
+    }
+
+    /// The codes of policy `p` for the rows of the block.
+    pub fn policy(&self, p: usize) -> &[u8] {
+        &self.statuses[p * BLOCK..p * BLOCK + self.len]
+    }
+}
+
+struct Level {
+    s: Vec<u8>,
+    r: Vec<u8>,
+    g: Vec<u8>,
+    cnt: Vec<[u16; 4]>,
+}
+
+impl Level {
+    fn new() -> Level {
+        Level { s: vec![0; BLOCK], r: vec![0; BLOCK], g: vec![0; BLOCK], cnt: vec![[0; 4]; BLOCK] }
+    }
+}
+
+/// Scratch space of one thread running a bound plan.
+pub struct Runner<'a> {
+    bound: &'a Bound<'a>,
+    known: Vec<Vec<u8>>,
+    derived: Vec<Option<BV>>,
+    cache: Vec<u8>,
+    stamp: Vec<u32>,
+    block_no: u32,
+    levels: Vec<Level>,
+    statuses: Vec<u8>,
+    active: Vec<bool>,
+    region: Vec<u8>,
+    region_stamp: Vec<u32>,
+}
+
+impl<'a> Bound<'a> {
+    /// Scratch space for one thread.
+    pub fn runner(&'a self) -> Runner<'a> {
+        let depth = self.trees.iter().map(depth).max().unwrap_or(1) + 1;
+        let known = self
+            .plan
+            .fields_used
+            .iter()
+            .enumerate()
+            .map(|(i, u)| if *u && matches!(self.cols.column(i), Column::Num { .. }) { vec![0; BLOCK] } else { Vec::new() })
+            .collect();
+        Runner {
+            bound: self,
+            known,
+            derived: vec![None; self.derived.len()],
+            cache: vec![0; self.leaves.len() * BLOCK],
+            stamp: vec![0; self.leaves.len()],
+            block_no: 0,
+            levels: (0..depth).map(|_| Level::new()).collect(),
+            statuses: vec![0; self.plan.policies.len() * BLOCK],
+            active: vec![false; self.plan.policies.len()],
+            region: vec![0; self.regions.len() * BLOCK],
+            region_stamp: vec![0; self.regions.len()],
+        }
+    }
+
+    /// How many distinct leaves got each kernel: fused numeric threshold, scaled threshold,
+    /// yes/no, text table, generic interpreter.
+    pub fn kernel_counts(&self) -> [(&'static str, usize); 5] {
+        let mut c = [("num_threshold", 0), ("num_scaled", 0), ("yes_no", 0), ("text_table", 0), ("generic", 0)];
+        for l in &self.leaves {
+            let i = match l {
+                Leaf::NumCmp { .. } | Leaf::RankCmp { .. } => 0,
+                Leaf::NumScaled { .. } | Leaf::NumSum { .. } => 1,
+                Leaf::Truth { .. } => 2,
+                Leaf::TextLut { .. } | Leaf::TextIn { .. } => 3,
+                Leaf::Generic { .. } => 4,
+            };
+            c[i].1 += 1;
+        }
+        c
+    }
+
+    /// Number of rows of the table.
+    pub fn rows(&self) -> usize {
+        self.cols.len()
+    }
+}
+
+fn depth(t: &TNode) -> usize {
+    match t {
+        TNode::Leaf(_) => 1,
+        TNode::Not(x) => 1 + depth(x),
+        TNode::All(cs) | TNode::AtLeast(_, cs) => 1 + cs.iter().map(depth).max().unwrap_or(0),
+    }
+}
+
+/// Leaf results of the current block, computed on first use.
+struct Leaves<'r, 'b> {
+    leaves: &'r [Leaf],
+    cache: &'r mut [u8],
+    stamp: &'r mut [u32],
+    block_no: u32,
+    inp: &'r Inputs<'b>,
+}
+
+impl Leaves<'_, '_> {
+    fn get(&mut self, id: u32) -> &[u8] {
+        let i = id as usize;
+        let slot = &mut self.cache[i * BLOCK..(i + 1) * BLOCK];
+        if self.stamp[i] != self.block_no {
+            self.stamp[i] = self.block_no;
+            self.leaves[i].run(self.inp, slot);
+        }
+        &slot[..self.inp.cx.n]
+    }
+}
+
+#[inline(always)]
+fn decode(c: u8) -> (u8, u8, u8) {
+    let near = u8::from(c == NEAR);
+    (c - 3 * near, c - near, near)
+}
+
+fn any_nonzero(v: &[u8]) -> bool {
+    v.iter().fold(0u8, |a, &x| a | x) != 0
+}
+
+/// Evaluates `t` into `lv[0]` (strict, relaxed, gap), using `lv[1..]` for children.
+fn node(t: &TNode, lv: &mut [Level], lc: &mut Leaves<'_, '_>, n: usize) {
+    let Some((cur, rest)) = lv.split_first_mut() else { return };
+    match t {
+        TNode::Leaf(id) => {
+            let c = lc.get(*id);
+            for (((s, r), g), &c) in cur.s[..n].iter_mut().zip(&mut cur.r[..n]).zip(&mut cur.g[..n]).zip(c) {
+                (*s, *r, *g) = decode(c);
+            }
+        }
+        TNode::Not(x) => {
+            node(x, rest, lc, n);
+            let Some(child) = rest.first() else { return };
+            for i in 0..n {
+                let s = T - child.s[i];
+                cur.s[i] = s;
+                cur.r[i] = s;
+                cur.g[i] = 0;
+            }
+        }
+        TNode::All(cs) => {
+            cur.s[..n].fill(T);
+            cur.r[..n].fill(T);
+            cur.g[..n].fill(0);
+            for c in cs {
+                match c {
+                    TNode::Leaf(id) => {
+                        let codes = lc.get(*id);
+                        for (((s, r), g), &c) in cur.s[..n].iter_mut().zip(&mut cur.r[..n]).zip(&mut cur.g[..n]).zip(codes) {
+                            let (cs, cr, cg) = decode(c);
+                            *s = (*s).min(cs);
+                            *r = (*r).min(cr);
+                            *g |= cg;
+                        }
+                    }
+                    other => {
+                        node(other, rest, lc, n);
+                        let Some(child) = rest.first() else { return };
+                        for (((s, r), g), ((&cs, &cr), &cg)) in cur.s[..n]
+                            .iter_mut()
+                            .zip(&mut cur.r[..n])
+                            .zip(&mut cur.g[..n])
+                            .zip(child.s[..n].iter().zip(&child.r[..n]).zip(&child.g[..n]))
+                        {
+                            *s = (*s).min(cs);
+                            *r = (*r).min(cr);
+                            *g |= cg;
+                        }
+                    }
+                }
+                // Relaxed false everywhere (hence strict false): the rest cannot change anything.
+                if !any_nonzero(&cur.r[..n]) {
+                    break;
+                }
+            }
+            for (g, &r) in cur.g[..n].iter_mut().zip(&cur.r[..n]) {
+                *g &= u8::from(r != F);
+            }
+        }
+        TNode::AtLeast(1, cs) => {
+            cur.s[..n].fill(F);
+            cur.r[..n].fill(F);
+            cur.g[..n].fill(0);
+            for c in cs {
+                match c {
+                    TNode::Leaf(id) => {
+                        let codes = lc.get(*id);
+                        for (((s, r), g), &c) in cur.s[..n].iter_mut().zip(&mut cur.r[..n]).zip(&mut cur.g[..n]).zip(codes) {
+                            let (cs, cr, cg) = decode(c);
+                            *s = (*s).max(cs);
+                            *r = (*r).max(cr);
+                            *g |= cg & u8::from(cs == F);
+                        }
+                    }
+                    other => {
+                        node(other, rest, lc, n);
+                        let Some(child) = rest.first() else { return };
+                        for (((s, r), g), ((&cs, &cr), &cg)) in cur.s[..n]
+                            .iter_mut()
+                            .zip(&mut cur.r[..n])
+                            .zip(&mut cur.g[..n])
+                            .zip(child.s[..n].iter().zip(&child.r[..n]).zip(&child.g[..n]))
+                        {
+                            *s = (*s).max(cs);
+                            *r = (*r).max(cr);
+                            *g |= cg & u8::from(cs == F);
+                        }
+                    }
+                }
+                // Strict true everywhere: the group holds and reports no gap.
+                if cur.s[..n].iter().fold(T, |a, &s| a.min(s)) == T {
+                    break;
+                }
+            }
+            for ((g, &s), &r) in cur.g[..n].iter_mut().zip(&cur.s[..n]).zip(&cur.r[..n]) {
+                *g &= u8::from(s == F) & u8::from(r != F);
+            }
+        }
+        TNode::AtLeast(k, cs) => {
+            let k = (*k).min(u16::MAX as usize) as u16;
+            cur.g[..n].fill(0);
+            cur.cnt[..n].fill([0; 4]);
+            for c in cs {
+                let add = |i: usize, s: u8, r: u8, g: u8, cnt: &mut [[u16; 4]], gap: &mut [u8]| {
+                    let x = &mut cnt[i];
+                    x[0] += u16::from(s == T);
+                    x[1] += u16::from(s == U);
+                    x[2] += u16::from(r == T);
+                    x[3] += u16::from(r == U);
+                    gap[i] |= g & u8::from(s == F);
+                };
+                match c {
+                    TNode::Leaf(id) => {
+                        let codes = lc.get(*id);
+                        for i in 0..n {
+                            let (s, r, g) = decode(codes[i]);
+                            add(i, s, r, g, &mut cur.cnt, &mut cur.g);
+                        }
+                    }
+                    other => {
+                        node(other, rest, lc, n);
+                        let Some(child) = rest.first() else { return };
+                        for i in 0..n {
+                            add(i, child.s[i], child.r[i], child.g[i], &mut cur.cnt, &mut cur.g);
+                        }
+                    }
+                }
+            }
+            let tri = |yes: u16, maybe: u16| {
+                if yes >= k {
+                    T
+                } else if u32::from(yes) + u32::from(maybe) < u32::from(k) {
+                    F
+                } else {
+                    U
+                }
+            };
+            for i in 0..n {
+                let x = cur.cnt[i];
+                cur.s[i] = tri(x[0], x[1]);
+                cur.r[i] = tri(x[2], x[3]);
+                cur.g[i] &= u8::from(cur.s[i] == F && cur.r[i] != F);
+            }
+        }
+    }
+}
+
+impl<'a> Runner<'a> {
+    /// Evaluates rows `range` block by block, handing each block to `sink`.
+    pub fn run(&mut self, range: std::ops::Range<usize>, mut sink: impl FnMut(&BlockResult<'_>)) {
+        let end = range.end.min(self.bound.cols.len());
+        let mut start = range.start;
+        while start < end {
+            let n = (end - start).min(BLOCK);
+            self.block(start, n);
+            sink(&BlockResult {
+                start,
+                len: n,
+                policies: self.bound.plan.policies.len(),
+                statuses: &self.statuses,
+                active: &self.active,
+            });
+            start += n;
+        }
+    }
+
+    fn block(&mut self, start: usize, n: usize) {
+        let b = self.bound;
+        self.block_no = self.block_no.wrapping_add(1).max(1);
+        // Known bits of numeric columns as bytes for this block.
+        for (i, k) in self.known.iter_mut().enumerate() {
+            if let Column::Num { known, .. } = b.cols.column(i) {
+                for (j, x) in k[..n].iter_mut().enumerate() {
+                    let row = start + j;
+                    *x = ((known[row / 64] >> (row % 64)) & 1) as u8;
+                }
+            }
+        }
+        // Derived facts, once per block, in order.
+        for d in 0..b.derived.len() {
+            let v = match &b.derived[d] {
+                Some(e) => {
+                    let cx = Ctx {
+                        start,
+                        n,
+                        cols: cols_slice(b.cols),
+                        known: &self.known,
+                        derived: &self.derived,
+                        tables: &b.tables,
+                        strings: &b.strings,
+                        as_of: b.plan.as_of,
+                    };
+                    Some(veval(e, &cx))
+                }
+                None => None,
+            };
+            self.derived[d] = v;
+        }
+        let cx = Ctx {
+            start,
+            n,
+            cols: cols_slice(b.cols),
+            known: &self.known,
+            derived: &self.derived,
+            tables: &b.tables,
+            strings: &b.strings,
+            as_of: b.plan.as_of,
+        };
+        let inp = Inputs { cx: &cx };
+        let mut lc =
+            Leaves { leaves: &b.leaves, cache: &mut self.cache, stamp: &mut self.stamp, block_no: self.block_no, inp: &inp };
+        let region_ids: Option<&[u32]> = match b.plan.region_field.map(|r| b.cols.column(r)) {
+            Some(Column::Text(v)) => Some(&v[start..start + n]),
+            _ => None,
+        };
+        for (p, tree) in b.trees.iter().enumerate() {
+            let out = &mut self.statuses[p * BLOCK..p * BLOCK + n];
+            // The region first: a block entirely outside it never touches the rule.
+            let reg: Option<&[u8]> = match b.policy_region[p] {
+                None => None,
+                Some(ri) => {
+                    let slot = &mut self.region[ri * BLOCK..(ri + 1) * BLOCK];
+                    if self.region_stamp[ri] != self.block_no {
+                        self.region_stamp[ri] = self.block_no;
+                        let t = &b.tables[b.regions[ri]];
+                        match region_ids {
+                            Some(ids) => {
+                                for (o, &id) in slot.iter_mut().zip(ids) {
+                                    *o = t.get(id as usize).copied().unwrap_or(U);
+                                }
+                            }
+                            None => slot[..n].fill(U),
+                        }
+                    }
+                    Some(&slot[..n])
+                }
+            };
+            if let Some(reg) = reg
+                && !any_nonzero(reg)
+            {
+                out.fill(code::INELIGIBLE);
+                self.active[p] = false;
+                continue;
+            }
+            node(tree, &mut self.levels, &mut lc, n);
+            let root = &self.levels[0];
+            let lanes = out.iter_mut().zip(root.s[..n].iter().zip(&root.r[..n]).zip(&root.g[..n]));
+            for (o, ((&s, &r), &g)) in lanes {
+                // s = T → eligible (3), s = U → possible (2), near miss (1), ineligible (0).
+                let near = u8::from(s == F) & u8::from(r != F) & u8::from(g != 0);
+                *o = if s == F { near } else { s + 1 };
+            }
+            if let Some(reg) = reg {
+                for (o, &rg) in out.iter_mut().zip(reg) {
+                    let st = *o;
+                    let st = if rg == U && st == code::ELIGIBLE { code::POSSIBLE } else { st };
+                    *o = if rg == F { code::INELIGIBLE } else { st };
+                }
+            }
+            self.active[p] = out.iter().fold(0u8, |a, &x| a | x) != 0;
+        }
+    }
+}
+
+fn cols_slice(c: &Columns) -> &[Column] {
+    c.columns()
+}

@@ -1,0 +1,337 @@
+//! Condition leaves bound to a table, and their kernels over a block.
+//!
+//! A leaf writes one byte per row: [`F`], [`U`], [`T`] or [`NEAR`] (strictly false, but a numeric
+//! threshold missed by at most the rule's margin: relaxed true, with a gap), the decision
+//! `zhengce_rules::judge` makes for a `Check`. Common shapes get fused kernels; every other leaf
+//! goes through the generic block interpreter ([`super::vexpr`]).
+
+use zhengce_rules::expr::BinOp;
+
+use super::vexpr::{BV, Ctx, F, T, U, VExpr, veval};
+
+/// Strictly false, relaxed true (a near miss with a gap).
+pub(crate) const NEAR: u8 = 3;
+
+/// The near-miss test of `zhengce_rules::judge` (`Ctx::near_miss`): `x op y` failed; is the
+/// shortfall at most `margin` of the threshold `y`?
+#[inline(always)]
+pub(crate) fn near_miss(op: BinOp, x: f64, y: f64, margin: f64) -> bool {
+    let short = if matches!(op, BinOp::Ge | BinOp::Gt) { y - x } else { x - y };
+    y != 0.0 && short <= margin * y.abs()
+}
+
+/// The code of a known, non-NaN value `x` for the threshold `x op c` (as `judge` decides a leaf).
+pub(crate) fn threshold_code(op: BinOp, x: f64, c: f64, margin: Option<f64>) -> u8 {
+    use std::cmp::Ordering::*;
+    let Some(o) = x.partial_cmp(&c) else { return U };
+    let pass = match op {
+        BinOp::Eq => o == Equal,
+        BinOp::Ne => o != Equal,
+        BinOp::Lt => o == Less,
+        BinOp::Le => o != Greater,
+        BinOp::Gt => o == Greater,
+        _ => o != Less,
+    };
+    if pass {
+        T
+    } else if margin.is_some_and(|m| near_miss(op, x, c, m)) {
+        NEAR
+    } else {
+        F
+    }
+}
+
+/// A threshold over a ranked column: the codes along the distinct values (ascending) form at
+/// most three runs, found by binary search with [`threshold_code`] itself.
+pub(crate) fn rank_leaf(field: usize, distinct: &[f64], op: BinOp, c: f64, margin: Option<f64>) -> Leaf {
+    let d = distinct.len() as u32;
+    let code = |x: f64| threshold_code(op, x, c, margin);
+    let first = |pred: &dyn Fn(u8) -> bool| distinct.partition_point(|&x| !pred(code(x))) as u32;
+    let run = |from: u32, to: u32| (from, to.saturating_sub(from));
+    match op {
+        // F… NEAR… T…
+        BinOp::Ge | BinOp::Gt => {
+            let t = first(&|k| k == T);
+            let nr = first(&|k| k == T || k == NEAR).min(t);
+            let (a1, w1) = run(t, d);
+            let (a2, w2) = run(nr, t);
+            Leaf::RankCmp { field, a1, w1, x1: T, a2, w2, x2: NEAR, z: F }
+        }
+        // T… NEAR… F…
+        BinOp::Le | BinOp::Lt => {
+            let not_t = first(&|k| k != T);
+            let f = first(&|k| k == F).max(not_t);
+            let (a1, w1) = run(0, not_t);
+            let (a2, w2) = run(not_t, f);
+            Leaf::RankCmp { field, a1, w1, x1: T, a2, w2, x2: NEAR, z: F }
+        }
+        // F… T… F… (Eq) or T… F… T… (Ne): the run of values equal to c.
+        _ => {
+            let lo = distinct.partition_point(|&x| x < c) as u32;
+            let hi = distinct.partition_point(|&x| x <= c) as u32;
+            let (a1, w1) = run(lo, hi);
+            let (inside, outside) = if op == BinOp::Eq { (T, F) } else { (F, T) };
+            Leaf::RankCmp { field, a1, w1, x1: inside, a2: 0, w2: 0, x2: outside, z: outside }
+        }
+    }
+}
+
+/// Where a fused kernel reads its input.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Src {
+    Field(usize),
+    Derived(usize),
+}
+
+/// A bound leaf.
+#[derive(Clone, Debug)]
+pub(crate) enum Leaf {
+    /// `x op c` for a numeric field or derived fact `x` and a constant `c`; `margin` when it is a
+    /// numeric threshold (near misses apply).
+    NumCmp { src: Src, op: BinOp, c: f64, margin: Option<f64> },
+    /// A numeric threshold on a ranked column: rows whose rank lies in `[a1, a1 + w1)` get `x1`,
+    /// else in `[a2, a2 + w2)` get `x2`, else `z`; unranked rows are unknown.
+    RankCmp { field: usize, a1: u32, w1: u32, x1: u8, a2: u32, w2: u32, x2: u8, z: u8 },
+    /// `x op y * k` (or `k * y`) for numeric `x`, `y` and a constant `k`.
+    NumScaled { x: Src, y: Src, k: f64, op: BinOp, margin: Option<f64> },
+    /// A text value among up to four ids (`x == 'a'`, `x != 'a'`, `in(x, 'a', 'b')`): `hit` when
+    /// it is one of them, `miss` otherwise, unknown when unknown. Compares instead of a lookup.
+    TextIn { src: Src, ids: [u32; 4], hit: u8, miss: u8 },
+    /// `x + y op c` for numeric `x`, `y` and a constant `c`.
+    NumSum { x: Src, y: Src, c: f64, op: BinOp, margin: Option<f64> },
+    /// A yes/no value mapped through a table (`x`, `x == true`, `x != false`, `not x`, …).
+    Truth { src: Src, lut: [u8; 3] },
+    /// A text test through table `table` (`x == 'a'`, `in(x, …)`, `prefix(x, …)`, `within(x, …)`).
+    TextLut { src: Src, table: usize },
+    /// Anything else; `near` holds the threshold's sides and margin.
+    Generic { e: VExpr, near: Option<(BinOp, VExpr, VExpr, f64)> },
+}
+
+/// Inputs of a block for the fused kernels.
+pub(crate) struct Inputs<'b> {
+    pub cx: &'b Ctx<'b>,
+}
+
+impl Inputs<'_> {
+    fn num(&self, s: Src) -> Option<(&[f64], &[u8])> {
+        let cx = self.cx;
+        match s {
+            Src::Field(i) => match cx.cols.get(i) {
+                Some(super::table::Column::Num { vals, .. }) => Some((&vals[cx.start..cx.start + cx.n], &cx.known[i][..cx.n])),
+                _ => None,
+            },
+            Src::Derived(i) => match cx.derived.get(i) {
+                Some(Some(BV::Num(v, k))) => Some((&v[..cx.n], &k[..cx.n])),
+                _ => None,
+            },
+        }
+    }
+
+    fn tri(&self, s: Src) -> Option<&[u8]> {
+        let cx = self.cx;
+        match s {
+            Src::Field(i) => match cx.cols.get(i) {
+                Some(super::table::Column::Bool(v)) => Some(&v[cx.start..cx.start + cx.n]),
+                _ => None,
+            },
+            Src::Derived(i) => match cx.derived.get(i) {
+                Some(Some(BV::Bool(v))) => Some(&v[..cx.n]),
+                _ => None,
+            },
+        }
+    }
+
+    fn text(&self, s: Src) -> Option<&[u32]> {
+        let cx = self.cx;
+        match s {
+            Src::Field(i) => match cx.cols.get(i) {
+                Some(super::table::Column::Text(v)) => Some(&v[cx.start..cx.start + cx.n]),
+                _ => None,
+            },
+            Src::Derived(i) => match cx.derived.get(i) {
+                Some(Some(BV::Text(v))) => Some(&v[..cx.n]),
+                _ => None,
+            },
+        }
+    }
+}
+
+#[inline(always)]
+fn cmp_kernel(
+    x: &[f64],
+    k: &[u8],
+    out: &mut [u8],
+    c: f64,
+    lim: Option<f64>,
+    pass: impl Fn(f64) -> bool,
+    short: impl Fn(f64) -> f64,
+) {
+    match lim {
+        None => {
+            for ((o, &x), &k) in out.iter_mut().zip(x).zip(k) {
+                let ordered = !x.is_nan();
+                let r = if pass(x) { T } else { F };
+                *o = if k != 0 && ordered { r } else { U };
+            }
+        }
+        Some(lim) => {
+            let _ = c;
+            for ((o, &x), &k) in out.iter_mut().zip(x).zip(k) {
+                let ordered = !x.is_nan();
+                let r = if pass(x) {
+                    T
+                } else if short(x) <= lim {
+                    NEAR
+                } else {
+                    F
+                };
+                *o = if k != 0 && ordered { r } else { U };
+            }
+        }
+    }
+}
+
+impl Leaf {
+    /// Evaluates the leaf over the block into `out` (one code per row).
+    pub(crate) fn run(&self, inp: &Inputs<'_>, out: &mut [u8]) {
+        let n = inp.cx.n;
+        let out = &mut out[..n];
+        match self {
+            Leaf::NumCmp { src, op, c, margin } => {
+                let Some((x, k)) = inp.num(*src) else {
+                    out.fill(U);
+                    return;
+                };
+                let c = *c;
+                // `y != 0 && short <= margin * |y|` with the constant threshold y = c.
+                let lim = margin.filter(|_| c != 0.0).map(|m| m * c.abs());
+                match op {
+                    BinOp::Ge => cmp_kernel(x, k, out, c, lim, |x| x >= c, |x| c - x),
+                    BinOp::Gt => cmp_kernel(x, k, out, c, lim, |x| x > c, |x| c - x),
+                    BinOp::Le => cmp_kernel(x, k, out, c, lim, |x| x <= c, |x| x - c),
+                    BinOp::Lt => cmp_kernel(x, k, out, c, lim, |x| x < c, |x| x - c),
+                    BinOp::Eq => cmp_kernel(x, k, out, c, None, |x| x == c, |_| 0.0),
+                    _ => cmp_kernel(x, k, out, c, None, |x| x != c, |_| 0.0),
+                }
+            }
+            Leaf::RankCmp { field, a1, w1, x1, a2, w2, x2, z } => {
+                let cx = inp.cx;
+                let Some(super::table::Column::Num { ranks: Some(rk), .. }) = cx.cols.get(*field) else {
+                    out.fill(U);
+                    return;
+                };
+                let r = &rk.rank[cx.start..cx.start + n];
+                let (a1, w1, x1, a2, w2, x2, z) = (*a1, *w1, *x1, *a2, *w2, *x2, *z);
+                for (o, &r) in out.iter_mut().zip(r) {
+                    let c = if r.wrapping_sub(a1) < w1 {
+                        x1
+                    } else if r.wrapping_sub(a2) < w2 {
+                        x2
+                    } else {
+                        z
+                    };
+                    *o = if r == super::table::UNRANKED { U } else { c };
+                }
+            }
+            Leaf::NumScaled { x, y, k, op, margin } => {
+                let (Some((xv, xk)), Some((yv, yk))) = (inp.num(*x), inp.num(*y)) else {
+                    out.fill(U);
+                    return;
+                };
+                let (k, op, margin) = (*k, *op, *margin);
+                for i in 0..n {
+                    let (a, b) = (xv[i], yv[i] * k);
+                    let c = match a.partial_cmp(&b) {
+                        Some(o) if xk[i] != 0 && yk[i] != 0 => {
+                            use std::cmp::Ordering::*;
+                            let pass = match op {
+                                BinOp::Eq => o == Equal,
+                                BinOp::Ne => o != Equal,
+                                BinOp::Lt => o == Less,
+                                BinOp::Le => o != Greater,
+                                BinOp::Gt => o == Greater,
+                                _ => o != Less,
+                            };
+                            if pass {
+                                T
+                            } else if margin.is_some_and(|m| near_miss(op, a, b, m)) {
+                                NEAR
+                            } else {
+                                F
+                            }
+                        }
+                        _ => U,
+                    };
+                    out[i] = c;
+                }
+            }
+            Leaf::NumSum { x, y, c, op, margin } => {
+                let (Some((xv, xk)), Some((yv, yk))) = (inp.num(*x), inp.num(*y)) else {
+                    out.fill(U);
+                    return;
+                };
+                let (c, op, margin) = (*c, *op, *margin);
+                let lanes = out.iter_mut().zip(xv.iter().zip(xk)).zip(yv.iter().zip(yk));
+                for ((o, (&a, &ak)), (&b, &bk)) in lanes {
+                    let code = threshold_code(op, a + b, c, margin);
+                    *o = if ak & bk != 0 { code } else { U };
+                }
+            }
+            Leaf::Truth { src, lut } => {
+                let Some(x) = inp.tri(*src) else {
+                    out.fill(U);
+                    return;
+                };
+                let [a, b, c] = *lut;
+                for (o, &x) in out.iter_mut().zip(x) {
+                    *o = if x == T {
+                        c
+                    } else if x == U {
+                        b
+                    } else {
+                        a
+                    };
+                }
+            }
+            Leaf::TextIn { src, ids: [a, b, c, d], hit, miss } => {
+                let Some(x) = inp.text(*src) else {
+                    out.fill(U);
+                    return;
+                };
+                let (a, b, c, d, hit, miss) = (*a, *b, *c, *d, *hit, *miss);
+                for (o, &id) in out.iter_mut().zip(x) {
+                    let is = (id == a) | (id == b) | (id == c) | (id == d);
+                    let v = if is { hit } else { miss };
+                    *o = if id == super::table::NONE_TEXT { U } else { v };
+                }
+            }
+            Leaf::TextLut { src, table } => {
+                let Some(ids) = inp.text(*src) else {
+                    out.fill(U);
+                    return;
+                };
+                let t: &[u8] = &inp.cx.tables[*table];
+                for (o, &id) in out.iter_mut().zip(ids) {
+                    *o = t.get(id as usize).copied().unwrap_or(U);
+                }
+            }
+            Leaf::Generic { e, near } => {
+                let BV::Bool(s) = veval(e, inp.cx) else {
+                    out.fill(U);
+                    return;
+                };
+                out.copy_from_slice(&s[..n]);
+                if let Some((op, lhs, rhs, margin)) = near
+                    && s.contains(&F)
+                    && let (BV::Num(x, xk), BV::Num(y, yk)) = (veval(lhs, inp.cx), veval(rhs, inp.cx))
+                {
+                    for i in 0..n {
+                        if out[i] == F && xk[i] != 0 && yk[i] != 0 && near_miss(*op, x[i], y[i], *margin) {
+                            out[i] = NEAR;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

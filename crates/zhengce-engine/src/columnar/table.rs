@@ -1,0 +1,289 @@
+//! Profiles laid out by column: one dense vector per schema field plus an unknown mask.
+//!
+//! Numbers are `f64` with a known-bit per row, yes/no facts one three-valued byte per row
+//! (0 no, 1 unknown, 2 yes), text an id into the table's [`Interner`] (`NONE_TEXT` when unknown),
+//! dates days since 1970-01-01 (`NONE_DATE` when unknown). Only the fields a [`super::Plan`] reads
+//! are stored, so a wide schema costs nothing for the fields no rule uses.
+
+use std::collections::HashMap;
+
+use zhengce_model::fact::{FactValue, Profile};
+use zhengce_model::schema::FieldType;
+
+/// Text id of an unknown text value.
+pub const NONE_TEXT: u32 = u32::MAX;
+/// Day number of an unknown date.
+pub const NONE_DATE: i32 = i32::MIN;
+
+/// The kind of values a field holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Numbers.
+    Num,
+    /// Yes / no.
+    Bool,
+    /// Text, enum values and codes.
+    Text,
+    /// Dates.
+    Date,
+}
+
+impl Kind {
+    /// The kind of a schema field type.
+    pub fn of(ty: &FieldType) -> Kind {
+        match ty {
+            FieldType::Text | FieldType::CreditCode | FieldType::Region | FieldType::IndustryCode | FieldType::Enum(_) => {
+                Kind::Text
+            }
+            FieldType::Date => Kind::Date,
+            FieldType::Bool => Kind::Bool,
+            _ => Kind::Num,
+        }
+    }
+}
+
+/// Distinct text values, each with a dense id.
+#[derive(Clone, Debug, Default)]
+pub struct Interner {
+    ids: HashMap<String, u32>,
+    strings: Vec<String>,
+}
+
+impl Interner {
+    /// The id of `s`, adding it when new.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.to_string());
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+
+    /// The id of `s`, if present.
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    /// Every string, by id.
+    pub fn strings(&self) -> &[String] {
+        &self.strings
+    }
+
+    /// Number of distinct strings.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Whether empty.
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
+}
+
+/// One stored column.
+#[derive(Clone, Debug)]
+pub enum Column {
+    /// Not read by the plan, not stored.
+    Absent,
+    /// Numbers with a known bit per row.
+    Num {
+        /// Values (0.0 where unknown).
+        vals: Vec<f64>,
+        /// Bit `i % 64` of word `i / 64` is set when row `i` is known.
+        known: Vec<u64>,
+        /// After [`Columns::seal`]: each row's rank among the column's distinct values.
+        ranks: Option<Ranks>,
+    },
+    /// Three-valued bytes.
+    Bool(Vec<u8>),
+    /// Interned text ids.
+    Text(Vec<u32>),
+    /// Day numbers.
+    Date(Vec<i32>),
+}
+
+/// Order-preserving codes of a numeric column: thresholds compare 32-bit ranks instead of
+/// doubles, exactly (a threshold becomes the rank boundary found by binary search over the
+/// distinct values with the very same floating-point test).
+#[derive(Clone, Debug)]
+pub struct Ranks {
+    /// Rank per row; [`UNRANKED`] when unknown or not a number.
+    pub rank: Vec<u32>,
+    /// Distinct values ascending (`total_cmp`), by rank.
+    pub distinct: Vec<f64>,
+}
+
+/// The rank of an unknown (or NaN) value.
+pub const UNRANKED: u32 = u32::MAX;
+
+/// A table of profiles by column.
+#[derive(Clone, Debug)]
+pub struct Columns {
+    len: usize,
+    cols: Vec<Column>,
+    kinds: Vec<Kind>,
+    names: Vec<String>,
+    interner: Interner,
+}
+
+impl Columns {
+    /// An empty table for the schema fields `fields` (name and type), storing only those with `used[i]`.
+    pub fn new(fields: &[(String, FieldType)], used: &[bool]) -> Columns {
+        let kinds: Vec<Kind> = fields.iter().map(|(_, t)| Kind::of(t)).collect();
+        let cols = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                if !used.get(i).copied().unwrap_or(false) {
+                    return Column::Absent;
+                }
+                match k {
+                    Kind::Num => Column::Num { vals: Vec::new(), known: Vec::new(), ranks: None },
+                    Kind::Bool => Column::Bool(Vec::new()),
+                    Kind::Text => Column::Text(Vec::new()),
+                    Kind::Date => Column::Date(Vec::new()),
+                }
+            })
+            .collect();
+        Columns { len: 0, cols, kinds, names: fields.iter().map(|(n, _)| n.clone()).collect(), interner: Interner::default() }
+    }
+
+    /// Reserves room for `n` more rows.
+    pub fn reserve(&mut self, n: usize) {
+        for c in &mut self.cols {
+            match c {
+                Column::Absent => {}
+                Column::Num { vals, known, .. } => {
+                    vals.reserve(n);
+                    known.reserve(n / 64 + 1);
+                }
+                Column::Bool(v) => v.reserve(n),
+                Column::Text(v) => v.reserve(n),
+                Column::Date(v) => v.reserve(n),
+            }
+        }
+    }
+
+    /// Appends one profile. A value of the wrong kind for its field (never the case for a
+    /// profile validated against the schema) is stored as unknown.
+    pub fn push(&mut self, profile: &Profile) {
+        let row = self.len;
+        for (i, c) in self.cols.iter_mut().enumerate() {
+            if matches!(c, Column::Absent) {
+                continue;
+            }
+            let v = profile.get(&self.names[i]);
+            match c {
+                Column::Absent => {}
+                Column::Num { vals, known, ranks } => {
+                    *ranks = None;
+                    if row.is_multiple_of(64) {
+                        known.push(0);
+                    }
+                    match v {
+                        Some(FactValue::Num(n)) => {
+                            vals.push(*n);
+                            if let Some(w) = known.last_mut() {
+                                *w |= 1 << (row % 64);
+                            }
+                        }
+                        _ => vals.push(0.0),
+                    }
+                }
+                Column::Bool(b) => b.push(match v {
+                    Some(FactValue::Bool(true)) => 2,
+                    Some(FactValue::Bool(false)) => 0,
+                    _ => 1,
+                }),
+                Column::Text(t) => t.push(match v {
+                    Some(FactValue::Text(s)) => self.interner.intern(s),
+                    _ => NONE_TEXT,
+                }),
+                Column::Date(d) => d.push(match v {
+                    Some(FactValue::Date(x)) => x.days_since_epoch().clamp(i64::from(i32::MIN) + 1, i64::from(i32::MAX)) as i32,
+                    _ => NONE_DATE,
+                }),
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Ranks every numeric column (after the last [`Columns::push`]; a later push drops them).
+    /// Returns the number of columns ranked.
+    pub fn seal(&mut self) -> usize {
+        let len = self.len;
+        let mut n = 0;
+        for c in &mut self.cols {
+            let Column::Num { vals, known, ranks } = c else { continue };
+            let mut order: Vec<u32> = (0..len as u32)
+                .filter(|&i| (known[i as usize / 64] >> (i % 64)) & 1 == 1 && !vals[i as usize].is_nan())
+                .collect();
+            order.sort_unstable_by(|&a, &b| vals[a as usize].total_cmp(&vals[b as usize]));
+            let mut rank = vec![UNRANKED; len];
+            let mut distinct: Vec<f64> = Vec::new();
+            for &i in &order {
+                let v = vals[i as usize];
+                if distinct.last().is_none_or(|d| d.to_bits() != v.to_bits()) {
+                    distinct.push(v);
+                }
+                rank[i as usize] = (distinct.len() - 1) as u32;
+            }
+            *ranks = Some(Ranks { rank, distinct });
+            n += 1;
+        }
+        n
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The column of field `i`.
+    pub fn column(&self, i: usize) -> &Column {
+        self.cols.get(i).unwrap_or(&Column::Absent)
+    }
+
+    /// Every column, by schema field index.
+    pub fn columns(&self) -> &[Column] {
+        &self.cols
+    }
+
+    /// The kind of field `i`.
+    pub fn kind(&self, i: usize) -> Option<Kind> {
+        self.kinds.get(i).copied()
+    }
+
+    /// The text values.
+    pub fn interner(&self) -> &Interner {
+        &self.interner
+    }
+
+    /// Bytes held by the columns and the interner (an estimate of the heap they use).
+    pub fn heap_bytes(&self) -> usize {
+        let cols: usize = self
+            .cols
+            .iter()
+            .map(|c| match c {
+                Column::Absent => 0,
+                Column::Num { vals, known, ranks } => {
+                    vals.capacity() * 8
+                        + known.capacity() * 8
+                        + ranks.as_ref().map_or(0, |r| r.rank.capacity() * 4 + r.distinct.capacity() * 8)
+                }
+                Column::Bool(v) => v.capacity(),
+                Column::Text(v) => v.capacity() * 4,
+                Column::Date(v) => v.capacity() * 4,
+            })
+            .sum();
+        let text: usize = self.interner.strings.iter().map(|s| 2 * s.capacity() + 64).sum();
+        cols + text
+    }
+}

@@ -1,0 +1,164 @@
+//! The columnar evaluator gives exactly the statuses of the row evaluator.
+//!
+//! Compared on the bundled corpus with generated profiles (at several dates, including dates
+//! where parameters or policies change), and on random synthetic corpora (`zhengce_engine::synth`)
+//! with random profiles. The row side is `Snapshot::statuses` (proven equal to `match_profile`
+//! by `properties.rs`) and, for a sample, `match_profile` itself.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use zhengce_engine::columnar::Plan;
+use zhengce_engine::{Snapshot, SourceFile, synth};
+use zhengce_model::Date;
+use zhengce_model::fact::Profile;
+use zhengce_model::verdict::Status;
+
+const DATES: [&str; 5] = ["2025-06-01", "2025-06-30", "2025-07-01", "2025-11-30", "2026-06-01"];
+
+fn real() -> &'static Snapshot {
+    static S: OnceLock<Snapshot> = OnceLock::new();
+    S.get_or_init(|| common::corpus().snapshot)
+}
+
+fn schema_files() -> Vec<SourceFile> {
+    common::corpus_files()
+        .into_iter()
+        .filter(|f| f.path == "rules/derived.ron" || (f.path.starts_with("rules/schema") && f.path.ends_with(".ron")))
+        .collect()
+}
+
+fn synthetic(n: usize, seed: u64) -> Snapshot {
+    let schema = real().schema().expect("schema");
+    let mut files = schema_files();
+    files.extend(synth::corpus(schema, n, seed));
+    let loaded = zhengce_engine::load(files);
+    let errors: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(errors.is_empty(), "synthetic corpus has diagnostics: {errors:#?}");
+    loaded.snapshot
+}
+
+/// Compares every (profile, policy) status; returns the status counts for coverage checks.
+fn compare(snap: &Snapshot, profiles: &[Profile], as_of: Date) -> [usize; 4] {
+    let plan = Plan::new(snap, as_of);
+    let cols = plan.columns_of(profiles);
+    let got = plan.statuses(&cols);
+    // Unsealed (doubles instead of ranks) gives the same.
+    let mut raw = plan.columns();
+    for p in profiles {
+        raw.push(p);
+    }
+    assert_eq!(plan.statuses(&raw), got, "ranked and unranked columns agree");
+    let slugs: Vec<&str> = plan.slugs().collect();
+    let single = plan.single();
+    let mut counts = [0; 4];
+    for (i, p) in profiles.iter().enumerate() {
+        let want = snap.statuses(p, as_of);
+        assert_eq!(single.statuses(p), got[i], "single-enterprise path, profile {i} at {as_of}");
+        let want_slugs: Vec<&str> = want.iter().map(|(s, _)| *s).collect();
+        assert_eq!(want_slugs, slugs, "same policies in the same order");
+        for (j, (slug, st)) in want.iter().enumerate() {
+            assert_eq!(
+                got[i][j], *st,
+                "profile {i} policy {slug} at {as_of}: columnar {:?}, row {st:?}; profile {p:?}",
+                got[i][j]
+            );
+            counts[match st {
+                Status::Eligible => 0,
+                Status::Possible => 1,
+                Status::NearMiss => 2,
+                Status::Ineligible => 3,
+            }] += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn real_corpus_generated_profiles_every_date() {
+    let snap = real();
+    let schema = snap.schema().expect("schema");
+    // More than two blocks, so block boundaries and a short last block are covered.
+    let profiles = synth::profiles(schema, 42, 0..2600);
+    let mut total = [0; 4];
+    for d in DATES {
+        let c = compare(snap, &profiles, d.parse().expect("date"));
+        for k in 0..4 {
+            total[k] += c[k];
+        }
+    }
+    assert!(total.iter().all(|&c| c > 0), "every status occurs: {total:?}");
+}
+
+#[test]
+fn real_corpus_agrees_with_match_profile() {
+    let snap = real();
+    let schema = snap.schema().expect("schema");
+    let profiles = synth::profiles(schema, 7, 0..300);
+    let as_of: Date = "2025-06-01".parse().expect("date");
+    let plan = Plan::new(snap, as_of);
+    let got = plan.statuses(&plan.columns_of(&profiles));
+    let slugs: Vec<&str> = plan.slugs().collect();
+    for (i, p) in profiles.iter().enumerate() {
+        for r in snap.match_profile(p, as_of).results {
+            let j = slugs.iter().position(|s| *s == r.policy).expect("policy in plan");
+            assert_eq!(got[i][j], r.status, "{} for profile {i}", r.policy);
+        }
+    }
+}
+
+#[test]
+fn synthetic_corpus_loads_clean_and_agrees() {
+    let snap = synthetic(200, 1);
+    let schema = snap.schema().expect("schema");
+    let profiles = synth::profiles(schema, 3, 0..1500);
+    let plan = Plan::new(&snap, "2025-06-01".parse().expect("date"));
+    assert_eq!(plan.policy_count(), 200, "the n policies in force, the extra ones filtered out");
+    let mut total = [0; 4];
+    for d in DATES {
+        let c = compare(&snap, &profiles, d.parse().expect("date"));
+        for k in 0..4 {
+            total[k] += c[k];
+        }
+    }
+    assert!(total.iter().all(|&c| c > 0), "every status occurs: {total:?}");
+}
+
+#[test]
+fn empty_and_single_row_tables() {
+    let snap = real();
+    let as_of: Date = "2025-06-01".parse().expect("date");
+    let plan = Plan::new(snap, as_of);
+    assert!(plan.statuses(&plan.columns()).is_empty());
+    let empty = Profile::new();
+    compare(snap, &[empty], as_of);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_synthetic_corpora_agree(seed in any::<u64>(), pseed in any::<u64>(), d in 0..DATES.len(), n in 1usize..40) {
+        let snap = synthetic(n, seed);
+        let schema = snap.schema().expect("schema");
+        let profiles = synth::profiles(schema, pseed, 0..150);
+        compare(&snap, &profiles, DATES[d].parse().expect("date"));
+    }
+}
+
+#[test]
+fn batch_chunk_equals_row_batch() {
+    let snap = real();
+    let schema = snap.schema().expect("schema");
+    let mut lines: Vec<String> =
+        synth::profiles(schema, 5, 0..1200).iter().map(|p| serde_json::to_string(p).expect("json")).collect();
+    lines.insert(3, "{not json".to_string());
+    lines.insert(10, r#"{"employees": -3}"#.to_string());
+    let as_of: Date = "2025-06-01".parse().expect("date");
+    let plan = Plan::new(snap, as_of);
+    let got = zhengce_engine::match_chunk(snap, &plan, &lines, 1);
+    let want = zhengce_engine::match_many(snap, &lines, 1, as_of);
+    assert_eq!(got, want);
+}
