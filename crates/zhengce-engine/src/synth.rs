@@ -290,11 +290,14 @@ impl Gen<'_> {
 
     fn check(&mut self) -> String {
         let e = self.leaf();
-        if self.r.chance(0.3) {
+        let c = if self.r.chance(0.3) {
             format!("Named(\"条件{}\", Check(\"{e}\"))", self.r.below(1000))
         } else {
             format!("Check(\"{e}\")")
-        }
+        };
+        // Like the real rules, about half the thresholds are something a firm can act on (only
+        // those can be near misses).
+        if self.r.chance(0.5) { format!("Act(\"再提高{{gap}}即达到{{required}}\", {c})") } else { c }
     }
 
     fn cond(&mut self) -> String {

@@ -122,6 +122,7 @@ impl Binder<'_> {
                     Func::Min => VExpr::Min(all(self)),
                     Func::Max => VExpr::Max(all(self)),
                     Func::Coalesce => VExpr::Coalesce(all(self)),
+                    Func::Known => VExpr::Known(Box::new(args.first().map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days)))),
                     Func::Abs => VExpr::Abs(Box::new(args.first().map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days)))),
                     Func::Round => {
                         let x = args.first().map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days));

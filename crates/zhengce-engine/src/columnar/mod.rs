@@ -188,28 +188,31 @@ impl Builder {
         }
     }
 
-    fn tree(&mut self, c: &CCond, params: &[Option<f64>], margin: f64) -> TNode {
+    /// Compiles a condition tree; `act` says whether an enclosing `Act` makes thresholds
+    /// actionable (only those can be near misses, as in `zhengce_rules::judge`).
+    fn tree(&mut self, c: &CCond, params: &[Option<f64>], margin: f64, act: bool) -> TNode {
         match c {
+            CCond::Act(_, inner) => self.tree(inner, params, margin, true),
             CCond::Check(e, _) => {
                 let expr = subst(e, params);
-                let margin = numeric_threshold(&expr).map(|_| margin);
+                let margin = if act { numeric_threshold(&expr).map(|_| margin) } else { None };
                 self.check(expr, margin)
             }
-            CCond::Named(_, inner) => self.tree(inner, params, margin),
-            CCond::Not(inner) => TNode::Not(Box::new(self.tree(inner, params, margin))),
+            CCond::Named(_, inner) => self.tree(inner, params, margin, act),
+            CCond::Not(inner) => TNode::Not(Box::new(self.tree(inner, params, margin, act))),
             CCond::All(cs) => {
                 // All inside All is one All (min is associative; the gap rule commutes with it).
                 let mut out = Vec::new();
                 for c in cs {
-                    match self.tree(c, params, margin) {
+                    match self.tree(c, params, margin, act) {
                         TNode::All(inner) => out.extend(inner),
                         t => out.push(t),
                     }
                 }
                 TNode::All(out)
             }
-            CCond::Any(cs) => TNode::AtLeast(1, cs.iter().map(|c| self.tree(c, params, margin)).collect()),
-            CCond::AtLeast(k, cs) => TNode::AtLeast(*k, cs.iter().map(|c| self.tree(c, params, margin)).collect()),
+            CCond::Any(cs) => TNode::AtLeast(1, cs.iter().map(|c| self.tree(c, params, margin, act)).collect()),
+            CCond::AtLeast(k, cs) => TNode::AtLeast(*k, cs.iter().map(|c| self.tree(c, params, margin, act)).collect()),
         }
     }
 }
@@ -228,7 +231,7 @@ impl Plan {
                 }
                 let Some(rule) = snapshot.rule(&p.meta.slug) else { continue };
                 let params = rule.params_at(as_of);
-                let root = b.tree(&rule.cond, &params, rule.margin);
+                let root = b.tree(&rule.cond, &params, rule.margin, false);
                 policies.push(PlanPolicy { slug: p.meta.slug.clone(), region: p.meta.region.clone(), root });
             }
             fields = rs.schema.fields.iter().map(|f| (f.name.clone(), f.ty.clone())).collect();

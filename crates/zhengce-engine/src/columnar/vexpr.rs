@@ -58,6 +58,8 @@ pub(crate) enum VExpr {
     /// A text test through table number `.1` (tri byte per text id).
     TextTest(Box<VExpr>, usize),
     Years(Box<VExpr>),
+    /// `known(x)`: whether `x` is known (never unknown itself).
+    Known(Box<VExpr>),
 }
 
 /// What a block evaluation reads.
@@ -210,6 +212,10 @@ pub(crate) fn veval(e: &VExpr, cx: &Ctx<'_>) -> BV {
                 }
                 (a, b) => if_lanes(&c, a, b, n),
             }
+        }
+        VExpr::Known(a) => {
+            let v = veval(a, cx);
+            BV::Bool((0..n).map(|i| if is_known(&v, i) { T } else { F }).collect())
         }
         VExpr::Coalesce(args) => {
             let vals: Vec<BV> = args.iter().map(|a| veval(a, cx)).collect();

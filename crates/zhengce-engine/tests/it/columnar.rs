@@ -5,7 +5,7 @@
 //! with random profiles. The row side is `Snapshot::statuses` (proven equal to `match_profile`
 //! by `properties.rs`) and, for a sample, `match_profile` itself.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 
