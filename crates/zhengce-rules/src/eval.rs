@@ -227,16 +227,7 @@ fn bin<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> V<'a> {
             let Some(ord) = ord else {
                 return V::unknown(a.missing.or(&b.missing));
             };
-            use std::cmp::Ordering::*;
-            let r = match op {
-                BinOp::Eq => ord == Equal,
-                BinOp::Ne => ord != Equal,
-                BinOp::Lt => ord == Less,
-                BinOp::Le => ord != Greater,
-                BinOp::Gt => ord == Greater,
-                _ => ord != Less,
-            };
-            V::known(Val::Bool(r))
+            V::known(Val::Bool(op.holds(ord)))
         }
     }
 }

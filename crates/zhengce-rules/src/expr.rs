@@ -96,6 +96,20 @@ impl BinOp {
         matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
     }
 
+    /// Whether the comparison `a op b` holds when `a.cmp(b)` is `ord` (the one table of what each
+    /// comparison means; non-comparisons answer as `>=`).
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        match self {
+            BinOp::Eq => ord == Equal,
+            BinOp::Ne => ord != Equal,
+            BinOp::Lt => ord == Less,
+            BinOp::Le => ord != Greater,
+            BinOp::Gt => ord == Greater,
+            _ => ord != Less,
+        }
+    }
+
     fn row(self) -> &'static (BinOp, &'static str, &'static str) {
         // Every operator has a row; the table is exhaustive by construction (see the test).
         BINOPS.iter().find(|(op, _, _)| *op == self).unwrap_or(&BINOPS[0])

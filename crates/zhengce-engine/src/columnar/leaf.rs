@@ -22,16 +22,8 @@ pub(crate) fn near_miss(op: BinOp, x: f64, y: f64, margin: f64) -> bool {
 
 /// The code of a known, non-NaN value `x` for the threshold `x op c` (as `judge` decides a leaf).
 pub(crate) fn threshold_code(op: BinOp, x: f64, c: f64, margin: Option<f64>) -> u8 {
-    use std::cmp::Ordering::*;
     let Some(o) = x.partial_cmp(&c) else { return U };
-    let pass = match op {
-        BinOp::Eq => o == Equal,
-        BinOp::Ne => o != Equal,
-        BinOp::Lt => o == Less,
-        BinOp::Le => o != Greater,
-        BinOp::Gt => o == Greater,
-        _ => o != Less,
-    };
+    let pass = op.holds(o);
     if pass {
         T
     } else if margin.is_some_and(|m| near_miss(op, x, c, m)) {

@@ -292,15 +292,7 @@ impl Single<'_> {
                 Some(Val::Num(x)) => match x.partial_cmp(c) {
                     None => U,
                     Some(o) => {
-                        use std::cmp::Ordering::*;
-                        let pass = match op {
-                            BinOp::Eq => o == Equal,
-                            BinOp::Ne => o != Equal,
-                            BinOp::Lt => o == Less,
-                            BinOp::Le => o != Greater,
-                            BinOp::Gt => o == Greater,
-                            _ => o != Less,
-                        };
+                        let pass = op.holds(o);
                         if pass {
                             T
                         } else if margin.is_some_and(|m| near_miss(*op, x, *c, m)) {

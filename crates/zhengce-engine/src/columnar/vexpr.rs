@@ -328,16 +328,7 @@ fn if_lanes(c: &[u8], a: BV, b: BV, n: usize) -> BV {
 }
 
 fn cmp_result(op: BinOp, ord: std::cmp::Ordering) -> u8 {
-    use std::cmp::Ordering::*;
-    let r = match op {
-        BinOp::Eq => ord == Equal,
-        BinOp::Ne => ord != Equal,
-        BinOp::Lt => ord == Less,
-        BinOp::Le => ord != Greater,
-        BinOp::Gt => ord == Greater,
-        _ => ord != Less,
-    };
-    if r { T } else { F }
+    if op.holds(ord) { T } else { F }
 }
 
 fn bin(op: BinOp, a: BV, b: BV, cx: &Ctx<'_>) -> BV {
