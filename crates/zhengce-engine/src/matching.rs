@@ -57,6 +57,13 @@ impl Snapshot {
         MatchReport { as_of, rules_version: self.version.clone(), derived, results }
     }
 
+    /// The derived facts of `profile` on `as_of` that can be computed (size class, layoff rate, …),
+    /// by name, as in [`MatchReport::derived`], without matching any policy.
+    pub fn derived_facts(&self, profile: &Profile, as_of: Date) -> BTreeMap<String, serde_json::Value> {
+        let Some(rs) = self.rules() else { return BTreeMap::new() };
+        rs.facts(profile, as_of).known_derived(rs).into_iter().map(|(name, v)| (name.to_string(), val_json(v))).collect()
+    }
+
     /// The status of every policy in force on `as_of`, in slug order, without reasons or amounts:
     /// the same decisions as [`Snapshot::match_profile`], several times faster (for batches).
     pub fn statuses(&self, profile: &Profile, as_of: Date) -> Vec<(&str, Status)> {

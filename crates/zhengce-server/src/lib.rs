@@ -17,6 +17,7 @@ mod handlers;
 mod openapi;
 pub mod reload;
 pub mod shed;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,12 +126,31 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/corpus"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/docs"),
+    ("GET", "/"),
+    ("GET", "/check"),
+    ("POST", "/check"),
+    ("GET", "/policies"),
+    ("GET", "/policies/{slug}"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/console"),
+    ("GET", "/console/enterprises"),
+    ("GET", "/console/enterprises/{code}"),
+    ("GET", "/console/policies"),
+    ("GET", "/console/policies/{slug}"),
+    ("GET", "/console/policies/{slug}/export.xlsx"),
+    ("GET", "/console/briefs"),
+    ("GET", "/static/htmx-2.0.11.min.js"),
+    ("GET", "/static/zhengce.css"),
+    ("GET", "/static/zhengce.js"),
 ];
 
 /// Builds the router: the API (with its OpenAPI document and Swagger UI), then the shared layers.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = openapi::api();
     api.merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+        .merge(web::routes())
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(state.clone(), shed::shed))
