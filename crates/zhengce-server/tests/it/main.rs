@@ -1,8 +1,11 @@
 //! The server's integration tests, one binary: API shapes and errors (`http`), accounts, sessions,
-//! CSRF, rate limits and the access matrix (`access`), load shedding (`shed`).
+//! CSRF, rate limits and the access matrix (`access`), load shedding (`shed`), the web UI (`web`)
+//! and its browser flows in headless Chromium (`browser`, only with `ZHENGCE_BROWSER_TESTS=1`).
 
 mod access;
+mod browser;
 mod common;
 mod http;
 mod openapi;
 mod reload;
+mod web;

@@ -1,0 +1,283 @@
+//! Browser tests in headless Chromium (fantoccini → chromedriver on 127.0.0.1), against the server
+//! bound to 127.0.0.1 on a random port, at phone (390×844) and desktop (1280×800) sizes:
+//! (a) an anonymous enterprise fills the form and sees eligible policies and a near miss with its
+//! gap; (b) an enterprise logs in, answers a question and sees the verdict change, then saves;
+//! (c) an officer opens a policy's enterprise list and a town's visit brief and prints it.
+//!
+//! They run only with `ZHENGCE_BROWSER_TESTS=1` (needs `chromium`, `chromium-driver` and a CJK
+//! font; `.ci/browser.sh` installs them); otherwise the test prints that it was not run.
+//! Screenshots and the printed PDF go to `target/screenshots/`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::wd::PrintConfiguration;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use zhengce_model::verdict::Status;
+
+use crate::common::{PASSWORD, fixture};
+
+const AT: &str = "2025-06-01";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn free_port() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn start_driver() -> (Driver, Client) {
+    let port = free_port().await;
+    let child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver must be installed (apt-get install chromium-driver)");
+    let driver = Driver(child);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-extensions", "--hide-scrollbars", "--lang=zh-CN",
+            "--force-device-scale-factor=1"]}),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("connect to chromedriver");
+    (driver, client)
+}
+
+/// Sets the viewport (not the window) to `w`×`h`.
+async fn viewport(c: &Client, w: u32, h: u32) {
+    c.set_window_size(w, h).await.unwrap();
+    let inner = c.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.unwrap();
+    let (iw, ih) = (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32);
+    if (iw, ih) != (w, h) {
+        c.set_window_size(w + (w - iw.min(w)), h + (h - ih.min(h))).await.unwrap();
+    }
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// No horizontal scrolling at this width.
+async fn assert_no_sideways_scroll(c: &Client, what: &str) {
+    let v = c
+        .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
+        .await
+        .unwrap();
+    let (sw, iw) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
+    assert!(sw <= iw, "{what}: page is {sw}px wide in a {iw}px viewport");
+}
+
+async fn scroll_to(c: &Client, css: &str) {
+    c.execute("document.querySelector(arguments[0]).scrollIntoView({block: 'start'});", vec![json!(css)]).await.unwrap();
+}
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    let el = c.find(Locator::Css(&format!("#check-form [name='{name}']"))).await.unwrap();
+    el.clear().await.unwrap();
+    el.send_keys(value).await.unwrap();
+}
+
+async fn login(c: &Client, base: &str, name: &str) {
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Id("login-name")).await.unwrap().send_keys(name).await.unwrap();
+    c.find(Locator::Id("login-password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Css("form.login button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("header .who")).await.unwrap();
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+/// Waits until the card of `slug` shows a status other than `from`; returns it.
+async fn wait_status_change(c: &Client, slug: &str, from: &str) -> String {
+    for _ in 0..100 {
+        let v = c
+            .execute(
+                "var e = document.getElementById('policy-' + arguments[0]); return e ? e.dataset.status : null;",
+                vec![json!(slug)],
+            )
+            .await
+            .unwrap();
+        if let Some(s) = v.as_str()
+            && s != from
+        {
+            return s.to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the verdict of {slug} did not change from {from}");
+}
+
+#[tokio::test]
+async fn browser_flows_at_phone_and_desktop_sizes() {
+    if std::env::var("ZHENGCE_BROWSER_TESTS").as_deref() != Ok("1") {
+        println!(
+            "NOTE: browser tests were NOT run; set ZHENGCE_BROWSER_TESTS=1 with chromium, chromium-driver and fonts-noto-cjk installed (.ci/browser.sh)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(zhengce_server::serve(listener, f.state.clone(), std::future::pending()));
+
+    // The question flow (b) answers a yes/no question that settles one of enterprise A's
+    // "possible" policies; find one with the engine first.
+    let store = f.state.store.clone().unwrap();
+    let corpus = f.state.corpus();
+    let snap = &corpus.snapshot;
+    let stored = store.enterprise(&f.a.0).await.unwrap().unwrap();
+    let profile = snap.parse_profile_json(&Value::Object(stored.profile.clone())).unwrap();
+    let at = AT.parse().unwrap();
+    let report = snap.match_profile(&profile, at);
+    let schema = snap.schema().unwrap();
+    let (slug, field, answer, after) = report
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Possible && r.missing.len() == 1)
+        .find_map(|r| {
+            let m = &r.missing[0];
+            let def = schema.field(&m.field)?;
+            if !matches!(def.ty, zhengce_model::schema::FieldType::Bool) {
+                return None;
+            }
+            ["true", "false"].into_iter().find_map(|ans| {
+                let mut obj = stored.profile.clone();
+                obj.insert(m.field.clone(), Value::Bool(ans == "true"));
+                let p = snap.parse_profile_json(&Value::Object(obj)).ok()?;
+                let r2 = snap.match_policy(&r.policy, &p, at)?;
+                (r2.status != Status::Possible).then(|| (r.policy.clone(), m.field.clone(), ans, r2.status))
+            })
+        })
+        .expect("enterprise A has a possible policy that one yes/no answer settles");
+    let town = stored.profile.get("town").and_then(Value::as_str).unwrap().to_string();
+
+    let (_driver, c) = start_driver().await;
+    for (w, h, size) in [(390u32, 844u32, "phone"), (1280, 800, "desktop")] {
+        viewport(&c, w, h).await;
+
+        // (a) Anonymous self-check: eligible policies and a near miss with its gap.
+        c.delete_all_cookies().await.unwrap();
+        c.goto(&format!("{base}/")).await.unwrap();
+        assert!(text_of(&c, "h1").await.contains("惠企政策"));
+        shot(&c, &format!("{size}-0-landing")).await;
+        c.goto(&format!("{base}/check")).await.unwrap();
+        for (name, value) in [
+            ("region", "370830"),
+            ("industry_code", "1811"),
+            ("employees", "120"),
+            ("revenue", "4600"),
+            ("total_assets", "3800"),
+            ("taxable_income", "150"),
+            ("insured_employees", "98"),
+            ("insured_employees_start", "100"),
+            ("layoffs", "6"),
+            ("ui_premium_paid", "9.6"),
+            ("ui_paid_months", "48"),
+        ] {
+            fill(&c, name, value).await;
+        }
+        c.find(Locator::Css("#group-compliance > summary")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css("#check-form input[name='serious_dishonesty'][value='false']")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css("#check-form button[value='match']")).await.unwrap().click().await.unwrap();
+        let near = c
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#policy-cn-ui-job-retention-refund-2025[data-status='near_miss']"))
+            .await
+            .unwrap();
+        let near_text = near.text().await.unwrap();
+        assert!(near_text.contains("裁员率 6%，要求 ≤ 5.5%"), "{near_text}");
+        assert!(c.find(Locator::Css("#policy-cn-small-low-profit-cit[data-status='eligible']")).await.is_ok());
+        assert_no_sideways_scroll(&c, "self-check").await;
+        scroll_to(&c, "#summary").await;
+        shot(&c, &format!("{size}-1-anonymous-eligible")).await;
+        scroll_to(&c, "#policy-cn-ui-job-retention-refund-2025").await;
+        shot(&c, &format!("{size}-2-anonymous-near-miss")).await;
+
+        // (b) An enterprise logs in, answers a question, sees the verdict change, saves.
+        login(&c, &base, "ent-a").await;
+        assert!(c.current_url().await.unwrap().path().starts_with("/check"));
+        let card = format!("#policy-{slug}");
+        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(&format!("{card}[data-status='possible']"))).await.unwrap();
+        scroll_to(&c, &card).await;
+        shot(&c, &format!("{size}-3-enterprise-question")).await;
+        c.find(Locator::Css(&format!("{card} .question input[name='{field}'][value='{answer}']")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let now = wait_status_change(&c, &slug, "possible").await;
+        assert_eq!(now, after.as_str(), "answering {field}={answer} settles {slug}");
+        scroll_to(&c, &card).await;
+        shot(&c, &format!("{size}-4-enterprise-answered")).await;
+        c.find(Locator::Css("#check-form button[value='save']")).await.unwrap().click().await.unwrap();
+        let notice = c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
+        assert!(notice.text().await.unwrap().contains("已保存为第"), "saved");
+        assert!(text_of(&c, "#history").await.contains("enterprise:ent-a"));
+        assert_no_sideways_scroll(&c, "enterprise self-check").await;
+        scroll_to(&c, "#history").await;
+        shot(&c, &format!("{size}-5-enterprise-saved-history")).await;
+
+        // (c) An officer: policy seeks enterprise, then a town's visit brief, printed.
+        login(&c, &base, "officer1").await;
+        c.goto(&format!("{base}/console/policies/cn-ui-job-retention-refund-2025?at={AT}")).await.unwrap();
+        let h1 = text_of(&c, "h1").await;
+        assert!(h1.contains("失业保险稳岗返还"), "{h1}");
+        assert!(c.find_all(Locator::Css("table.standings tbody tr")).await.unwrap().len() > 3);
+        assert_no_sideways_scroll(&c, "policy seeks enterprise").await;
+        shot(&c, &format!("{size}-6-officer-policy-enterprises")).await;
+        c.goto(&format!("{base}/console/briefs?town={}&at={AT}", super_qs(&town))).await.unwrap();
+        assert!(text_of(&c, "h1").await.contains(&town));
+        assert!(!c.find_all(Locator::Css("article.brief-firm")).await.unwrap().is_empty());
+        assert_no_sideways_scroll(&c, "visit brief").await;
+        shot(&c, &format!("{size}-7-officer-town-brief")).await;
+        let pdf = c.print(PrintConfiguration::default()).await.unwrap();
+        assert!(pdf.starts_with(b"%PDF"), "a PDF");
+        std::fs::write(screenshots_dir().join(format!("{size}-8-town-brief-print.pdf")), pdf).unwrap();
+    }
+    c.close().await.unwrap();
+}
+
+fn super_qs(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
