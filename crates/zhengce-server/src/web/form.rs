@@ -219,11 +219,15 @@ pub(crate) fn from_profile(schema: &Schema, profile: &Map<String, Value>) -> Val
     out
 }
 
-/// The form values of a submission: for each schema field, the first non-empty value (a question
-/// answered in the results comes after the form's own, empty, input of the same name).
+/// The name prefix of a question's answer in the results (`q:layoffs`).
+pub(crate) const ANSWER_PREFIX: &str = "q:";
+
+/// The form values of a submission: for each schema field, the first non-empty value; a question
+/// answered in the results (`q:<field>`) fills a field the form left empty.
 pub(crate) fn from_pairs(schema: &Schema, pairs: &[(String, String)]) -> Values {
     let mut out = Values::new();
     for (k, v) in pairs {
+        let k = &k.strip_prefix(ANSWER_PREFIX).unwrap_or(k).to_string();
         let v = v.trim();
         if v.is_empty() || out.contains_key(k) || schema.field(k).is_none() {
             continue;

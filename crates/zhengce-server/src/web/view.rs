@@ -145,7 +145,13 @@ pub(crate) fn card(snap: &Snapshot, r: &PolicyResult, as_of: Date) -> Card {
             text: m.question.clone(),
             field: schema
                 .and_then(|s| s.field(&m.field))
-                .map(|def| form::field_view(def, "", None, &format!("q-{}", r.policy)))
+                .map(|def| {
+                    // Answers travel as `q:<field>`, a radio group of their own: sharing the form's
+                    // group would let htmx's swap uncheck the re-rendered form's radio.
+                    let mut v = form::field_view(def, "", None, &format!("q-{}", r.policy));
+                    v.name = format!("{}{}", form::ANSWER_PREFIX, def.name);
+                    v
+                })
                 .unwrap_or_else(|| form::text_view(&m.field, &m.field)),
         })
         .collect();

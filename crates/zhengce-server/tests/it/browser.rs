@@ -104,6 +104,12 @@ async fn scroll_to(c: &Client, css: &str) {
     c.execute("document.querySelector(arguments[0]).scrollIntoView({block: 'start'});", vec![json!(css)]).await.unwrap();
 }
 
+/// Scrolls `css` to the middle of the viewport (clear of the sticky bars) and clicks it.
+async fn click(c: &Client, css: &str) {
+    c.execute("document.querySelector(arguments[0]).scrollIntoView({block: 'center'});", vec![json!(css)]).await.unwrap();
+    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
 async fn fill(c: &Client, name: &str, value: &str) {
     let el = c.find(Locator::Css(&format!("#check-form [name='{name}']"))).await.unwrap();
     el.clear().await.unwrap();
@@ -213,9 +219,9 @@ async fn browser_flows_at_phone_and_desktop_sizes() {
         ] {
             fill(&c, name, value).await;
         }
-        c.find(Locator::Css("#group-compliance > summary")).await.unwrap().click().await.unwrap();
-        c.find(Locator::Css("#check-form input[name='serious_dishonesty'][value='false']")).await.unwrap().click().await.unwrap();
-        c.find(Locator::Css("#check-form button[value='match']")).await.unwrap().click().await.unwrap();
+        click(&c, "#group-compliance > summary").await;
+        click(&c, "#check-form input[name='serious_dishonesty'][value='false']").await;
+        click(&c, "#check-form button[value='match']").await;
         let near = c
             .wait()
             .at_most(Duration::from_secs(20))
@@ -238,23 +244,22 @@ async fn browser_flows_at_phone_and_desktop_sizes() {
         c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(&format!("{card}[data-status='possible']"))).await.unwrap();
         scroll_to(&c, &card).await;
         shot(&c, &format!("{size}-3-enterprise-question")).await;
-        c.find(Locator::Css(&format!("{card} .question input[name='{field}'][value='{answer}']")))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, &format!("{card} .question input[name='q:{field}'][value='{answer}']")).await;
         let now = wait_status_change(&c, &slug, "possible").await;
         assert_eq!(now, after.as_str(), "answering {field}={answer} settles {slug}");
         scroll_to(&c, &card).await;
         shot(&c, &format!("{size}-4-enterprise-answered")).await;
-        c.find(Locator::Css("#check-form button[value='save']")).await.unwrap().click().await.unwrap();
+        click(&c, "#check-form button[value='save']").await;
         let notice = c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
-        assert!(notice.text().await.unwrap().contains("已保存为第"), "saved");
+        let saved = notice.text().await.unwrap();
+        assert!(saved.contains("已保存为第"), "{saved}");
         assert!(text_of(&c, "#history").await.contains("enterprise:ent-a"));
         assert_no_sideways_scroll(&c, "enterprise self-check").await;
         scroll_to(&c, "#history").await;
         shot(&c, &format!("{size}-5-enterprise-saved-history")).await;
+        // Put the original facts back (a new version) so the next size asks the same question.
+        let change = zhengce_store::Change { by: "test", at_ms: 1_748_736_000_000, source: "test" };
+        store.put_profile(&f.a.0, &stored.profile, &change).await.unwrap();
 
         // (c) An officer: policy seeks enterprise, then a town's visit brief, printed.
         login(&c, &base, "officer1").await;

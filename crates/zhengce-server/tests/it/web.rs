@@ -165,7 +165,7 @@ async fn anonymous_self_check_matches_without_storing() {
     // A question answered in the results comes after the form's empty input of the same name.
     let answered = post(s, "/check", Who::Anonymous, &format!("{SME_FORM}&layoffs=&ui_paid_months=")).await;
     assert!(answered.body.contains("value=\"48\""));
-    let q = post(s, "/check", Who::Anonymous, "region=370830&disabled_employees=&disabled_employees=3").await;
+    let q = post(s, "/check", Who::Anonymous, "region=370830&disabled_employees=&q%3Adisabled_employees=3").await;
     assert!(q.body.contains("id=\"f-disabled_employees\" name=\"disabled_employees\" value=\"3\""), "the answer fills the form");
 
     // Bad input: 422 naming the field, in Chinese; the rest still matches.
