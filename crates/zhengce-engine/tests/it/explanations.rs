@@ -75,3 +75,15 @@ fn high_tech_enterprise_certification() {
     insta::assert_snapshot!(explain(SME, "cn-hnte-certification", "2025-06-01"));
     insta::assert_snapshot!(explain(LARGE, "cn-hnte-certification", "2025-06-01"));
 }
+
+#[test]
+fn derived_facts_alone_equal_the_match_reports() {
+    let snap = common::corpus().snapshot;
+    for text in [SME, LARGE] {
+        let profile = snap.parse_profile_json(&serde_json::from_str(text).unwrap()).unwrap();
+        let at = "2025-06-01".parse().unwrap();
+        let derived = snap.derived_facts(&profile, at);
+        assert_eq!(derived, snap.match_profile(&profile, at).derived);
+        assert!(derived.contains_key("size_class"));
+    }
+}

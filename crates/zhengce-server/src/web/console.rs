@@ -277,12 +277,12 @@ pub(crate) async fn enterprises(State(state): State<AppState>, staff: Staff, Que
         .iter()
         .map(|(v, l)| choice(v, l, &size))
         .collect();
-    let statuses = [("", "全部"), ("eligible", "有符合的政策"), ("possible", "有可能符合的政策"), ("near_miss", "有差一点的政策")]
-        .iter()
-        .map(|(v, l)| choice(v, l, &status))
-        .collect();
-    let page_view =
-        EnterprisesPage { nav, at: at_s, scope, industry, sizes, statuses, rows, total, page, pages, prev, next };
+    let statuses =
+        [("", "全部"), ("eligible", "有符合的政策"), ("possible", "有可能符合的政策"), ("near_miss", "有差一点的政策")]
+            .iter()
+            .map(|(v, l)| choice(v, l, &status))
+            .collect();
+    let page_view = EnterprisesPage { nav, at: at_s, scope, industry, sizes, statuses, rows, total, page, pages, prev, next };
     render(StatusCode::OK, &page_view)
 }
 
@@ -382,9 +382,7 @@ fn seek(snap: &Snapshot, slug: &str, firms: &[Firm], scope: &Scope, at: Date) ->
         }
     }
     for v in [&mut s.eligible, &mut s.possible, &mut s.near_miss] {
-        v.sort_by(|a, b| {
-            b.amount.unwrap_or(0.0).total_cmp(&a.amount.unwrap_or(0.0)).then_with(|| a.name.cmp(&b.name))
-        });
+        v.sort_by(|a, b| b.amount.unwrap_or(0.0).total_cmp(&a.amount.unwrap_or(0.0)).then_with(|| a.name.cmp(&b.name)));
     }
     s
 }
@@ -407,7 +405,12 @@ struct PolicySeekPage {
 }
 
 /// `GET /console/policies/{slug}?at=&town=&park=&chamber=`: 政策找企业.
-pub(crate) async fn policy(State(state): State<AppState>, staff: Staff, Path(slug): Path<String>, Query(params): Params) -> Response {
+pub(crate) async fn policy(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(slug): Path<String>,
+    Query(params): Params,
+) -> Response {
     let nav = staff.nav;
     let at = match as_of(&state, &params) {
         Ok(d) => d,
@@ -495,10 +498,7 @@ pub(crate) async fn policy_export(
     }
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
     let disposition = format!("attachment; filename=\"{slug}-{at}.xlsx\"");
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
@@ -525,7 +525,9 @@ fn xlsx(title: &str, at: Date, scope: &Scope, seek: &Seek) -> Result<Vec<u8>, ru
     }
     sheet.set_freeze_panes(2, 0)?;
     let mut row = 2u32;
-    for (status, list) in [(Status::Eligible, &seek.eligible), (Status::Possible, &seek.possible), (Status::NearMiss, &seek.near_miss)] {
+    for (status, list) in
+        [(Status::Eligible, &seek.eligible), (Status::Possible, &seek.possible), (Status::NearMiss, &seek.near_miss)]
+    {
         for s in list {
             sheet.write_string(row, 0, status.label())?;
             sheet.write_string(row, 1, &s.name)?;
@@ -590,7 +592,12 @@ fn fact_text(ty: &FieldType, unit: &str, v: &Value) -> String {
 
 /// `GET /console/enterprises/{code}?at=`: profile, versions (what changed, who, when), results and
 /// match history (each profile version matched on `at`, with what changed).
-pub(crate) async fn enterprise(State(state): State<AppState>, staff: Staff, Path(code): Path<String>, Query(params): Params) -> Response {
+pub(crate) async fn enterprise(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    Query(params): Params,
+) -> Response {
     let nav = staff.nav;
     let at = match as_of(&state, &params) {
         Ok(d) => d,
@@ -781,9 +788,9 @@ pub(crate) async fn briefs(State(state): State<AppState>, staff: Staff, Query(pa
             .map(|r| format!("{}：{}", r.title, r.gaps.iter().map(|g| g.text.as_str()).collect::<Vec<_>>().join("；")))
             .collect();
         let n_questions = questions.len();
-        questions.truncate(6);
-        if n_questions > 6 {
-            questions.push(format!("另有 {} 个问题，见企业页面", n_questions - 6));
+        questions.truncate(4);
+        if n_questions > 4 {
+            questions.push(format!("另有 {} 个问题，见企业页面", n_questions - 4));
         }
         tally.eligible += t.eligible;
         tally.possible += t.possible;

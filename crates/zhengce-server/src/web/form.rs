@@ -172,9 +172,11 @@ pub(crate) fn field_view(def: &FieldDef, value: &str, error: Option<&String>, pr
         FieldType::Enum(choices) => {
             v.kind = "enum";
             v.options.push(Opt { value: String::new(), label: "不清楚".into(), selected: value.is_empty() });
-            v.options.extend(
-                choices.iter().map(|(val, label)| Opt { value: val.clone(), label: label.clone(), selected: value == val }),
-            );
+            v.options.extend(choices.iter().map(|(val, label)| Opt {
+                value: val.clone(),
+                label: label.clone(),
+                selected: value == val,
+            }));
         }
     }
     v
@@ -302,7 +304,13 @@ pub(crate) fn to_profile(snap: &Snapshot, values: &Values) -> (Map<String, Value
             }),
             FieldType::Ratio => parse_number(raw.trim_end_matches(['%', '％']), &[])
                 .ok_or_else(|| "请填写百分比数字（0–100）".to_string())
-                .and_then(|p| if (0.0..=100.0).contains(&p) { Ok(Value::from(p / 100.0)) } else { Err("百分比应在 0 到 100 之间".into()) }),
+                .and_then(|p| {
+                    if (0.0..=100.0).contains(&p) {
+                        Ok(Value::from(p / 100.0))
+                    } else {
+                        Err("百分比应在 0 到 100 之间".into())
+                    }
+                }),
             FieldType::Bool => match raw.as_str() {
                 "true" => Ok(Value::Bool(true)),
                 "false" => Ok(Value::Bool(false)),

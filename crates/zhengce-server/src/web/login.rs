@@ -97,9 +97,9 @@ pub(crate) async fn submit(
     let client = client_key(&headers, peer.0);
     match do_login(&state, name, &f.password, &client).await {
         Ok((secret, session)) => {
-            let to = safe_next(&f.next).map(str::to_string).unwrap_or_else(|| {
-                if session.user.role.is_staff() { "/console/enterprises".into() } else { "/check".into() }
-            });
+            let to = safe_next(&f.next)
+                .map(str::to_string)
+                .unwrap_or_else(|| if session.user.role.is_staff() { "/console/enterprises".into() } else { "/check".into() });
             let mut resp = see_other(&to);
             let cookie = auth::set_cookie(&state, auth::SESSION_COOKIE, &secret, state.config.session_idle_ms / 1000);
             resp.headers_mut().append(header::SET_COOKIE, cookie);

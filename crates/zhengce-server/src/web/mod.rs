@@ -130,7 +130,12 @@ pub(crate) fn render<T: Template>(status: StatusCode, page: &T) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!("rendering a page: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><meta charset=utf-8><title>服务器内部错误</title><p>服务器内部错误，请稍后重试。".to_string()))
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html(
+                    "<!doctype html><meta charset=utf-8><title>服务器内部错误</title><p>服务器内部错误，请稍后重试。".to_string(),
+                ),
+            )
                 .into_response()
         }
     }

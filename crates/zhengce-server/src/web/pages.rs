@@ -93,7 +93,11 @@ fn choices<T: Copy>(all: &[T], chosen: &str, value: fn(&T) -> &'static str, labe
 }
 
 /// `GET /policies?q=&level=&dimension=&mine=1`: search in everyday Chinese.
-pub(crate) async fn search(State(state): State<AppState>, caller: Caller, Query(params): Query<HashMap<String, String>>) -> Response {
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let nav = Nav::of(&caller, "policies");
     let get = |k: &str| params.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let q: String = get("q").chars().take(256).collect();

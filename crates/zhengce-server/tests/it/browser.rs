@@ -8,6 +8,7 @@
 //! font; `.ci/browser.sh` installs them); otherwise the test prints that it was not run.
 //! Screenshots and the printed PDF go to `target/screenshots/`.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -92,10 +93,7 @@ async fn shot(c: &Client, name: &str) {
 
 /// No horizontal scrolling at this width.
 async fn assert_no_sideways_scroll(c: &Client, what: &str) {
-    let v = c
-        .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
-        .await
-        .unwrap();
+    let v = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
     let (sw, iw) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
     assert!(sw <= iw, "{what}: page is {sw}px wide in a {iw}px viewport");
 }
@@ -152,8 +150,10 @@ async fn wait_status_change(c: &Client, slug: &str, from: &str) -> String {
 #[tokio::test]
 async fn browser_flows_at_phone_and_desktop_sizes() {
     if std::env::var("ZHENGCE_BROWSER_TESTS").as_deref() != Ok("1") {
-        println!(
-            "NOTE: browser tests were NOT run; set ZHENGCE_BROWSER_TESTS=1 with chromium, chromium-driver and fonts-noto-cjk installed (.ci/browser.sh)"
+        // Written straight to stderr (not through the captured test output) so it is always seen.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** NOTE: browser tests were NOT run: set ZHENGCE_BROWSER_TESTS=1 with chromium, chromium-driver and fonts-noto-cjk installed (.ci/browser.sh). ***\n"
         );
         return;
     }
@@ -232,6 +232,8 @@ async fn browser_flows_at_phone_and_desktop_sizes() {
         assert!(near_text.contains("裁员率 6%，要求 ≤ 5.5%"), "{near_text}");
         assert!(c.find(Locator::Css("#policy-cn-small-low-profit-cit[data-status='eligible']")).await.is_ok());
         assert_no_sideways_scroll(&c, "self-check").await;
+        c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+        shot(&c, &format!("{size}-1-anonymous-form-top")).await;
         scroll_to(&c, "#summary").await;
         shot(&c, &format!("{size}-1-anonymous-eligible")).await;
         scroll_to(&c, "#policy-cn-ui-job-retention-refund-2025").await;
@@ -241,7 +243,11 @@ async fn browser_flows_at_phone_and_desktop_sizes() {
         login(&c, &base, "ent-a").await;
         assert!(c.current_url().await.unwrap().path().starts_with("/check"));
         let card = format!("#policy-{slug}");
-        c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(&format!("{card}[data-status='possible']"))).await.unwrap();
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(&format!("{card}[data-status='possible']")))
+            .await
+            .unwrap();
         scroll_to(&c, &card).await;
         shot(&c, &format!("{size}-3-enterprise-question")).await;
         click(&c, &format!("{card} .question input[name='q:{field}'][value='{answer}']")).await;
@@ -282,7 +288,5 @@ async fn browser_flows_at_phone_and_desktop_sizes() {
 }
 
 fn super_qs(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

@@ -111,11 +111,21 @@ async fn public_pages_answer_in_chinese_with_security_headers() {
 
     let check = get(s, "/check", Who::Anonymous).await;
     assert_eq!(check.status, StatusCode::OK);
-    for must in ["基本信息", "用工与社保", "数字化（智改数转）", "（万元）", "上年度裁员多少人？", "不清楚", "name=\"serious_dishonesty\"", "hx-post=\"/check\""] {
+    for must in [
+        "基本信息",
+        "用工与社保",
+        "数字化（智改数转）",
+        "（万元）",
+        "上年度裁员多少人？",
+        "不清楚",
+        "name=\"serious_dishonesty\"",
+        "hx-post=\"/check\"",
+    ] {
         assert!(check.body.contains(must), "/check lacks {must}");
     }
 
-    let search = get(s, "/policies?q=%E6%8B%9B%E5%A4%A7%E5%AD%A6%E7%94%9F%E6%9C%89%E8%A1%A5%E8%B4%B4%E5%90%97", Who::Anonymous).await;
+    let search =
+        get(s, "/policies?q=%E6%8B%9B%E5%A4%A7%E5%AD%A6%E7%94%9F%E6%9C%89%E8%A1%A5%E8%B4%B4%E5%90%97", Who::Anonymous).await;
     assert_eq!(search.status, StatusCode::OK);
     assert!(search.body.contains("一次性扩岗补助"), "招大学生有补贴吗 finds the hiring subsidy");
     assert!(search.body.contains("企业账号登录后可“只看我可能符合的”"));
@@ -124,7 +134,8 @@ async fn public_pages_answer_in_chinese_with_security_headers() {
 
     let policy = get(s, "/policies/cn-ui-job-retention-refund-2025", Who::Anonymous).await;
     assert_eq!(policy.status, StatusCode::OK);
-    for must in ["失业保险稳岗返还", "人社部发〔2025〕18号", "匹配用到的标准", "max_layoff_rate", "来源", "适用对象和条件"] {
+    for must in ["失业保险稳岗返还", "人社部发〔2025〕18号", "匹配用到的标准", "max_layoff_rate", "来源", "适用对象和条件"]
+    {
         assert!(policy.body.contains(must), "policy page lacks {must}");
     }
     let draft = get(s, "/policies/ws-digital-upgrade-award-draft", Who::Anonymous).await;
@@ -154,7 +165,10 @@ async fn anonymous_self_check_matches_without_storing() {
     let before = (store.count_enterprises().await.unwrap(), store.count_profile_versions().await.unwrap());
     let page = post(s, "/check", Who::Anonymous, SME_FORM).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("id=\"policy-cn-small-low-profit-cit\" data-policy=\"cn-small-low-profit-cit\" data-status=\"eligible\""));
+    assert!(
+        page.body
+            .contains("id=\"policy-cn-small-low-profit-cit\" data-policy=\"cn-small-low-profit-cit\" data-status=\"eligible\"")
+    );
     assert!(page.body.contains("data-status=\"near_miss\""));
     assert!(page.body.contains("裁员率 6%，要求 ≤ 5.5%，相差 0.5个百分点"), "the gap is shown");
     assert!(page.body.contains("企业规模") || page.body.contains("小型"), "derived facts are shown");
@@ -209,9 +223,21 @@ async fn login_logout_and_csrf() {
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(limited.body.contains("尝试次数过多"));
     // A good login goes to `next` (local paths only), the page for the role otherwise.
-    let ok = post(s, "/login", Who::Cookie(&anon), &format!("_csrf={token}&name=officer1&password={}&next=%2Fconsole%2Fbriefs", enc(PASSWORD))).await;
+    let ok = post(
+        s,
+        "/login",
+        Who::Cookie(&anon),
+        &format!("_csrf={token}&name=officer1&password={}&next=%2Fconsole%2Fbriefs", enc(PASSWORD)),
+    )
+    .await;
     assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/console/briefs"));
-    let evil = post(s, "/login", Who::Cookie(&anon), &format!("_csrf={token}&name=officer1&password={}&next=%2F%2Fevil.example", enc(PASSWORD))).await;
+    let evil = post(
+        s,
+        "/login",
+        Who::Cookie(&anon),
+        &format!("_csrf={token}&name=officer1&password={}&next=%2F%2Fevil.example", enc(PASSWORD)),
+    )
+    .await;
     assert_eq!(evil.location(), "/console/enterprises");
     let session = ok.cookie("zc_session").unwrap();
     assert_eq!(get(s, "/console/enterprises", Who::Cookie(&session)).await.status, StatusCode::OK);
@@ -303,7 +329,13 @@ async fn officer_pages(f: &Fixture) {
     assert!(all.body.contains("共 800 家企业"), "the demo county");
     let in_town = get(s, &format!("/console/enterprises?at=2025-06-01&town={}", enc(&town)), o).await;
     assert!(!in_town.body.contains("共 800 家企业") && in_town.body.contains(&town));
-    for q in ["size=small", "industry=18", "status=near_miss", "chamber=%E6%B1%B6%E4%B8%8A%E5%8E%BF%E6%9C%8D%E8%A3%85%E5%95%86%E4%BC%9A", "page=2"] {
+    for q in [
+        "size=small",
+        "industry=18",
+        "status=near_miss",
+        "chamber=%E6%B1%B6%E4%B8%8A%E5%8E%BF%E6%9C%8D%E8%A3%85%E5%95%86%E4%BC%9A",
+        "page=2",
+    ] {
         let p = get(s, &format!("/console/enterprises?at=2025-06-01&{q}"), o).await;
         assert_eq!(p.status, StatusCode::OK, "{q}");
         assert!(p.body.contains("家企业"), "{q}");
@@ -311,7 +343,8 @@ async fn officer_pages(f: &Fixture) {
 
     let seek = get(s, "/console/policies/cn-ui-job-retention-refund-2025?at=2025-06-01", o).await;
     assert_eq!(seek.status, StatusCode::OK);
-    for must in ["政策找企业：失业保险稳岗返还", "符合（", "可能符合，需上门确认", "差一点（", "导出 Excel", "万元"] {
+    for must in ["政策找企业：失业保险稳岗返还", "符合（", "可能符合，需上门确认", "差一点（", "导出 Excel", "万元"]
+    {
         assert!(seek.body.contains(must), "policy page lacks {must}");
     }
     let later = get(s, "/console/policies/cn-ui-job-retention-refund-2025?at=2027-01-01", o).await;
