@@ -117,7 +117,7 @@ pub(crate) fn results(snap: &Snapshot, report: Option<&MatchReport>, errors: &Er
     }
     out.derived = derived_lines(snap, report);
     for r in &report.results {
-        let c = view::card(snap, r, as_of);
+        let c = view::card(snap, r);
         match r.status {
             Status::Eligible => out.eligible.push(c),
             Status::Possible => out.possible.push(c),

@@ -184,15 +184,20 @@ pub(crate) fn field_view(def: &FieldDef, value: &str, error: Option<&String>, pr
 
 /// A plain text field for a name the schema does not know (never expected; keeps pages whole).
 pub(crate) fn text_view(name: &str, label: &str) -> FieldView {
-    let def = FieldDef {
+    FieldView {
         name: name.to_string(),
-        ty: FieldType::Text,
+        id: format!("q-{name}"),
         label: label.to_string(),
         unit: String::new(),
-        dimension: String::new(),
-        question: String::new(),
-    };
-    field_view(&def, "", None, "q")
+        help: String::new(),
+        kind: "text",
+        inputmode: "text",
+        placeholder: String::new(),
+        options: Vec::new(),
+        value: String::new(),
+        error: String::new(),
+        readonly: false,
+    }
 }
 
 /// A number as the form shows it: no exponent, at most 6 decimals, no trailing zeros.

@@ -243,7 +243,7 @@ pub(crate) async fn policy(State(state): State<AppState>, caller: Caller, Path(s
     let mine = own
         .and_then(|(_, obj)| snap.parse_profile_json(&Value::Object(obj)).ok())
         .and_then(|profile| snap.match_policy(&slug, &profile, today))
-        .map(|r| view::card(snap, &r, today));
+        .map(|r| view::card(snap, &r));
     let page = PolicyPage {
         nav,
         slug: slug.clone(),

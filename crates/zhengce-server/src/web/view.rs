@@ -5,7 +5,7 @@ use zhengce_engine::format::num;
 use zhengce_engine::{Schema, Snapshot};
 use zhengce_model::Date;
 use zhengce_model::policy::{Confidence, Dimension, Policy, PolicyMeta};
-use zhengce_model::verdict::{NoteKind, Outcome, PolicyResult, Status};
+use zhengce_model::verdict::{NoteKind, Outcome, PolicyResult, Status, WindowState};
 
 use super::form::{self, FieldView};
 
@@ -85,21 +85,31 @@ pub(crate) fn wan(amount: f64) -> String {
     format!("约 {} 万元", num(amount))
 }
 
-/// The application window of a policy on `as_of`: its state and a sentence.
-pub(crate) fn window(meta: &PolicyMeta, as_of: Date) -> (&'static str, String) {
-    match (meta.apply_from, meta.apply_to) {
-        (None, None) => ("rolling", "无固定申报期，符合条件即可办理".to_string()),
-        (Some(from), _) if as_of < from => ("not_yet", format!("申报期 {from} 起{}（尚未开始）", to_text(meta.apply_to))),
-        (_, Some(to)) if as_of > to => ("closed", format!("本期申报已于 {to} 截止")),
-        (from, to) => {
-            let from = from.map_or_else(|| "即日".to_string(), |d| d.to_string());
-            ("open", format!("申报期 {from} 起{}（申报中）", to_text(to)))
-        }
-    }
+/// The application window: a CSS state and a sentence.
+pub(crate) fn window_text(opens: Option<Date>, closes: Option<Date>, state: WindowState) -> (&'static str, String) {
+    let class = match state {
+        WindowState::Open => "open",
+        WindowState::NotYet => "not_yet",
+        WindowState::Closed => "closed",
+        WindowState::Rolling => "rolling",
+    };
+    let range = match (opens, closes) {
+        (Some(o), Some(c)) => format!("{o} 至 {c}"),
+        (Some(o), None) => format!("{o} 起"),
+        (None, Some(c)) => format!("截至 {c}"),
+        (None, None) => String::new(),
+    };
+    let text = if state == WindowState::Rolling {
+        "常年可办（无固定申报期，符合条件即可办理）".to_string()
+    } else {
+        format!("申报期 {range}（{}）", state.label())
+    };
+    (class, text)
 }
 
-fn to_text(to: Option<Date>) -> String {
-    to.map_or_else(String::new, |d| format!("至 {d}"))
+/// The application window of a policy on `as_of`.
+pub(crate) fn window(meta: &PolicyMeta, as_of: Date) -> (&'static str, String) {
+    window_text(meta.apply_from, meta.apply_to, WindowState::at(meta.apply_from, meta.apply_to, as_of))
 }
 
 /// Badges for a policy: marking and confidence.
@@ -135,7 +145,7 @@ pub(crate) fn doc(meta: &PolicyMeta) -> String {
 }
 
 /// A result as a card (each question with an empty widget that answers it).
-pub(crate) fn card(snap: &Snapshot, r: &PolicyResult, as_of: Date) -> Card {
+pub(crate) fn card(snap: &Snapshot, r: &PolicyResult) -> Card {
     let policy: Option<&Policy> = snap.policy(&r.policy);
     let schema: Option<&Schema> = snap.schema();
     let questions = r
@@ -174,7 +184,7 @@ pub(crate) fn card(snap: &Snapshot, r: &PolicyResult, as_of: Date) -> Card {
         .map(|n| n.text.clone())
         .collect();
     let notes = r.notes.iter().filter(|n| n.kind == NoteKind::Policy).map(|n| n.text.clone()).collect();
-    let (window_state, window_text) = policy.map_or(("rolling", String::new()), |p| window(&p.meta, as_of));
+    let (window_state, window_text) = window_text(r.application.opens, r.application.closes, r.application.state);
     Card {
         slug: r.policy.clone(),
         title: r.title.clone(),
