@@ -275,6 +275,15 @@ async fn browser_flows_at_phone_and_desktop_sizes() {
         assert!(c.find_all(Locator::Css("table.standings tbody tr")).await.unwrap().len() > 3);
         assert_no_sideways_scroll(&c, "policy seeks enterprise").await;
         shot(&c, &format!("{size}-6-officer-policy-enterprises")).await;
+        c.goto(&format!("{base}/console/enterprises?town={}&at={AT}", super_qs(&town))).await.unwrap();
+        assert!(text_of(&c, "main").await.contains("家企业"));
+        assert_no_sideways_scroll(&c, "enterprise list").await;
+        shot(&c, &format!("{size}-6b-officer-enterprise-list")).await;
+        c.goto(&format!("{base}/console/enterprises/{}?at={AT}", f.a.0)).await.unwrap();
+        assert!(text_of(&c, "main").await.contains("档案版本"));
+        assert_no_sideways_scroll(&c, "enterprise page").await;
+        scroll_to(&c, ".col-profile").await;
+        shot(&c, &format!("{size}-6c-officer-enterprise-history")).await;
         c.goto(&format!("{base}/console/briefs?town={}&at={AT}", super_qs(&town))).await.unwrap();
         assert!(text_of(&c, "h1").await.contains(&town));
         assert!(!c.find_all(Locator::Css("article.brief-firm")).await.unwrap().is_empty());
