@@ -17,9 +17,7 @@ fn counts(n: u64) -> Vec<usize> {
             let e = enterprise(1, i);
             let profile = snap.parse_profile_json(&serde_json::Value::Object(e)).expect("demo profile is valid");
             let report = snap.match_profile(&profile, as_of);
-            let fields: BTreeSet<&str> =
-                report.results.iter().flat_map(|r| r.missing.iter().map(|m| m.field.as_str())).collect();
-            fields.len()
+            report.questions.len()
         })
         .collect()
 }
