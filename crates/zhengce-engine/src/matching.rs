@@ -255,13 +255,13 @@ fn region_note(rs: &RuleSet, facts: &Facts<'_>, field: usize) -> Option<Note> {
                 v => format!("{v}{}", def.unit),
             };
             let caveat = e.confidence.caveat().map(|c| format!("（{c}）")).unwrap_or_default();
-            format!("地区事实：{}{}：{value}（依据：{}）{caveat}", region_name(&e.region), def.label, e.source)
+            format!("地区事实（{}）：{}：{value}（依据：{}）{caveat}", region_name(&e.region), def.label, e.source)
         }
         RegionValue::Off => {
-            format!("地区事实：“{}”是地方可选政策，{here}未见采用，按不适用处理（地方出台办法后由主管部门登记）", def.label)
+            format!("地区事实（{here}）：“{}”是地方可选政策，未见采用，按不适用处理（地方出台办法后由主管部门登记）", def.label)
         }
         RegionValue::Given(v) => format!("示例设定的地区事实：{}：{v}", def.label),
-        RegionValue::Unknown => format!("待主管部门确认的地区事实：{}（{here}），无需企业填写", def.label),
+        RegionValue::Unknown => format!("待主管部门确认的地区事实（{here}）：{}，无需企业填写", def.label),
     };
     Some(Note::new(NoteKind::RegionFact, text))
 }
