@@ -8,8 +8,8 @@ use zhengce_model::policy::{Confidence, Kind, Marking, Policy, region_contains};
 use zhengce_model::region::region_name;
 use zhengce_model::schema::FieldType;
 use zhengce_model::verdict::{
-    Application, MatchReport, Missing, Note, NoteKind, Outcome, PolicyResult, Question, Reason, RegionMissing,
-    RegionQuestion, Status, WindowState,
+    Application, MatchReport, Missing, Note, NoteKind, Outcome, PolicyResult, Question, Reason, RegionMissing, RegionQuestion,
+    Status, WindowState,
 };
 use zhengce_rules::eval::Val;
 use zhengce_rules::load::RegionValue;
@@ -346,20 +346,35 @@ fn ranked_questions(rs: &RuleSet, results: &[PolicyResult]) -> (Vec<Question>, V
     }
     let mut region_questions: Vec<RegionQuestion> = regional
         .into_iter()
-        .map(|(field, region, question, policies)| RegionQuestion { unlocks_wan: amount(&policies), field, region, question, policies })
+        .map(|(field, region, question, policies)| RegionQuestion {
+            unlocks_wan: amount(&policies),
+            field,
+            region,
+            question,
+            policies,
+        })
         .collect();
     region_questions.sort_by(|a, b| {
-        (std::cmp::Reverse(OrdF64(a.unlocks_wan)), std::cmp::Reverse(a.policies.len()), order(&a.field))
-            .cmp(&(std::cmp::Reverse(OrdF64(b.unlocks_wan)), std::cmp::Reverse(b.policies.len()), order(&b.field)))
+        (std::cmp::Reverse(OrdF64(a.unlocks_wan)), std::cmp::Reverse(a.policies.len()), order(&a.field)).cmp(&(
+            std::cmp::Reverse(OrdF64(b.unlocks_wan)),
+            std::cmp::Reverse(b.policies.len()),
+            order(&b.field),
+        ))
     });
     (ranked, region_questions)
 }
 
 /// A total order on amounts (they are finite).
-#[derive(Clone, Copy, PartialEq, PartialOrd)]
+#[derive(Clone, Copy, PartialEq)]
 struct OrdF64(f64);
 
 impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Ord for OrdF64 {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {

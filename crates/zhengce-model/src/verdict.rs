@@ -182,10 +182,7 @@ impl NoteKind {
     /// Whether a short display (a terminal table, a card) shows notes of this kind; the full
     /// list is always in the JSON.
     pub fn is_short_caveat(self) -> bool {
-        matches!(
-            self,
-            NoteKind::Badge | NoteKind::Unverified | NoteKind::RegionFact | NoteKind::Window | NoteKind::AmountUnknown
-        )
+        matches!(self, NoteKind::Badge | NoteKind::Unverified | NoteKind::RegionFact | NoteKind::Window | NoteKind::AmountUnknown)
     }
 }
 

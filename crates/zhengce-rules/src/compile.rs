@@ -312,7 +312,10 @@ fn go(e: &Expr, scope: &Scope<'_>, depth: usize) -> Result<(CExpr, Ty), CompileE
                 };
                 let (date, ty) = go(&args[1], scope, depth + 1)?;
                 if ty != Ty::Date {
-                    return Err(mismatch(first_offset(&args[1]), format!("argument 2 of `at` must be a date, found a {}", ty.name())));
+                    return Err(mismatch(
+                        first_offset(&args[1]),
+                        format!("argument 2 of `at` must be a date, found a {}", ty.name()),
+                    ));
                 }
                 let values = scope.dated.get(i).cloned().unwrap_or_default();
                 return Ok((CExpr::ParamAt(i, values, Box::new(date)), Ty::Num));

@@ -155,10 +155,12 @@ pub fn eval<'a>(e: &'a CExpr, env: &Env<'a, '_>) -> V<'a> {
         CExpr::ParamAt(_, values, at) => {
             let d = eval(at, env);
             match d.val {
-                Val::Date(day) => match values.iter().find(|v| v.from <= day && v.to.is_none_or(|t| day <= t)).and_then(|v| v.value) {
-                    Some(n) => V::known(Val::Num(n)),
-                    None => V::unknown(Mask::default()),
-                },
+                Val::Date(day) => {
+                    match values.iter().find(|v| v.from <= day && v.to.is_none_or(|t| day <= t)).and_then(|v| v.value) {
+                        Some(n) => V::known(Val::Num(n)),
+                        None => V::unknown(Mask::default()),
+                    }
+                }
                 _ => V::unknown(d.missing),
             }
         }

@@ -131,8 +131,10 @@ impl RuleSet {
                 firm = Mask::default();
             }
             // A fact whose gate is also unknown waits for the gate.
-            let held: Vec<usize> =
-                firm.iter().filter(|&i| self.schema.gates.get(i).copied().flatten().is_some_and(|g| firm.iter().any(|x| x == g))).collect();
+            let held: Vec<usize> = firm
+                .iter()
+                .filter(|&i| self.schema.gates.get(i).copied().flatten().is_some_and(|g| firm.iter().any(|x| x == g)))
+                .collect();
             let firm = firm.iter().filter(|i| !held.contains(i)).fold(Mask::default(), |m, i| m.or(&Mask::one(i)));
             missing = self.questions(firm);
         }
@@ -302,7 +304,12 @@ impl<'a> Ctx<'a, '_> {
             CCond::Check(e, src) => {
                 let (node, text) = self.leaf(e, src, act, None);
                 if self.explain {
-                    self.push_leaf(e, Reason { outcome: outcome(node.strict), text, depth, settled: false, confidence: None }, reasons, leaves);
+                    self.push_leaf(
+                        e,
+                        Reason { outcome: outcome(node.strict), text, depth, settled: false, confidence: None },
+                        reasons,
+                        leaves,
+                    );
                 }
                 node
             }
@@ -382,7 +389,11 @@ impl<'a> Ctx<'a, '_> {
             match e {
                 CExpr::Param(i) => {
                     let at = self.facts.as_of;
-                    let v = self.rule.params.get(*i).and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
+                    let v = self
+                        .rule
+                        .params
+                        .get(*i)
+                        .and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
                     put(v.and_then(|v| v.confidence()), &mut out);
                 }
                 CExpr::ParamAt(_, values, date) => {
@@ -469,7 +480,11 @@ impl<'a> Ctx<'a, '_> {
     fn leaf(&self, e: &'a CExpr, src: &str, act: Option<&'a [Piece]>, named: Option<&str>) -> (Node, String) {
         let v = eval(e, self.env);
         let mut strict = v.as_bool();
-        if self.pessimistic && strict.is_none() && !v.missing.is_empty() && v.missing.iter().all(|i| self.rs.schema.is_region_fact(i)) {
+        if self.pessimistic
+            && strict.is_none()
+            && !v.missing.is_empty()
+            && v.missing.iter().all(|i| self.rs.schema.is_region_fact(i))
+        {
             strict = Some(false);
         }
         let missing = if strict.is_none() { v.missing } else { Mask::default() };

@@ -234,7 +234,8 @@ pub fn load_region_facts(input: Input<'_>, schema: &Schema, diags: &mut Vec<Diag
         let i = schema.fields.iter().position(|f| f.name == name && f.region_fact);
         if i.is_none() {
             let known = schema.fields.iter().filter(|f| f.region_fact).map(|f| f.name.as_str());
-            let hint = zhengce_model::diagnostic::suggest(name, known).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            let hint =
+                zhengce_model::diagnostic::suggest(name, known).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             diags.push(loc.at_key(
                 name,
                 format!("`{name}` is not a region fact of the schema (a field marked `region_fact: true`){hint}"),
@@ -274,7 +275,10 @@ pub fn load_region_facts(input: Input<'_>, schema: &Schema, diags: &mut Vec<Diag
         let list = table.entries.entry(i).or_default();
         let overlaps = |e: &RegionEntry| e.to.is_none_or(|t| v.from <= t) && v.to.is_none_or(|t| e.from <= t);
         if let Some(prev) = list.iter().find(|e| e.region == v.region && overlaps(e)) {
-            diags.push(at(format!("`{}` for {}: the period from {} overlaps the one from {}", v.field, v.region, v.from, prev.from)));
+            diags.push(at(format!(
+                "`{}` for {}: the period from {} overlaps the one from {}",
+                v.field, v.region, v.from, prev.from
+            )));
             continue;
         }
         list.push(RegionEntry {

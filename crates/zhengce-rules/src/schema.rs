@@ -48,10 +48,7 @@ impl Schema {
         for (i, d) in derived.iter().enumerate() {
             by_name.insert(d.def.name.clone(), Slot::Derived(i));
         }
-        let gates = fields
-            .iter()
-            .map(|f| f.after.as_ref().and_then(|g| fields.iter().position(|x| &x.name == g)))
-            .collect();
+        let gates = fields.iter().map(|f| f.after.as_ref().and_then(|g| fields.iter().position(|x| &x.name == g))).collect();
         Schema { fields, derived, gates, by_name }
     }
 

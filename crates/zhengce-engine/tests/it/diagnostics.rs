@@ -478,7 +478,9 @@ fn e014_policy_marked_more_certain_than_a_fact_it_contains() {
     let rule = RULE.replace("source: \"测试\"", "source: \"测试 [S:T1]\"");
     assert_eq!(
         diags(&[("rules/demo-policy.ron", &rule)]),
-        ["policies/demo-policy.md:11:1: E014 policy `demo-policy` is marked V but its rule rests on parameter `min_employees` (测试 [S:T1]), marked S: mark the policy S (or verify the fact and mark it V)"]
+        [
+            "policies/demo-policy.md:11:1: E014 policy `demo-policy` is marked V but its rule rests on parameter `min_employees` (测试 [S:T1]), marked S: mark the policy S (or verify the fact and mark it V)"
+        ]
     );
     // A criterion mark by the fact it reads counts too; a policy marked as low as its facts is clean.
     let rule = RULE.replace("    eligibility:", "    confidence: {\"revenue\": GK},\n    eligibility:");
@@ -493,7 +495,10 @@ fn e008_source_that_names_how_it_was_retrieved() {
     let p = POLICY.replace("title = \"测试\"", "title = \"GitHub 索引文件 id 1（公告文本）\"");
     let d = diags(&[("policies/demo-policy.md", &p)]);
     assert!(d[0].starts_with("policies/demo-policy.md:18:10: E008 source `T1` names how it was retrieved (`GitHub`)"), "{d:?}");
-    let p = POLICY.replace("title = \"测试\"", "title = \"测试公告\"\ndoc_number = \"测试〔2025〕1号\"\nretrieved = \"GitHub 索引文件 id 1\"");
+    let p = POLICY.replace(
+        "title = \"测试\"",
+        "title = \"测试公告\"\ndoc_number = \"测试〔2025〕1号\"\nretrieved = \"GitHub 索引文件 id 1\"",
+    );
     assert_eq!(diags(&[("policies/demo-policy.md", &p)]), Vec::<String>::new());
 }
 

@@ -30,8 +30,7 @@ fn counts(n: u64) -> Vec<usize> {
             for q in &report.questions {
                 assert!(!schema.field(&q.field).is_some_and(|f| f.region_fact), "firm {i} is asked region fact {}", q.field);
             }
-            let union: BTreeSet<&str> =
-                report.results.iter().flat_map(|r| r.missing.iter().map(|m| m.field.as_str())).collect();
+            let union: BTreeSet<&str> = report.results.iter().flat_map(|r| r.missing.iter().map(|m| m.field.as_str())).collect();
             let asked: BTreeSet<&str> = report.questions.iter().map(|q| q.field.as_str()).collect();
             assert_eq!(union, asked, "firm {i}: questions are the union of missing");
             assert_eq!(asked.len(), report.questions.len(), "firm {i}: each question once");

@@ -55,9 +55,13 @@ fn match_json_follows_the_contract() {
     let questions = v["questions"].as_array().expect("questions");
     assert!(!questions.is_empty());
     for q in questions {
-        assert!(q["field"].is_string() && q["question"].is_string() && q["policies"].is_array() && q["unlocks_wan"].is_number(), "{q}");
+        assert!(
+            q["field"].is_string() && q["question"].is_string() && q["policies"].is_array() && q["unlocks_wan"].is_number(),
+            "{q}"
+        );
     }
-    let region: Vec<&str> = v["region_questions"].as_array().expect("region_questions").iter().filter_map(|q| q["field"].as_str()).collect();
+    let region: Vec<&str> =
+        v["region_questions"].as_array().expect("region_questions").iter().filter_map(|q| q["field"].as_str()).collect();
     assert!(region.contains(&"in_digital_pilot_city"), "{region:?}");
     assert!(questions.iter().all(|q| !region.contains(&q["field"].as_str().unwrap_or_default())));
 }
