@@ -92,7 +92,7 @@ fn bench(c: &mut Criterion) {
     let mut cols = plan_syn.columns();
     cols.reserve(rows);
     for i in 0..rows as u64 {
-        cols.push(&synth::profile(schema, SEED, i));
+        plan_syn.push(&mut cols, &synth::profile(schema, SEED, i));
     }
     let t = std::time::Instant::now();
     let ranked = cols.seal();
@@ -121,7 +121,7 @@ fn bench(c: &mut Criterion) {
     let n = rows.min(100_000);
     let mut cols = plan_real.columns();
     for i in 0..n as u64 {
-        cols.push(&synth::profile(schema, SEED, i));
+        plan_syn.push(&mut cols, &synth::profile(schema, SEED, i));
     }
     cols.seal();
     g.throughput(Throughput::Elements((n * plan_real.policy_count()) as u64));

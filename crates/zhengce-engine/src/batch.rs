@@ -61,7 +61,7 @@ pub fn match_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_lin
     let mut cols = plan.columns();
     cols.reserve(parsed.len());
     for (_, p) in parsed.iter().flatten() {
-        cols.push(p);
+        plan.push(&mut cols, p);
     }
     cols.seal();
     let slugs: Vec<&str> = plan.slugs().collect();

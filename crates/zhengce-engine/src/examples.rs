@@ -46,12 +46,20 @@ impl Snapshot {
                             return fail(Code::ExampleProfile, format!("invalid profile: {}", m.join("; ")));
                         }
                     };
+                    let given = match self.schema().map(|s| s.parse_region_facts(&ex.region_facts)) {
+                        Some(Ok(g)) => g,
+                        Some(Err(errs)) => {
+                            let m: Vec<String> = errs.iter().map(|e| e.message.clone()).collect();
+                            return fail(Code::ExampleProfile, format!("invalid region_facts: {}", m.join("; ")));
+                        }
+                        None => Default::default(),
+                    };
                     if let Some(p) = self.policy(&rule.policy)
                         && !p.in_force(ex.as_of)
                     {
                         return fail(Code::ExampleFailed, format!("policy is not in force on {}", ex.as_of));
                     }
-                    let r = self.match_policy(&rule.policy, &profile, ex.as_of)?;
+                    let r = self.match_policy_with(&rule.policy, &profile, ex.as_of, Some(&given))?;
                     let want = status_of(ex.expect);
                     if r.status != want {
                         let why: Vec<String> = r.reasons.iter().map(|x| format!("[{:?}] {}", x.outcome, x.text)).collect();
@@ -72,7 +80,12 @@ impl Snapshot {
                         }
                     }
                     if let Some(m) = &ex.missing {
-                        let got: Vec<&str> = r.missing.iter().map(|x| x.field.as_str()).collect();
+                        let got: Vec<&str> = r
+                            .missing
+                            .iter()
+                            .map(|x| x.field.as_str())
+                            .chain(r.region_missing.iter().map(|x| x.field.as_str()))
+                            .collect();
                         if got != m.iter().map(String::as_str).collect::<Vec<_>>() {
                             return fail(Code::ExampleFailed, format!("expected missing {m:?}, got {got:?}"));
                         }

@@ -75,6 +75,7 @@ pub struct Snapshot {
 
 const SCHEMA_PATH: &str = "rules/schema.ron";
 const DERIVED_PATH: &str = "rules/derived.ron";
+const REGION_PATH: &str = "rules/region-facts.ron";
 
 /// Loads a corpus from its files. Never fails: problems become diagnostics.
 pub fn load(mut files: Vec<SourceFile>) -> Loaded {
@@ -114,7 +115,9 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
                 .chain(files.iter().filter(|f| is_schema_extension(&f.path)))
                 .map(|f| Input { path: &f.path, text: &f.text })
                 .collect();
-            let (rs, ds) = zhengce_rules::load::load(&schemas, Input { path: &d.path, text: &d.text }, &rule_inputs, &periods);
+            let region = find(REGION_PATH).map(|f| Input { path: &f.path, text: &f.text });
+            let (rs, ds) =
+                zhengce_rules::load::load(&schemas, Input { path: &d.path, text: &d.text }, region, &rule_inputs, &periods);
             diags.extend(ds);
             rs
         }
@@ -141,6 +144,7 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
         }
     }
     if let Some(rs) = &rules {
+        diags.extend(confidence_agreement(&policies, rs, &files));
         for p in &policies {
             let has_rule = rs.rules.iter().any(|r| r.policy == p.meta.slug);
             let has_file = files.iter().any(|f| f.path == format!("rules/{}.ron", p.meta.slug));
@@ -175,6 +179,36 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
     Loaded { snapshot, diagnostics: diags }
 }
 
+/// A policy's confidence mark must not be more certain than the least certain parameter or
+/// criterion mark its rule contains (E014): a record marked `V` whose deciding criteria are `[S]`
+/// would show secondary facts as verified.
+fn confidence_agreement(policies: &[Policy], rs: &RuleSet, files: &[SourceFile]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in policies {
+        let Some(rule) = rs.rules.iter().find(|r| r.policy == p.meta.slug) else { continue };
+        let Some((lowest, what)) = rule.lowest_confidence(&rs.schema) else { continue };
+        if lowest > p.meta.confidence {
+            let path = format!("policies/{}.md", p.meta.slug);
+            let text = files.iter().find(|f| f.path == path).map_or("", |f| f.text.as_str());
+            let at = text.find("\nconfidence").map_or(0, |i| i + 1);
+            out.push(Diagnostic::at_offset(
+                Code::Confidence,
+                &path,
+                text,
+                at,
+                format!(
+                    "policy `{}` is marked {} but its rule rests on {what}, marked {}: mark the policy {} (or verify the fact and mark it V)",
+                    p.meta.slug,
+                    p.meta.confidence.as_str(),
+                    lowest.as_str(),
+                    lowest.as_str()
+                ),
+            ));
+        }
+    }
+    out
+}
+
 fn is_policy_file(path: &str) -> bool {
     path.starts_with("policies/") && path.ends_with(".md") && path.matches('/').count() == 1
 }
@@ -188,6 +222,7 @@ fn is_rule_file(path: &str) -> bool {
         && path.ends_with(".ron")
         && path != SCHEMA_PATH
         && path != DERIVED_PATH
+        && path != REGION_PATH
         && !is_schema_extension(path)
         && path.matches('/').count() == 1
 }

@@ -5,10 +5,14 @@ use std::collections::BTreeMap;
 use zhengce_model::Date;
 use zhengce_model::fact::{FactValue, Profile};
 use zhengce_model::policy::{Confidence, Kind, Marking, Policy, region_contains};
+use zhengce_model::region::region_name;
+use zhengce_model::schema::FieldType;
 use zhengce_model::verdict::{
-    Application, MatchReport, Missing, Note, NoteKind, Outcome, PolicyResult, Reason, Status, WindowState,
+    Application, MatchReport, Missing, Note, NoteKind, Outcome, PolicyResult, Question, Reason, RegionMissing, RegionQuestion,
+    Status, WindowState,
 };
 use zhengce_rules::eval::Val;
+use zhengce_rules::load::RegionValue;
 use zhengce_rules::{CompiledRule, Facts, FieldError, Judgement, RuleSet};
 
 use crate::Snapshot;
@@ -54,7 +58,11 @@ impl Snapshot {
         results.sort_by(|a, b| {
             rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.policy.cmp(&b.policy))
         });
-        MatchReport { as_of, rules_version: self.version.clone(), derived, results }
+        let (questions, region_questions) = match self.rules() {
+            Some(rs) => ranked_questions(rs, &results),
+            None => (Vec::new(), Vec::new()),
+        };
+        MatchReport { as_of, rules_version: self.version.clone(), derived, results, questions, region_questions }
     }
 
     /// The derived facts of `profile` on `as_of` that can be computed (size class, layoff rate, …),
@@ -113,10 +121,16 @@ impl Snapshot {
 
     /// Matches one enterprise against one policy (in force or not).
     pub fn match_policy(&self, slug: &str, profile: &Profile, as_of: Date) -> Option<PolicyResult> {
+        self.match_policy_with(slug, profile, as_of, None)
+    }
+
+    /// As [`Snapshot::match_policy`], with region facts `given` instead of those of the corpus
+    /// (rule examples use it to show a rule under another region's decision).
+    pub fn match_policy_with(&self, slug: &str, profile: &Profile, as_of: Date, given: Option<&Profile>) -> Option<PolicyResult> {
         let rs = self.rules()?;
         let p = self.policy(slug)?;
         let rule = self.rule(slug)?;
-        let facts = rs.facts(profile, as_of);
+        let facts = rs.facts_with(profile, as_of, given);
         Some(self.result(rs, p, rule, profile, &facts))
     }
 
@@ -131,8 +145,21 @@ impl Snapshot {
         if let Some(b) = p.meta.marking.badge() {
             notes.push(Note::new(NoteKind::Badge, format!("【{b}】")));
         }
-        if p.meta.confidence == Confidence::GK {
-            notes.push(Note::new(NoteKind::Unverified, "部分条件来自一般知识，尚未核实原文，请以主管部门解释为准"));
+        let confidence = j.decided.confidence(p.meta.confidence);
+        match confidence {
+            Confidence::GK => {
+                notes.push(Note::new(NoteKind::Unverified, "部分条件来自一般知识，尚未核实原文，请以主管部门解释为准"))
+            }
+            Confidence::S => notes.push(Note::new(
+                NoteKind::Unverified,
+                "部分依据来自转载或二手资料，尚未取得官方原文，标“待核实”的条件请以主管部门解释为准",
+            )),
+            Confidence::V => {}
+        }
+        for &f in &j.decided.region_facts {
+            if let Some(note) = region_note(rs, facts, f) {
+                notes.push(note);
+            }
         }
         let application = Application {
             opens: p.meta.apply_from,
@@ -171,11 +198,21 @@ impl Snapshot {
             benefit: j.benefit,
             reasons: j.reasons,
             missing: j.missing,
+            region_missing: j
+                .region_missing
+                .iter()
+                .filter_map(|&i| rs.schema.fields.get(i))
+                .map(|f| RegionMissing {
+                    field: f.name.clone(),
+                    region: facts.region().unwrap_or_default().to_string(),
+                    question: f.question.clone(),
+                })
+                .collect(),
             gaps: j.gaps,
             deadline,
             application,
             marking: p.meta.marking,
-            confidence: p.meta.confidence,
+            confidence,
             notes,
             implements: p.meta.implements.clone(),
         }
@@ -197,18 +234,159 @@ fn apply_region(rs: &RuleSet, j: &mut Judgement, region: &str, given: Option<&Fa
         Some(FactValue::Text(r)) => (Outcome::Fail, format!("注册地 {r} 不在{name}范围内，本政策不适用")),
         _ => (Outcome::Unknown, format!("注册地未知（本政策仅适用于{name}注册企业）")),
     };
-    j.reasons.insert(0, Reason { outcome, text, depth: 0, settled: false });
+    j.reasons.insert(0, Reason { outcome, text, depth: 0, settled: false, confidence: None });
     let status = with_region(outcome, j.status);
     if status == Status::Ineligible {
         j.missing.clear();
+        j.region_missing.clear();
         j.gaps.clear();
         j.benefit = None;
     }
-    if outcome == Outcome::Unknown && status == Status::Possible {
+    if outcome == Outcome::Unknown && status == Status::Possible && !j.missing.iter().any(|m| m.field == "region") {
         let question = rs.schema.field("region").map(|f| f.question.clone()).unwrap_or_default();
         j.missing.insert(0, Missing { field: "region".into(), question });
     }
     j.status = status;
+}
+
+/// The note naming a region fact a verdict rests on: its value and source, that a local option is
+/// off where no region adopted it, or that officers have yet to confirm it.
+fn region_note(rs: &RuleSet, facts: &Facts<'_>, field: usize) -> Option<Note> {
+    let def = rs.schema.fields.get(field)?;
+    let here = facts.region().map_or("所在地区", region_name);
+    let text = match facts.region_value(field)? {
+        RegionValue::Entry(e) => {
+            let value = match &e.value {
+                zhengce_model::fact::FactValue::Bool(true) => "是".to_string(),
+                zhengce_model::fact::FactValue::Bool(false) => "否".to_string(),
+                v => format!("{v}{}", def.unit),
+            };
+            let caveat = e.confidence.caveat().map(|c| format!("（{c}）")).unwrap_or_default();
+            format!("地区事实（{}）：{}：{value}（依据：{}）{caveat}", region_name(&e.region), def.label, e.source)
+        }
+        RegionValue::Off => {
+            format!("地区事实（{here}）：“{}”是地方可选政策，未见采用，按不适用处理（地方出台办法后由主管部门登记）", def.label)
+        }
+        RegionValue::Given(v) => format!("示例设定的地区事实：{}：{v}", def.label),
+        RegionValue::Unknown => format!("待主管部门确认的地区事实（{here}）：{}，无需企业填写", def.label),
+    };
+    Some(Note::new(NoteKind::RegionFact, text))
+}
+
+/// The questions of a match: each missing fact once, with the policies it could settle and the
+/// amount it could confirm, ranked by that amount, then by how many policies it settles, then in
+/// schema order; a gate always before the questions that depend on it. And the region facts the
+/// results wait on, for officers.
+fn ranked_questions(rs: &RuleSet, results: &[PolicyResult]) -> (Vec<Question>, Vec<RegionQuestion>) {
+    // Amounts are added once per benefit: a local document implementing another one in the same
+    // list is the same money.
+    let amount = |slugs: &[String]| -> f64 {
+        let total: f64 = results
+            .iter()
+            .filter(|r| slugs.contains(&r.policy))
+            .filter(|r| r.implements.as_ref().is_none_or(|base| !slugs.contains(base)))
+            .map(|r| r.benefit.as_ref().map_or(0.0, |b| b.amount_wan))
+            .sum();
+        (total * 100.0).round() / 100.0
+    };
+    let order = |field: &str| rs.schema.fields.iter().position(|f| f.name == field).unwrap_or(usize::MAX);
+    let mut asked: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut regional: Vec<(String, String, String, Vec<String>)> = Vec::new();
+    for r in results {
+        for m in &r.missing {
+            match asked.iter_mut().find(|(f, _, _)| *f == m.field) {
+                Some((_, _, ps)) => ps.push(r.policy.clone()),
+                None => asked.push((m.field.clone(), m.question.clone(), vec![r.policy.clone()])),
+            }
+        }
+        for m in &r.region_missing {
+            match regional.iter_mut().find(|(f, reg, _, _)| *f == m.field && *reg == m.region) {
+                Some((_, _, _, ps)) => ps.push(r.policy.clone()),
+                None => regional.push((m.field.clone(), m.region.clone(), m.question.clone(), vec![r.policy.clone()])),
+            }
+        }
+    }
+    let mut questions: Vec<Question> = asked
+        .into_iter()
+        .map(|(field, question, policies)| {
+            let def = rs.schema.field(&field);
+            let choices = match def {
+                Some(d) if !d.choices.is_empty() => d.choices.clone(),
+                Some(d) => match &d.ty {
+                    FieldType::Bool => vec!["是".into(), "否".into(), "不清楚".into()],
+                    FieldType::Enum(vs) => vs.iter().map(|(_, l)| l.clone()).chain(std::iter::once("不清楚".into())).collect(),
+                    _ => Vec::new(),
+                },
+                None => Vec::new(),
+            };
+            Question {
+                unlocks_wan: amount(&policies),
+                unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
+                hint: def.and_then(|d| d.hint.clone()),
+                after: None,
+                choices,
+                field,
+                question,
+                policies,
+            }
+        })
+        .collect();
+    let key = |q: &Question| (std::cmp::Reverse(OrdF64(q.unlocks_wan)), std::cmp::Reverse(q.policies.len()), order(&q.field));
+    questions.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.field.cmp(&b.field)));
+    // A gate before its dependents: take the best-ranked question whose gate (if listed) is taken.
+    let gate_of = |q: &Question| -> Option<String> {
+        let i = rs.schema.fields.iter().position(|f| f.name == q.field)?;
+        let g = rs.schema.gates.get(i).copied().flatten()?;
+        Some(rs.schema.fields[g].name.clone())
+    };
+    let listed: Vec<String> = questions.iter().map(|q| q.field.clone()).collect();
+    let mut pending = questions;
+    let mut ranked: Vec<Question> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let next = pending
+            .iter()
+            .position(|q| gate_of(q).is_none_or(|g| !listed.contains(&g) || ranked.iter().any(|r| r.field == g)))
+            .unwrap_or(0);
+        let mut q = pending.remove(next);
+        q.after = gate_of(&q).filter(|g| listed.contains(g));
+        ranked.push(q);
+    }
+    let mut region_questions: Vec<RegionQuestion> = regional
+        .into_iter()
+        .map(|(field, region, question, policies)| RegionQuestion {
+            unlocks_wan: amount(&policies),
+            field,
+            region,
+            question,
+            policies,
+        })
+        .collect();
+    region_questions.sort_by(|a, b| {
+        (std::cmp::Reverse(OrdF64(a.unlocks_wan)), std::cmp::Reverse(a.policies.len()), order(&a.field)).cmp(&(
+            std::cmp::Reverse(OrdF64(b.unlocks_wan)),
+            std::cmp::Reverse(b.policies.len()),
+            order(&b.field),
+        ))
+    });
+    (ranked, region_questions)
+}
+
+/// A total order on amounts (they are finite).
+#[derive(Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+
+impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
 
 /// A status once the region condition is added: outside the region is ineligible; an unknown

@@ -33,6 +33,11 @@ pub enum Code {
     Coverage,
     /// E013: an expression or condition tree is nested deeper than the rule language allows.
     TooDeep,
+    /// E014: a policy's confidence mark is more certain than a criterion or parameter it contains.
+    Confidence,
+    /// E015: a region fact (`rules/region-facts.ron`) names no region-fact field, has a value of
+    /// the wrong type, a bad region code, or periods that overlap for the same region.
+    RegionFact,
 }
 
 impl Code {
@@ -52,6 +57,8 @@ impl Code {
             Code::ExampleFailed => "E011",
             Code::Coverage => "E012",
             Code::TooDeep => "E013",
+            Code::Confidence => "E014",
+            Code::RegionFact => "E015",
         }
     }
 }

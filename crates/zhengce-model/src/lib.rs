@@ -8,6 +8,7 @@
 //! - [`schema`]: `rules/schema.ron` and `rules/derived.ron`.
 //! - [`fact`]: [`fact::FactValue`] and [`fact::Profile`].
 //! - [`rule`]: `rules/<slug>.ron` rule files.
+//! - [`region`]: `rules/region-facts.ron`, facts that hold for a whole region.
 //! - [`verdict`]: the match result shapes of `contracts.md`.
 //! - [`diagnostic`]: stable diagnostic codes with file, line and column.
 //! - [`date`], [`uscc`]: dates and the GB 32100-2015 credit-code check.
@@ -17,6 +18,7 @@ pub mod date;
 pub mod diagnostic;
 pub mod fact;
 pub mod policy;
+pub mod region;
 pub mod rule;
 pub mod schema;
 pub mod uscc;

@@ -102,6 +102,36 @@ pub enum Confidence {
 }
 
 impl Confidence {
+    /// The lowest (least certain) mark written in a citation: `[V:R07]`, `[S:R48-7]`, `[GK]`,
+    /// `[S/GK]`; `None` when the text carries no mark.
+    pub fn lowest_mark(text: &str) -> Option<Confidence> {
+        let mut lowest = None;
+        for (i, _) in text.match_indices('[') {
+            let rest = &text[i + 1..];
+            let end = rest.find(']').unwrap_or(rest.len());
+            let tag = &rest[..end];
+            let head = tag.split(':').next().unwrap_or("");
+            for part in head.split('/') {
+                let c = match part.trim() {
+                    "V" => Confidence::V,
+                    "S" => Confidence::S,
+                    "GK" => Confidence::GK,
+                    _ => continue,
+                };
+                lowest = Some(lowest.map_or(c, |l: Confidence| l.max(c)));
+            }
+        }
+        lowest
+    }
+
+    /// `待核实` for secondary and general-knowledge facts, nothing for verified ones.
+    pub fn caveat(self) -> Option<&'static str> {
+        match self {
+            Confidence::V => None,
+            Confidence::S | Confidence::GK => Some("待核实"),
+        }
+    }
+
     /// The stable text form.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -158,18 +188,39 @@ pub enum Kind {
     Channel,
 }
 
-/// A cited source.
+/// A cited source: the document itself (issuer, 文号, date, official address where known). How the
+/// text was found (a reprint, a code index) is kept apart in `retrieved` and never shown as the source.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     /// The fact sheet's source id (R06, …).
     pub id: String,
-    /// Title or document reference.
+    /// The document: its title or number, as it would be cited.
     pub title: String,
-    /// URL, when there is one.
+    /// Issuing bodies, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Document number (文号), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_number: Option<String>,
+    /// Date issued or published, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<Date>,
+    /// The address of the document (official where known).
     #[serde(default)]
     pub url: Option<String>,
+    /// How the text was retrieved (a reprint, a code-index file): provenance for maintainers,
+    /// never shown as the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrieved: Option<String>,
+    /// The fact sheet's mark for this source (`V`, `S`, `GK`), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
 }
+
+/// Words that describe how a text was found rather than what the document is; a source title
+/// containing one is refused (it belongs in `retrieved`).
+pub const RETRIEVAL_WORDS: [&str; 4] = ["GitHub", "索引文件", "code index", "index file"];
 
 /// The front matter of a policy file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -312,6 +363,18 @@ pub fn parse_policy(file: &str, source: &str) -> Result<Policy, Vec<Diagnostic>>
     }
     if meta.sources.is_empty() {
         errs.push(diag(field_at("slug"), "a policy needs at least one source".into()));
+    }
+    for src in &meta.sources {
+        if let Some(w) = RETRIEVAL_WORDS.iter().find(|w| src.title.contains(*w)) {
+            let at = front.find(&src.title).map_or_else(|| field_at("[[sources]]"), |i| start + i);
+            errs.push(diag(
+                at,
+                format!(
+                    "source `{}` names how it was retrieved (`{w}`) instead of the document: cite the document (issuer, 文号, date) in `title`/`doc_number` and move the retrieval note to `retrieved`",
+                    src.id
+                ),
+            ));
+        }
     }
     if meta.issuers.is_empty() {
         errs.push(diag(field_at("issuers"), "a policy needs at least one issuer".into()));

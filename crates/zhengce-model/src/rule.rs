@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
+use crate::policy::Confidence;
 
 /// The near-miss margin when a rule sets none: a numeric threshold missed by at most this share of
 /// its value is a near miss (`contracts.md`: 10%).
@@ -45,8 +46,19 @@ pub struct ParamValue {
     pub to: Option<Date>,
     /// The value; `None` when it was not published for this period (evaluates as unknown).
     pub value: Option<f64>,
-    /// The citation: document number, article, URL.
+    /// The citation: document number, article, URL, with the fact sheet's mark (`[V:R07]`,
+    /// `[S:R48-hnte]`, `[GK]`).
     pub source: String,
+    /// How sure the value is; when absent, the lowest mark written in `source` (none: unmarked).
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+}
+
+impl ParamValue {
+    /// The value's confidence: the explicit one, else the lowest mark in its source.
+    pub fn confidence(&self) -> Option<Confidence> {
+        self.confidence.or_else(|| Confidence::lowest_mark(&self.source))
+    }
 }
 
 /// The estimated benefit.
@@ -82,12 +94,17 @@ pub struct Example {
     pub as_of: Date,
     /// The profile (field names of the schema).
     pub profile: serde_json::Map<String, serde_json::Value>,
+    /// Region facts to assume instead of those of `rules/region-facts.ron` (to show a rule under
+    /// another region's decision, e.g. a province that adopted a local option).
+    #[serde(default)]
+    pub region_facts: serde_json::Map<String, serde_json::Value>,
     /// Expected status.
     pub expect: Expect,
     /// Expected amount in 万元 (±0.01), when the rule defines one.
     #[serde(default)]
     pub amount: Option<f64>,
-    /// Expected missing fields (for `Possible`), when given.
+    /// Expected missing fields (for `Possible`), when given: the facts asked of the enterprise,
+    /// then the region facts the verdict waits on.
     #[serde(default)]
     pub missing: Option<Vec<String>>,
     /// Expected gap fields (for `NearMiss`), when given.
@@ -104,6 +121,11 @@ pub struct RuleFile {
     /// Dated parameters by name.
     #[serde(default)]
     pub params: BTreeMap<String, Vec<ParamValue>>,
+    /// Confidence of the criteria that read these facts (fields or derived facts), where the fact
+    /// sheet marks a criterion itself rather than a threshold (`{"hnte_key_field": S}`). Criteria
+    /// reading parameters take the parameters' marks as well; the lowest applies.
+    #[serde(default)]
+    pub confidence: BTreeMap<String, Confidence>,
     /// Eligibility conditions.
     pub eligibility: Cond,
     /// Near-miss margin as a share of the threshold (default [`DEFAULT_NEAR_MISS_MARGIN`]).

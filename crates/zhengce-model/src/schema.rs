@@ -100,6 +100,21 @@ pub struct FieldDef {
     /// The first label of a value is the one `zhengce demo-data` writes (the schema label if none).
     #[serde(default)]
     pub value_labels: BTreeMap<String, Vec<String>>,
+    /// A fact that holds for a whole region (pilot-city status, a province's local option, a
+    /// county's own programme): kept in `rules/region-facts.ron` by officers, never in a profile,
+    /// never asked of an enterprise. Its `question` is put to officers (待确认的地区事实).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub region_fact: bool,
+    /// The gate: a field whose answer must come first because this one only matters after it
+    /// (「这笔贷款是否已享受贴息」 after 「有没有这笔贷款」). While both are unknown, only the gate is asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Answer choices to offer (是/否/不清楚, ranges), when useful.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    /// Where to find the answer (社保缴费记录、汇算清缴申报表……).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl FieldDef {

@@ -68,6 +68,10 @@ pub struct Reason {
     /// already holds (shown muted, never as a failure).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub settled: bool,
+    /// The confidence of the facts it rests on, when they are secondary or general knowledge (`S`,
+    /// `GK`); the text then says 待核实. Absent for verified facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
 }
 
 /// A missing fact and the question to ask.
@@ -77,6 +81,59 @@ pub struct Missing {
     pub field: String,
     /// The question, in Chinese.
     pub question: String,
+}
+
+/// A region fact that a result waits on: known to officers, never asked of the enterprise.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RegionMissing {
+    /// Canonical field name (a region fact of the schema).
+    pub field: String,
+    /// The division the fact is about (the enterprise's registered region).
+    pub region: String,
+    /// The question for officers, in Chinese.
+    pub question: String,
+}
+
+/// One question of a match: a missing fact, asked once, with what answering it could settle.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Question {
+    /// Canonical field name.
+    pub field: String,
+    /// The question, in Chinese.
+    pub question: String,
+    /// The policies whose verdict waits on it (slugs, in result order).
+    pub policies: Vec<String>,
+    /// The amount it could confirm: the sum of those policies' conservative amounts (万元), each
+    /// benefit counted once (a local document implementing a national one is not added again).
+    pub unlocks_wan: f64,
+    /// The unit of the answer (人, 万元, 个月), empty for none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub unit: String,
+    /// Answer choices, when useful (是/否/不清楚, ranges).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    /// Where to find the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The gate: a question earlier in the list that must be answered first (this one only matters
+    /// after it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// A region fact some results wait on, for officers (待确认的地区事实).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegionQuestion {
+    /// Canonical field name.
+    pub field: String,
+    /// The division it is about.
+    pub region: String,
+    /// The question for officers.
+    pub question: String,
+    /// The policies waiting on it.
+    pub policies: Vec<String>,
+    /// The amount it could confirm, as for [`Question::unlocks_wan`].
+    pub unlocks_wan: f64,
 }
 
 /// A numeric threshold missed by a small margin.
@@ -108,6 +165,9 @@ pub enum NoteKind {
     Badge,
     /// Some criteria are unverified (general knowledge or secondary sources).
     Unverified,
+    /// The verdict rests on a region fact (a local option, a pilot status): which one, and its
+    /// source, or that officers have yet to confirm it.
+    RegionFact,
     /// The application window: not yet open, open, or closed.
     Window,
     /// The amount cannot be computed from what is known.
@@ -122,7 +182,7 @@ impl NoteKind {
     /// Whether a short display (a terminal table, a card) shows notes of this kind; the full
     /// list is always in the JSON.
     pub fn is_short_caveat(self) -> bool {
-        matches!(self, NoteKind::Badge | NoteKind::Unverified | NoteKind::Window | NoteKind::AmountUnknown)
+        matches!(self, NoteKind::Badge | NoteKind::Unverified | NoteKind::RegionFact | NoteKind::Window | NoteKind::AmountUnknown)
     }
 }
 
@@ -216,8 +276,13 @@ pub struct PolicyResult {
     pub benefit: Option<Benefit>,
     /// Condition-by-condition reasons.
     pub reasons: Vec<Reason>,
-    /// Non-empty exactly when `status` is `possible`.
+    /// Facts to ask the enterprise now. With `region_missing`, non-empty exactly when `status` is
+    /// `possible`; a fact whose gate is also unknown waits for the gate; a result waiting on an
+    /// unconfirmed region fact asks the enterprise nothing until officers confirm it.
     pub missing: Vec<Missing>,
+    /// Region facts the verdict waits on (for officers, never asked of the enterprise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub region_missing: Vec<RegionMissing>,
     /// Non-empty exactly when `status` is `near_miss`.
     pub gaps: Vec<Gap>,
     /// Application deadline or end of the policy, whichever comes first.
@@ -226,7 +291,8 @@ pub struct PolicyResult {
     pub application: Application,
     /// `official`, `draft`, `sample` or `historical`.
     pub marking: Marking,
-    /// `V`, `S` or `GK`.
+    /// `V`, `S` or `GK`: the lowest confidence of the facts that decided this verdict (criteria,
+    /// parameters, region facts; unmarked ones count at the policy's mark).
     pub confidence: Confidence,
     /// Caveats to show (draft badge, unverified facts, expiry notes), each with its kind.
     pub notes: Vec<Note>,
@@ -246,4 +312,9 @@ pub struct MatchReport {
     pub derived: BTreeMap<String, serde_json::Value>,
     /// Every policy in force on `as_of`, best first.
     pub results: Vec<PolicyResult>,
+    /// Each distinct missing fact once, ranked by the amount it could confirm, then by how many
+    /// policies it settles; a gate before the questions that depend on it.
+    pub questions: Vec<Question>,
+    /// Region facts the results wait on, for officers (待确认的地区事实); never asked of the enterprise.
+    pub region_questions: Vec<RegionQuestion>,
 }

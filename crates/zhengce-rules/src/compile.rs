@@ -1,6 +1,7 @@
 //! Name resolution and type checking: turns parsed expressions into [`CExpr`] with diagnostics.
 
 use zhengce_model::diagnostic::{Code, suggest};
+use zhengce_model::rule::ParamValue;
 use zhengce_model::schema::{DerivedDef, FieldType};
 
 use crate::expr::{BinOp, Expr};
@@ -28,9 +29,13 @@ pub enum Func {
     Years,
     /// `known(x)`: whether `x` is known (never unknown itself).
     Known,
+    /// `at(param, date)`: a parameter's value on another date than `as_of` (a loan's rate by its
+    /// contract date). Compiled to [`CExpr::ParamAt`]; never left as a call.
+    At,
 }
 
-const FUNCS: [(&str, Func); 10] = [
+const FUNCS: [(&str, Func); 11] = [
+    ("at", Func::At),
     ("known", Func::Known),
     ("min", Func::Min),
     ("max", Func::Max),
@@ -60,6 +65,9 @@ pub enum CExpr {
     Derived(usize),
     /// Rule parameter by index.
     Param(usize),
+    /// `at(param, date)`: parameter `.0` (whose dated values are `.1`) on the date `.2` evaluates
+    /// to; unknown when the date is unknown or no value covers it.
+    ParamAt(usize, Vec<ParamValue>, Box<CExpr>),
     /// The matching date.
     AsOf,
     /// Negation.
@@ -141,6 +149,8 @@ pub struct Scope<'a> {
     pub derived: &'a [(String, Ty)],
     /// The rule's parameter names (empty for derived facts).
     pub params: &'a [String],
+    /// Their dated values, in the same order (for `at(param, date)`).
+    pub dated: &'a [Vec<ParamValue>],
 }
 
 impl Scope<'_> {
@@ -290,14 +300,26 @@ fn go(e: &Expr, scope: &Scope<'_>, depth: usize) -> Result<(CExpr, Ty), CompileE
         }
         Expr::Call(name, args, at) => {
             let Some(&(_, f)) = FUNCS.iter().find(|(n, _)| n == name) else {
-                let hint =
-                    suggest(name, FUNCS.iter().map(|(n, _)| *n)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-                return Err(CompileError {
-                    code: Code::UnknownName,
-                    offset: *at,
-                    message: format!("unknown function `{name}`{hint}"),
-                });
+                return Err(unknown_function(name, *at));
             };
+            if f == Func::At {
+                let param = match args.first() {
+                    Some(Expr::Name(n, _)) => scope.params.iter().position(|p| p == n),
+                    _ => None,
+                };
+                let (Some(i), 2) = (param, args.len()) else {
+                    return Err(mismatch(*at, "`at` takes a parameter name and a date: `at(rate, contract_date)`".into()));
+                };
+                let (date, ty) = go(&args[1], scope, depth + 1)?;
+                if ty != Ty::Date {
+                    return Err(mismatch(
+                        first_offset(&args[1]),
+                        format!("argument 2 of `at` must be a date, found a {}", ty.name()),
+                    ));
+                }
+                let values = scope.dated.get(i).cloned().unwrap_or_default();
+                return Ok((CExpr::ParamAt(i, values, Box::new(date)), Ty::Num));
+            }
             let mut cargs = Vec::new();
             let mut tys = Vec::new();
             for a in args {
@@ -362,10 +384,16 @@ fn go(e: &Expr, scope: &Scope<'_>, depth: usize) -> Result<(CExpr, Ty), CompileE
                     all(Ty::Date, 0)?;
                     Ty::Num
                 }
+                Func::At => return Err(mismatch(*at, "`at` is compiled above".into())),
             };
             (CExpr::Call(f, cargs), ty)
         }
     })
+}
+
+fn unknown_function(name: &str, at: usize) -> CompileError {
+    let hint = suggest(name, FUNCS.iter().map(|(n, _)| *n)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+    CompileError { code: Code::UnknownName, offset: at, message: format!("unknown function `{name}`{hint}") }
 }
 
 /// Names an expression refers to (for dependency analysis).

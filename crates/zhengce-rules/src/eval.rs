@@ -152,6 +152,18 @@ pub fn eval<'a>(e: &'a CExpr, env: &Env<'a, '_>) -> V<'a> {
             None => V::unknown(Mask::default()),
         },
         CExpr::AsOf => V::known(Val::Date(env.as_of)),
+        CExpr::ParamAt(_, values, at) => {
+            let d = eval(at, env);
+            match d.val {
+                Val::Date(day) => {
+                    match values.iter().find(|v| v.from <= day && v.to.is_none_or(|t| day <= t)).and_then(|v| v.value) {
+                        Some(n) => V::known(Val::Num(n)),
+                        None => V::unknown(Mask::default()),
+                    }
+                }
+                _ => V::unknown(d.missing),
+            }
+        }
         CExpr::Not(a) => {
             let v = eval(a, env);
             match v.val {
@@ -237,6 +249,8 @@ fn call<'a>(f: Func, args: &'a [CExpr], env: &Env<'a, '_>) -> V<'a> {
     let all_missing = vals.iter().fold(Mask::default(), |m, v| m.or(&v.missing));
     match f {
         Func::Known => V::known(Val::Bool(vals[0].val != Val::Unknown)),
+        // `at` compiles to `CExpr::ParamAt`; a call never reaches here.
+        Func::At => V::unknown(all_missing),
         Func::Coalesce => vals.iter().find(|v| v.val != Val::Unknown).cloned().unwrap_or(V::unknown(all_missing)),
         Func::Min | Func::Max | Func::Abs => {
             let mut nums = Vec::with_capacity(vals.len());

@@ -6,19 +6,25 @@
 
 use zhengce_model::Date;
 use zhengce_model::fact::{FactValue, Profile};
+use zhengce_model::policy::Confidence;
 use zhengce_model::verdict::{Benefit, Gap, Missing, Outcome, Reason, Status};
 
 use crate::compile::CExpr;
 use crate::eval::{Env, Mask, V, Val, eval};
 use crate::expr::BinOp;
 use crate::format::{self, Style};
-use crate::load::{CBenefit, CCond, CompiledRule, Piece, RuleSet, Slot, numeric_threshold, type_of};
+use crate::load::{CBenefit, CCond, CompiledRule, Piece, RegionValue, RuleSet, Slot, numeric_threshold, type_of};
 
-/// An enterprise's facts at a date: input fields by schema index and derived values.
+/// An enterprise's facts at a date: input fields by schema index (region facts looked up for its
+/// registered region) and derived values.
 pub struct Facts<'a> {
     fields: Vec<Option<&'a FactValue>>,
     derived: Vec<V<'a>>,
     as_of: Date,
+    /// The registered region, when known.
+    region: Option<&'a str>,
+    /// Region facts as they apply here, by field index (`None` for ordinary fields).
+    regional: Vec<Option<RegionValue<'a>>>,
 }
 
 impl<'a> Facts<'a> {
@@ -37,12 +43,53 @@ impl<'a> Facts<'a> {
     pub fn as_of(&self) -> Date {
         self.as_of
     }
+
+    /// The registered region, when known.
+    pub fn region(&self) -> Option<&'a str> {
+        self.region
+    }
+
+    /// How region fact `field` applies here (`None` when `field` is not a region fact).
+    pub fn region_value(&self, field: usize) -> Option<RegionValue<'a>> {
+        self.regional.get(field).copied().flatten()
+    }
 }
 
 impl RuleSet {
     /// Computes the derived facts of `profile` at `as_of`.
     pub fn facts<'a>(&'a self, profile: &'a Profile, as_of: Date) -> Facts<'a> {
-        let fields: Vec<Option<&FactValue>> = self.schema.fields.iter().map(|f| profile.get(&f.name)).collect();
+        self.facts_with(profile, as_of, None)
+    }
+
+    /// As [`RuleSet::facts`], with region facts given (an example's `region_facts`) instead of
+    /// looked up.
+    pub fn facts_with<'a>(&'a self, profile: &'a Profile, as_of: Date, given: Option<&'a Profile>) -> Facts<'a> {
+        let region = match profile.get("region") {
+            Some(FactValue::Text(r)) => Some(r.as_str()),
+            _ => None,
+        };
+        let regional: Vec<Option<RegionValue<'a>>> = self
+            .schema
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                f.region_fact.then(|| match given.and_then(|g| g.get(&f.name)) {
+                    Some(v) => RegionValue::Given(v),
+                    None => self.region.lookup(i, region, as_of),
+                })
+            })
+            .collect();
+        let fields: Vec<Option<&FactValue>> = self
+            .schema
+            .fields
+            .iter()
+            .zip(&regional)
+            .map(|(f, r)| match r {
+                Some(rv) => rv.value(),
+                None => profile.get(&f.name),
+            })
+            .collect();
         let mut derived: Vec<V<'a>> = Vec::with_capacity(self.schema.derived.len());
         for d in &self.schema.derived {
             let v = {
@@ -51,19 +98,47 @@ impl RuleSet {
             };
             derived.push(v);
         }
-        Facts { fields, derived, as_of }
+        Facts { fields, derived, as_of, region, regional }
     }
 
     /// Judges one rule.
     pub fn judge<'a>(&'a self, rule: &'a CompiledRule, facts: &Facts<'a>) -> Judgement {
         let params = rule.params_at(facts.as_of);
         let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
-        let ctx = Ctx { rs: self, rule, env: &env, explain: true };
+        let ctx = Ctx { rs: self, rule, env: &env, facts, explain: true, pessimistic: false };
         let mut reasons = Vec::new();
-        let root = ctx.node(&rule.cond, 0, None, &mut reasons);
+        let mut leaves = Vec::new();
+        let root = ctx.node(&rule.cond, 0, None, &mut reasons, &mut leaves);
         let status = root.status();
-        let mut missing = if status == Status::Possible { self.questions(root.missing) } else { Vec::new() };
-        if status == Status::Possible && missing.is_empty() {
+        let (mut missing, mut region_missing) = (Vec::new(), Vec::new());
+        if status == Status::Possible {
+            let mut firm = Mask::default();
+            for i in root.missing.iter() {
+                match (self.schema.is_region_fact(i), facts.region) {
+                    (false, _) => firm = firm.or(&Mask::one(i)),
+                    // The region fact is unknown because the enterprise's region is: ask that.
+                    (true, None) => {
+                        if let Some(crate::schema::Slot::Field(r)) = self.schema.slot("region") {
+                            firm = firm.or(&Mask::one(r));
+                        }
+                    }
+                    (true, Some(_)) => region_missing.push(i),
+                }
+            }
+            // A verdict that fails whenever an unconfirmed region fact turns out against it asks
+            // the enterprise nothing yet: officers confirm the region fact first.
+            if !region_missing.is_empty() && ctx.fails_without_region_facts() {
+                firm = Mask::default();
+            }
+            // A fact whose gate is also unknown waits for the gate.
+            let held: Vec<usize> = firm
+                .iter()
+                .filter(|&i| self.schema.gates.get(i).copied().flatten().is_some_and(|g| firm.iter().any(|x| x == g)))
+                .collect();
+            let firm = firm.iter().filter(|i| !held.contains(i)).fold(Mask::default(), |m, i| m.or(&Mask::one(i)));
+            missing = self.questions(firm);
+        }
+        if status == Status::Possible && missing.is_empty() && region_missing.is_empty() {
             // Unknown without a missing fact: a parameter not published for this date, or a
             // quantity that cannot be computed (e.g. a rate over zero insured staff).
             missing.push(Missing {
@@ -73,7 +148,30 @@ impl RuleSet {
         }
         let gaps = if status == Status::NearMiss { root.gaps } else { Vec::new() };
         let benefit = if status == Status::Ineligible { None } else { rule.benefit.as_ref().and_then(|b| ctx.benefit(b)) };
-        Judgement { status, reasons, missing, gaps, benefit }
+        // What decided the verdict: the leaves that hold (eligible), fail (ineligible, near miss),
+        // or hold or are unknown (possible), leaving out alternatives already settled.
+        let mut decided = Decided::default();
+        for (r, leaf) in reasons.iter().zip(&leaves) {
+            let Some(leaf) = leaf else { continue };
+            let deciding = !r.settled
+                && match status {
+                    Status::Eligible => r.outcome == Outcome::Pass,
+                    Status::Ineligible | Status::NearMiss => r.outcome == Outcome::Fail,
+                    Status::Possible => r.outcome != Outcome::Fail,
+                };
+            if deciding {
+                decided.add(leaf.confidence);
+                for &f in &leaf.region {
+                    if !decided.region_facts.contains(&f) {
+                        decided.region_facts.push(f);
+                    }
+                }
+            }
+        }
+        if let (Some(_), Some(b)) = (&benefit, &rule.benefit) {
+            decided.add(ctx.confidence_of(&b.amount).confidence);
+        }
+        Judgement { status, reasons, missing, region_missing, gaps, benefit, decided }
     }
 
     /// The status alone, without reasons, gap texts or benefit: the same decision as
@@ -81,9 +179,8 @@ impl RuleSet {
     pub fn status<'a>(&'a self, rule: &'a CompiledRule, facts: &Facts<'a>) -> Status {
         let params = rule.params_at(facts.as_of);
         let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
-        let ctx = Ctx { rs: self, rule, env: &env, explain: false };
-        let mut reasons = Vec::new();
-        ctx.node(&rule.cond, 0, None, &mut reasons).status()
+        let ctx = Ctx { rs: self, rule, env: &env, facts, explain: false, pessimistic: false };
+        ctx.node(&rule.cond, 0, None, &mut Vec::new(), &mut Vec::new()).status()
     }
 
     /// The questions for a set of missing fields, in schema order.
@@ -102,12 +199,54 @@ pub struct Judgement {
     pub status: Status,
     /// Reasons, condition by condition.
     pub reasons: Vec<Reason>,
-    /// Missing facts (only when `possible`).
+    /// Missing facts to ask the enterprise (only when `possible`).
     pub missing: Vec<Missing>,
+    /// Unknown region facts the verdict waits on, by field index (only when `possible`).
+    pub region_missing: Vec<usize>,
+    /// The confidence of what decided the verdict, and the region facts it read.
+    pub decided: Decided,
     /// Gaps (only when `near_miss`).
     pub gaps: Vec<Gap>,
     /// Estimated benefit.
     pub benefit: Option<Benefit>,
+}
+
+/// What decided a verdict: the lowest confidence mark among the deciding criteria (and the
+/// parameters of a shown amount), whether any of them carries no mark (it then counts at the
+/// policy's own mark), and the region facts they read (field indices).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decided {
+    /// The lowest mark, when any deciding fact has one.
+    pub lowest: Option<Confidence>,
+    /// Whether a deciding criterion has no mark of its own.
+    pub unmarked: bool,
+    /// Region facts read by deciding criteria, by field index.
+    pub region_facts: Vec<usize>,
+}
+
+impl Decided {
+    fn add(&mut self, c: Option<Confidence>) {
+        match c {
+            Some(c) => self.lowest = Some(self.lowest.map_or(c, |l| l.max(c))),
+            None => self.unmarked = true,
+        }
+    }
+
+    /// The result's confidence given the policy's own mark (for unmarked facts).
+    pub fn confidence(&self, policy: Confidence) -> Confidence {
+        match (self.lowest, self.unmarked) {
+            (Some(l), true) => l.max(policy),
+            (Some(l), false) => l,
+            (None, _) => policy,
+        }
+    }
+}
+
+/// The confidence of one criterion (a leaf): its lowest mark, and the region facts it reads.
+#[derive(Clone, Debug, Default)]
+struct LeafConf {
+    confidence: Option<Confidence>,
+    region: Vec<usize>,
 }
 
 struct Node {
@@ -133,8 +272,12 @@ struct Ctx<'a, 'e> {
     rs: &'a RuleSet,
     rule: &'a CompiledRule,
     env: &'e Env<'a, 'e>,
+    facts: &'e Facts<'a>,
     /// Whether to write reasons and gap texts (off for status-only batch matching).
     explain: bool,
+    /// Whether a criterion unknown only for want of region facts counts as failing (to see whether
+    /// the verdict hinges on them).
+    pessimistic: bool,
 }
 
 fn outcome(b: Option<bool>) -> Outcome {
@@ -148,17 +291,29 @@ fn outcome(b: Option<bool>) -> Outcome {
 impl<'a> Ctx<'a, '_> {
     /// Judges `c`; `act` is the action template of the nearest enclosing `Act`, if any (only
     /// thresholds inside one can be near misses).
-    fn node(&self, c: &'a CCond, depth: usize, act: Option<&'a [Piece]>, reasons: &mut Vec<Reason>) -> Node {
+    fn node(
+        &self,
+        c: &'a CCond,
+        depth: usize,
+        act: Option<&'a [Piece]>,
+        reasons: &mut Vec<Reason>,
+        leaves: &mut Vec<Option<LeafConf>>,
+    ) -> Node {
         match c {
-            CCond::Act(pieces, inner) => self.node(inner, depth, Some(pieces), reasons),
+            CCond::Act(pieces, inner) => self.node(inner, depth, Some(pieces), reasons, leaves),
             CCond::Check(e, src) => {
                 let (node, text) = self.leaf(e, src, act, None);
                 if self.explain {
-                    reasons.push(Reason { outcome: outcome(node.strict), text, depth, settled: false });
+                    self.push_leaf(
+                        e,
+                        Reason { outcome: outcome(node.strict), text, depth, settled: false, confidence: None },
+                        reasons,
+                        leaves,
+                    );
                 }
                 node
             }
-            CCond::Named(_, inner) if !self.explain => self.node(inner, depth, act, reasons),
+            CCond::Named(_, inner) if !self.explain => self.node(inner, depth, act, reasons, leaves),
             CCond::Named(label, inner) => {
                 if let CCond::Check(e, src) = inner.as_ref() {
                     let (node, text) = self.leaf(e, src, act, Some(label));
@@ -180,33 +335,123 @@ impl<'a> Ctx<'a, '_> {
                         (true, Some(false)) => format!("{label}：不满足"),
                         (true, None) => format!("{label}：待确认"),
                     };
-                    reasons.push(Reason { outcome: outcome(node.strict), text, depth, settled: false });
+                    let reason = Reason { outcome: outcome(node.strict), text, depth, settled: false, confidence: None };
+                    self.push_leaf(e, reason, reasons, leaves);
                     return node;
                 }
                 let at = reasons.len();
-                reasons.push(Reason { outcome: Outcome::Unknown, text: label.clone(), depth, settled: false });
-                let node = self.node(inner, depth + 1, act, reasons);
+                reasons.push(Reason { outcome: Outcome::Unknown, text: label.clone(), depth, settled: false, confidence: None });
+                leaves.push(None);
+                let node = self.node(inner, depth + 1, act, reasons, leaves);
                 reasons[at].outcome = outcome(node.strict);
                 node
             }
             CCond::Not(inner) => {
-                let n = self.node(inner, depth, act, reasons);
+                let n = self.node(inner, depth, act, reasons, leaves);
                 let flip = n.strict.map(|b| !b);
                 Node { strict: flip, relaxed: flip, missing: n.missing, gaps: Vec::new() }
             }
             CCond::All(cs) => {
-                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons)).collect();
+                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons, leaves)).collect();
                 combine_all(nodes)
             }
-            CCond::Any(cs) => self.alternatives(1, cs, depth, act, reasons),
-            CCond::AtLeast(k, cs) => self.alternatives(*k, cs, depth, act, reasons),
+            CCond::Any(cs) => self.alternatives(1, cs, depth, act, reasons, leaves),
+            CCond::AtLeast(k, cs) => self.alternatives(*k, cs, depth, act, reasons, leaves),
         }
     }
 
+    /// Records a criterion's reason with its confidence: secondary or general-knowledge facts say
+    /// 待核实 next to them.
+    fn push_leaf(&self, e: &'a CExpr, mut reason: Reason, reasons: &mut Vec<Reason>, leaves: &mut Vec<Option<LeafConf>>) {
+        let conf = self.confidence_of(e);
+        if let Some(c) = conf.confidence.filter(|c| *c != Confidence::V) {
+            reason.confidence = Some(c);
+            if let Some(caveat) = c.caveat() {
+                reason.text = format!("{}（{caveat}）", reason.text);
+            }
+        }
+        reasons.push(reason);
+        leaves.push(Some(conf));
+    }
+
+    /// The lowest confidence among what an expression reads: parameters (by their value's mark on
+    /// the date used), criteria marks of the rule by field or derived fact, region facts (by their
+    /// entry's mark); and the region facts it reads.
+    fn confidence_of(&self, e: &'a CExpr) -> LeafConf {
+        let mut out = LeafConf::default();
+        let put = |c: Option<Confidence>, out: &mut LeafConf| {
+            if let Some(c) = c {
+                out.confidence = Some(out.confidence.map_or(c, |l: Confidence| l.max(c)));
+            }
+        };
+        let mut stack = vec![e];
+        while let Some(e) = stack.pop() {
+            match e {
+                CExpr::Param(i) => {
+                    let at = self.facts.as_of;
+                    let v = self
+                        .rule
+                        .params
+                        .get(*i)
+                        .and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
+                    put(v.and_then(|v| v.confidence()), &mut out);
+                }
+                CExpr::ParamAt(_, values, date) => {
+                    if let Val::Date(d) = eval(date, self.env).val {
+                        let v = values.iter().find(|v| v.from <= d && v.to.is_none_or(|t| d <= t));
+                        put(v.and_then(|v| v.confidence()), &mut out);
+                    }
+                    stack.push(date);
+                }
+                CExpr::Field(i) => {
+                    put(self.rule.field_marks.get(i).copied(), &mut out);
+                    if let Some(rv) = self.facts.region_value(*i) {
+                        if let RegionValue::Entry(entry) = rv {
+                            put(Some(entry.confidence), &mut out);
+                        }
+                        if !out.region.contains(i) {
+                            out.region.push(*i);
+                        }
+                    }
+                }
+                CExpr::Derived(i) => put(self.rule.derived_marks.get(i).copied(), &mut out),
+                CExpr::Not(a) | CExpr::Neg(a) => stack.push(a),
+                CExpr::Bin(_, a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                CExpr::If(c, a, b) => {
+                    stack.push(c);
+                    stack.push(a);
+                    stack.push(b);
+                }
+                CExpr::Call(_, args) => stack.extend(args.iter()),
+                CExpr::Num(_) | CExpr::Text(_) | CExpr::Bool(_) | CExpr::None | CExpr::AsOf => {}
+            }
+        }
+        out
+    }
+
+    /// Whether the verdict fails (ineligible or near miss) once every criterion that is unknown only
+    /// for want of region facts counts as failing: the region facts then gate everything else.
+    fn fails_without_region_facts(&self) -> bool {
+        let ctx = Ctx { explain: false, pessimistic: true, ..*self };
+        let status = ctx.node(&self.rule.cond, 0, None, &mut Vec::new(), &mut Vec::new()).status();
+        matches!(status, Status::Ineligible | Status::NearMiss)
+    }
+
     /// `Any` / `AtLeast`: once the group holds, the alternatives that do not are marked settled.
-    fn alternatives(&self, k: usize, cs: &'a [CCond], depth: usize, act: Option<&'a [Piece]>, reasons: &mut Vec<Reason>) -> Node {
+    fn alternatives(
+        &self,
+        k: usize,
+        cs: &'a [CCond],
+        depth: usize,
+        act: Option<&'a [Piece]>,
+        reasons: &mut Vec<Reason>,
+        leaves: &mut Vec<Option<LeafConf>>,
+    ) -> Node {
         let start = reasons.len();
-        let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons)).collect();
+        let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons, leaves)).collect();
         let node = combine_at_least(k, nodes);
         if node.strict == Some(true) {
             for r in &mut reasons[start..] {
@@ -234,7 +479,14 @@ impl<'a> Ctx<'a, '_> {
 
     fn leaf(&self, e: &'a CExpr, src: &str, act: Option<&'a [Piece]>, named: Option<&str>) -> (Node, String) {
         let v = eval(e, self.env);
-        let strict = v.as_bool();
+        let mut strict = v.as_bool();
+        if self.pessimistic
+            && strict.is_none()
+            && !v.missing.is_empty()
+            && v.missing.iter().all(|i| self.rs.schema.is_region_fact(i))
+        {
+            strict = Some(false);
+        }
         let missing = if strict.is_none() { v.missing } else { Mask::default() };
         let mut node = Node { strict, relaxed: strict, missing, gaps: Vec::new() };
         if !self.explain {

@@ -33,13 +33,36 @@
 //! Expressions ([`expr`]): arithmetic, comparisons, `and`/`or`/`not`, `if … then … else …`,
 //! percentages (`5.5%`), text in single quotes, and functions `min`, `max`, `abs`, `round`,
 //! `coalesce`, `prefix(code, '17', '18')`, `in(x, 'a', 'b')`, `within(region, '370000')`, `years(date)`,
-//! `known(x)` (whether `x` is known; for texts, since it is not monotone in what is known).
+//! `known(x)` (whether `x` is known; for texts, since it is not monotone in what is known),
+//! `at(param, date)` (a parameter's value on another date than `as_of`: a loan subsidy's rate by
+//! the loan's contract date, `at(subsidy_rate, equipment_renewal_loan_contract_date)`).
 //! Texts (benefit `text`, `Act` text) insert `{expr}` or `{expr:%}`, and show a section
 //! `{?cond}…{/}` only when `cond` is known to hold: a tax saving names the rate the firm pays, and
 //! where that rate depends on an unknown fact the amount is the conservative one and a
 //! `{?not known(x)}` section gives the range and what it depends on.
 //! Names are profile fields (`rules/schema.ron`), derived facts (`rules/derived.ron`), the rule's
 //! parameters, or `as_of`.
+//!
+//! Confidence per fact: a parameter value's confidence is its `confidence`, else the lowest mark
+//! written in its `source` (`[V:R07]`, `[S:R48-hnte]`, `[GK]`); a rule's `confidence: {"field": S}`
+//! marks the criteria that read a field or derived fact. A criterion's confidence is the lowest of
+//! what it reads (parameters on the date used, marks, region facts); its reason says 待核实 when
+//! that is `S` or `GK`, and a result carries the lowest confidence of the criteria that decided it
+//! (unmarked ones count at the policy's mark). A policy's mark may not be more certain than the
+//! least certain fact its rule contains (E014).
+//!
+//! Region facts: a schema field marked `region_fact: true` (a city's pilot status, whether a
+//! province adopted a local option, a county's own programme) is never in a profile (refused with
+//! the field named) and never asked of an enterprise; rules read it like a parameter, from
+//! `rules/region-facts.ron` (dated, sourced, with confidence; the narrowest region containing the
+//! enterprise's wins; a `local_options` field with no entry is off, any other with no entry is
+//! unknown). A verdict that would fail without an unconfirmed region fact asks the enterprise
+//! nothing yet and lists the region fact for officers; examples may set region facts with
+//! `region_facts: {…}`.
+//!
+//! Gates: a schema field's `after: "gate"` says its answer only matters after the gate's; while
+//! both are unknown only the gate is asked, and in a match's ranked `questions` a gate comes first.
+//! Fields may carry `choices` and a `hint` (where to find the answer).
 //!
 //! Semantics: three-valued ([`eval`]); unknown facts are never zero or false, and every unknown
 //! value carries the input fields whose absence made it unknown. [`judge`] turns a condition tree

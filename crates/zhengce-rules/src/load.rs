@@ -7,6 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use zhengce_model::Date;
 use zhengce_model::diagnostic::{Code, Diagnostic, line_col};
+use zhengce_model::fact::FactValue;
+use zhengce_model::policy::{Confidence, region_contains};
+use zhengce_model::region::RegionFactsFile;
 use zhengce_model::rule::{BenefitDef, Cond, Example, ParamValue, RuleFile};
 use zhengce_model::schema::{DerivedFile, FieldType, SchemaFile};
 
@@ -90,9 +93,24 @@ pub struct CompiledRule {
     pub benefit: Option<CBenefit>,
     /// Examples (checked by `crate::examples`).
     pub examples: Vec<Example>,
+    /// Confidence marks of criteria by the facts they read: schema field index → mark.
+    pub field_marks: BTreeMap<usize, Confidence>,
+    /// The same for derived facts, by derived index.
+    pub derived_marks: BTreeMap<usize, Confidence>,
 }
 
 impl CompiledRule {
+    /// The lowest confidence of every parameter value and criterion mark in the rule, with what
+    /// carries it (for the check that a policy's mark agrees with what it contains).
+    pub fn lowest_confidence(&self, schema: &Schema) -> Option<(Confidence, String)> {
+        let params = self.params.iter().flat_map(|(name, vs)| {
+            vs.iter().filter_map(move |v| v.confidence().map(|c| (c, format!("parameter `{name}` ({})", v.source))))
+        });
+        let fields = self.field_marks.iter().map(|(i, c)| (*c, format!("criteria on `{}`", schema.fields[*i].name)));
+        let derived = self.derived_marks.iter().map(|(i, c)| (*c, format!("criteria on `{}`", schema.derived[*i].def.name)));
+        params.chain(fields).chain(derived).max_by_key(|(c, _)| *c)
+    }
+
     /// Parameter values at `as_of`.
     pub fn params_at(&self, as_of: Date) -> Vec<Option<f64>> {
         self.params
@@ -120,6 +138,159 @@ pub struct RuleSet {
     pub schema: Schema,
     /// Rules, sorted by policy slug.
     pub rules: Vec<CompiledRule>,
+    /// Region facts (`rules/region-facts.ron`).
+    pub region: RegionTable,
+}
+
+/// One dated, sourced value of a region fact for one region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionEntry {
+    /// The division (6 digits; `000000` is the whole country).
+    pub region: String,
+    /// First day.
+    pub from: Date,
+    /// Last day, `None` open-ended.
+    pub to: Option<Date>,
+    /// The value, of the field's type.
+    pub value: FactValue,
+    /// Its confidence.
+    pub confidence: Confidence,
+    /// The document it rests on.
+    pub source: String,
+}
+
+/// A region fact as it applies to one enterprise on one date.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RegionValue<'a> {
+    /// The entry for the narrowest region containing the enterprise's.
+    Entry(&'a RegionEntry),
+    /// A local option no entry adopts: off.
+    Off,
+    /// Given by an example (`region_facts`), to test a rule under another region's decision.
+    Given(&'a FactValue),
+    /// Not known: officers have not recorded it (or the enterprise's region is unknown).
+    Unknown,
+}
+
+/// The region facts of the corpus, by schema field index.
+#[derive(Clone, Debug, Default)]
+pub struct RegionTable {
+    /// Entries by field index.
+    pub entries: BTreeMap<usize, Vec<RegionEntry>>,
+    /// Field indices of local options (off unless an entry adopts them).
+    pub options: Vec<usize>,
+}
+
+/// The value a local option takes where no region adopted it.
+pub static OFF: FactValue = FactValue::Bool(false);
+
+impl RegionTable {
+    /// The value of region fact `field` for an enterprise registered in `region` on `as_of`: the
+    /// entry of the narrowest region containing it whose period covers the date; otherwise off for
+    /// a local option, unknown for any other fact. Also what a columnar evaluator fills a region
+    /// fact's column with, region by region.
+    pub fn lookup(&self, field: usize, region: Option<&str>, as_of: Date) -> RegionValue<'_> {
+        let Some(region) = region else { return RegionValue::Unknown };
+        let best = self
+            .entries
+            .get(&field)
+            .into_iter()
+            .flatten()
+            .filter(|e| region_contains(&e.region, region) && e.from <= as_of && e.to.is_none_or(|t| as_of <= t))
+            .max_by_key(|e| e.region.trim_end_matches('0').len());
+        match best {
+            Some(e) => RegionValue::Entry(e),
+            None if self.options.contains(&field) => RegionValue::Off,
+            None => RegionValue::Unknown,
+        }
+    }
+}
+
+impl<'a> RegionValue<'a> {
+    /// The fact value, when known.
+    pub fn value(self) -> Option<&'a FactValue> {
+        match self {
+            RegionValue::Entry(e) => Some(&e.value),
+            RegionValue::Off => Some(&OFF),
+            RegionValue::Given(v) => Some(v),
+            RegionValue::Unknown => None,
+        }
+    }
+}
+
+/// Loads `rules/region-facts.ron` against the schema: every entry names a field the schema marks
+/// `region_fact`, has a value of its type, a 6-digit region, and no two entries of one field and
+/// region overlap in time.
+pub fn load_region_facts(input: Input<'_>, schema: &Schema, diags: &mut Vec<Diagnostic>) -> RegionTable {
+    let file = match ron_options().from_str::<RegionFactsFile>(input.text) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(ron_error(input.path, &e));
+            return RegionTable::default();
+        }
+    };
+    let loc = Locator { file: input.path, source: input.text, cursor: 0 };
+    let region_field = |name: &str, diags: &mut Vec<Diagnostic>| -> Option<usize> {
+        let i = schema.fields.iter().position(|f| f.name == name && f.region_fact);
+        if i.is_none() {
+            let known = schema.fields.iter().filter(|f| f.region_fact).map(|f| f.name.as_str());
+            let hint =
+                zhengce_model::diagnostic::suggest(name, known).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            diags.push(loc.at_key(
+                name,
+                format!("`{name}` is not a region fact of the schema (a field marked `region_fact: true`){hint}"),
+                Code::RegionFact,
+            ));
+        }
+        i
+    };
+    let mut table = RegionTable::default();
+    for o in &file.local_options {
+        if let Some(i) = region_field(o, diags) {
+            table.options.push(i);
+        }
+    }
+    for v in &file.facts {
+        let Some(i) = region_field(&v.field, diags) else { continue };
+        let at = |msg: String| {
+            let needle = format!("region: \"{}\"", v.region);
+            let off = input.text.find(&needle).unwrap_or(0);
+            Diagnostic::at_offset(Code::RegionFact, input.path, input.text, off, msg)
+        };
+        if v.region.len() != 6 || !v.region.bytes().all(|b| b.is_ascii_digit()) {
+            diags.push(at(format!("region `{}` of `{}` is not a 6-digit division code", v.region, v.field)));
+            continue;
+        }
+        if v.to.is_some_and(|t| t < v.from) {
+            diags.push(at(format!("`{}` for {}: period ends before it starts", v.field, v.region)));
+            continue;
+        }
+        let value = match crate::schema::convert(&schema.fields[i], &v.value) {
+            Ok(x) => x,
+            Err(m) => {
+                diags.push(at(format!("`{}` for {}: {m}", v.field, v.region)));
+                continue;
+            }
+        };
+        let list = table.entries.entry(i).or_default();
+        let overlaps = |e: &RegionEntry| e.to.is_none_or(|t| v.from <= t) && v.to.is_none_or(|t| e.from <= t);
+        if let Some(prev) = list.iter().find(|e| e.region == v.region && overlaps(e)) {
+            diags.push(at(format!(
+                "`{}` for {}: the period from {} overlaps the one from {}",
+                v.field, v.region, v.from, prev.from
+            )));
+            continue;
+        }
+        list.push(RegionEntry {
+            region: v.region.clone(),
+            from: v.from,
+            to: v.to,
+            value,
+            confidence: v.confidence,
+            source: v.source.clone(),
+        });
+    }
+    table
 }
 
 fn ron_options() -> ron::Options {
@@ -287,7 +458,7 @@ pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Di
         return None;
     }
     let ordered: Vec<(String, Ty)> = order.iter().map(|&i| (defs[i].name.clone(), compile::ty_of(&defs[i].ty))).collect();
-    let scope = Scope { fields: &fields, derived: &ordered, params: &[] };
+    let scope = Scope { fields: &fields, derived: &ordered, params: &[], dated: &[] };
     let mut compiled = Vec::new();
     let mut ok = true;
     for &i in &order {
@@ -300,6 +471,25 @@ pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Di
                 diags.push(l.at_expr(&d.expr, offset, code, format!("derived fact `{}`: {message}", d.name)));
                 ok = false;
             }
+        }
+    }
+    for f in &fields {
+        if let Some(g) = &f.after
+            && !fields.iter().any(|x| &x.name == g && !x.region_fact)
+        {
+            let (path, text) = schemas
+                .iter()
+                .find(|s| s.text.contains(&format!("name: \"{}\"", f.name)))
+                .map_or(("rules/schema.ron", ""), |s| (s.path, s.text));
+            let at = text.find(&format!("after: \"{g}\"")).unwrap_or(0);
+            diags.push(Diagnostic::at_offset(
+                Code::UnknownName,
+                path,
+                text,
+                at,
+                format!("field `{}`: `after` names `{g}`, which is not a profile field an enterprise answers", f.name),
+            ));
+            ok = false;
         }
     }
     ok.then(|| Schema::new(fields, compiled))
@@ -520,7 +710,24 @@ pub fn load_rule(
         }
     }
     let derived: Vec<(String, Ty)> = schema.derived.iter().map(|d| (d.def.name.clone(), compile::ty_of(&d.def.ty))).collect();
-    let scope = Scope { fields: &schema.fields, derived: &derived, params: &param_names };
+    let dated: Vec<Vec<ParamValue>> = file.params.values().cloned().collect();
+    let scope = Scope { fields: &schema.fields, derived: &derived, params: &param_names, dated: &dated };
+    let (mut field_marks, mut derived_marks) = (BTreeMap::new(), BTreeMap::new());
+    for (name, c) in &file.confidence {
+        match schema.slot(name) {
+            Some(crate::schema::Slot::Field(i)) => {
+                field_marks.insert(i, *c);
+            }
+            Some(crate::schema::Slot::Derived(i)) => {
+                derived_marks.insert(i, *c);
+            }
+            None => diags.push(loc.at_key(
+                name,
+                format!("`confidence` names `{name}`, which is not a profile field or derived fact"),
+                Code::UnknownName,
+            )),
+        }
+    }
     let cond = compile_cond(&file.eligibility, &scope, &mut loc, diags);
     let benefit = match &file.benefit {
         Some(b) => compile_benefit(b, &scope, &mut loc, diags),
@@ -537,13 +744,17 @@ pub fn load_rule(
         margin: file.near_miss_margin.unwrap_or(crate::DEFAULT_NEAR_MISS_MARGIN),
         benefit,
         examples: file.examples,
+        field_marks,
+        derived_marks,
     })
 }
 
-/// Loads everything: the schema files, `rules/derived.ron` and the rule files.
+/// Loads everything: the schema files, `rules/derived.ron`, `rules/region-facts.ron` (when there
+/// is one) and the rule files.
 pub fn load(
     schemas: &[Input<'_>],
     derived: Input<'_>,
+    region: Option<Input<'_>>,
     rules: &[Input<'_>],
     periods: &PolicyPeriods,
 ) -> (Option<RuleSet>, Vec<Diagnostic>) {
@@ -551,6 +762,7 @@ pub fn load(
     let Some(schema) = load_schema(schemas, derived, &mut diags) else {
         return (None, diags);
     };
+    let region = region.map(|r| load_region_facts(r, &schema, &mut diags)).unwrap_or_default();
     let mut compiled: Vec<CompiledRule> = Vec::new();
     for r in rules {
         if let Some(rule) = load_rule(Input { path: r.path, text: r.text }, &schema, periods, &mut diags) {
@@ -569,7 +781,7 @@ pub fn load(
         }
     }
     compiled.sort_by(|a, b| a.policy.cmp(&b.policy));
-    (Some(RuleSet { schema, rules: compiled }), diags)
+    (Some(RuleSet { schema, rules: compiled, region }), diags)
 }
 
 /// Where an example named `name` starts in its file, for diagnostics.

@@ -34,6 +34,8 @@ pub struct Schema {
     pub fields: Vec<FieldDef>,
     /// Derived facts, with compiled expressions, in evaluation (topological) order.
     pub derived: Vec<crate::compile::CompiledDerived>,
+    /// Each field's gate (`after`), by field index.
+    pub gates: Vec<Option<usize>>,
     by_name: HashMap<String, Slot>,
 }
 
@@ -46,7 +48,13 @@ impl Schema {
         for (i, d) in derived.iter().enumerate() {
             by_name.insert(d.def.name.clone(), Slot::Derived(i));
         }
-        Schema { fields, derived, by_name }
+        let gates = fields.iter().map(|f| f.after.as_ref().and_then(|g| fields.iter().position(|x| &x.name == g))).collect();
+        Schema { fields, derived, gates, by_name }
+    }
+
+    /// Whether field `i` is a region fact.
+    pub fn is_region_fact(&self, i: usize) -> bool {
+        self.fields.get(i).is_some_and(|f| f.region_fact)
     }
 
     /// Resolves a name to a field or derived fact.
@@ -86,6 +94,13 @@ impl Schema {
             }
             let err = |message: String| FieldError { field: key.clone(), message };
             let def = match self.slot(key) {
+                Some(Slot::Field(i)) if self.fields[i].region_fact => {
+                    let label = &self.fields[i].label;
+                    errors.push(err(format!(
+                        "`{key}`（{label}）是地区事实（对整个地区都成立，如试点城市、地方是否采用某项选项），由主管部门在规则库 rules/region-facts.ron 中维护，不能在企业画像中填写，请删除该字段"
+                    )));
+                    continue;
+                }
                 Some(Slot::Field(i)) => &self.fields[i],
                 Some(Slot::Derived(i)) => {
                     let label = &self.derived[i].def.label;
@@ -111,6 +126,28 @@ impl Schema {
     }
 }
 
+impl Schema {
+    /// Validates region facts given as a JSON object (an example's `region_facts`): only fields
+    /// the schema marks `region_fact`, each of its type.
+    pub fn parse_region_facts(&self, obj: &Map<String, Value>) -> Result<Profile, Vec<FieldError>> {
+        let mut out = Profile::new();
+        let mut errors = Vec::new();
+        for (key, value) in obj {
+            let err = |message: String| FieldError { field: key.clone(), message };
+            match self.field(key) {
+                Some(def) if def.region_fact => match convert(def, value) {
+                    Ok(v) => {
+                        out.insert(key.clone(), v);
+                    }
+                    Err(m) => errors.push(err(format!("{}（{key}）：{m}", def.label))),
+                },
+                _ => errors.push(err(format!("`{key}` 不是地区事实（schema 中标记 region_fact 的字段）"))),
+            }
+        }
+        if errors.is_empty() { Ok(out) } else { Err(errors) }
+    }
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "空值",
@@ -122,7 +159,7 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn convert(def: &FieldDef, value: &Value) -> Result<FactValue, String> {
+pub(crate) fn convert(def: &FieldDef, value: &Value) -> Result<FactValue, String> {
     let want_num = || value.as_f64().ok_or_else(|| format!("应为数字，实际为{}", type_name(value)));
     let want_text = || value.as_str().ok_or_else(|| format!("应为文本，实际为{}", type_name(value)));
     match &def.ty {

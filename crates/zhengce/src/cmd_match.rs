@@ -103,6 +103,9 @@ pub fn render_table(report: &MatchReport, name: Option<&str>) -> String {
         for m in &r.missing {
             why.push(format!("? {}", m.question));
         }
+        for m in &r.region_missing {
+            why.push(format!("◇ 待确认的地区事实（由主管部门确认，无需企业填写）：{}", m.question));
+        }
         let wanted = |o: Outcome| match r.status {
             Status::Eligible => o == Outcome::Pass,
             Status::Possible | Status::NearMiss => false,
@@ -133,5 +136,63 @@ pub fn render_table(report: &MatchReport, name: Option<&str>) -> String {
     }
     out.push_str(&table.to_string());
     out.push('\n');
+    out.push_str(&render_questions(report, 5));
+    out
+}
+
+/// The top `n` questions of a report and what answering them could confirm, then the region facts
+/// waiting for officers.
+pub fn render_questions(report: &MatchReport, n: usize) -> String {
+    let mut out = String::new();
+    let top: Vec<_> = report.questions.iter().take(n).collect();
+    if !top.is_empty() {
+        let slugs: std::collections::BTreeSet<&str> = top.iter().flat_map(|q| q.policies.iter().map(String::as_str)).collect();
+        let total: f64 = report
+            .results
+            .iter()
+            .filter(|r| slugs.contains(r.policy.as_str()))
+            .filter(|r| r.implements.as_deref().is_none_or(|base| !slugs.contains(base)))
+            .filter_map(|r| r.benefit.as_ref().map(|b| b.amount_wan))
+            .sum();
+        let k = top.len();
+        if total > 0.0 {
+            out.push_str(&format!(
+                "\n回答以下{k}个问题，可确认约{}万元（涉及{}项政策）：\n",
+                zhengce_engine::format::num(total),
+                slugs.len()
+            ));
+        } else {
+            out.push_str(&format!("\n回答以下{k}个问题，可确认{}项政策是否适用：\n", slugs.len()));
+        }
+        for (i, q) in top.iter().enumerate() {
+            let unit = if q.unit.is_empty() { String::new() } else { format!("（单位：{}）", q.unit) };
+            let amount = if q.unlocks_wan > 0.0 {
+                format!("可确认约{}万元", zhengce_engine::format::num(q.unlocks_wan))
+            } else {
+                "暂无可估算金额".to_string()
+            };
+            out.push_str(&format!("{}. {}{unit}\n   {amount}，涉及{}项政策", i + 1, q.question, q.policies.len()));
+            if !q.choices.is_empty() {
+                out.push_str(&format!("；可选：{}", q.choices.join("／")));
+            }
+            out.push('\n');
+            if let Some(h) = &q.hint {
+                out.push_str(&format!("   去哪里找：{h}\n"));
+            }
+            if let Some(g) = &q.after {
+                let gate = report.questions.iter().find(|x| &x.field == g).map_or(g.as_str(), |x| x.question.as_str());
+                out.push_str(&format!("   先回答：{gate}\n"));
+            }
+        }
+        if report.questions.len() > k {
+            out.push_str(&format!("（另有{}个问题，见 --format json 的 questions）\n", report.questions.len() - k));
+        }
+    }
+    if !report.region_questions.is_empty() {
+        out.push_str("\n待确认的地区事实（由主管部门确认并登记在 rules/region-facts.ron，无需企业回答）：\n");
+        for q in &report.region_questions {
+            out.push_str(&format!("- {}（涉及{}项政策）\n", q.question, q.policies.len()));
+        }
+    }
     out
 }

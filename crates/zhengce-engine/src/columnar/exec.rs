@@ -106,6 +106,13 @@ impl Binder<'_> {
             CExpr::Field(i) => VExpr::Field(*i, self.kinds.get(*i).copied().unwrap_or(Kind::Num)),
             CExpr::Derived(i) => VExpr::Derived(*i),
             CExpr::AsOf => VExpr::Date(as_of_days),
+            CExpr::ParamAt(_, values, date) => {
+                let periods = values
+                    .iter()
+                    .map(|v| (v.from.days_since_epoch() as i32, v.to.map_or(i32::MAX, |t| t.days_since_epoch() as i32), v.value))
+                    .collect();
+                VExpr::ParamAt(periods, b(date))
+            }
             CExpr::Not(a) => VExpr::Not(b(a)),
             CExpr::Neg(a) => VExpr::Neg(b(a)),
             CExpr::Bin(op, x, y) => {
@@ -122,6 +129,8 @@ impl Binder<'_> {
                     Func::Min => VExpr::Min(all(self)),
                     Func::Max => VExpr::Max(all(self)),
                     Func::Coalesce => VExpr::Coalesce(all(self)),
+                    // `at` is compiled to `CExpr::ParamAt` and never reaches a call.
+                    Func::At => VExpr::NoneNum,
                     Func::Known => VExpr::Known(Box::new(args.first().map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days)))),
                     Func::Abs => VExpr::Abs(Box::new(args.first().map_or(VExpr::NoneNum, |a| self.vexpr(a, as_of_days)))),
                     Func::Round => {

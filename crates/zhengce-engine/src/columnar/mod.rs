@@ -103,6 +103,10 @@ pub struct Plan {
     pub(crate) derived_needed: Vec<bool>,
     pub(crate) fields_used: Vec<bool>,
     pub(crate) region_field: Option<usize>,
+    /// Region facts the plan reads: (field index, name). Their values come from the corpus's
+    /// region table by the enterprise's region, never from the profile.
+    pub(crate) region_facts: Vec<(usize, String)>,
+    pub(crate) region_table: zhengce_rules::load::RegionTable,
 }
 
 /// Replaces rule parameters by their values.
@@ -118,6 +122,7 @@ fn subst(e: &CExpr, params: &[Option<f64>]) -> CExpr {
         CExpr::Bin(op, x, y) => CExpr::Bin(*op, b(x), b(y)),
         CExpr::If(c, x, y) => CExpr::If(b(c), b(x), b(y)),
         CExpr::Call(f, args) => CExpr::Call(*f, args.iter().map(|a| subst(a, params)).collect()),
+        CExpr::ParamAt(i, values, date) => CExpr::ParamAt(*i, values.clone(), b(date)),
         other => other.clone(),
     }
 }
@@ -138,6 +143,7 @@ fn refs(e: &CExpr, fields: &mut Vec<usize>, derived: &mut Vec<usize>) {
             refs(y, fields, derived);
         }
         CExpr::Call(_, args) => args.iter().for_each(|a| refs(a, fields, derived)),
+        CExpr::ParamAt(_, _, date) => refs(date, fields, derived),
         _ => {}
     }
 }
@@ -224,6 +230,8 @@ impl Plan {
         let mut policies = Vec::new();
         let (mut fields, mut derived, mut derived_needed, mut fields_used) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut region_field = None;
+        let mut region_facts = Vec::new();
+        let mut region_table = zhengce_rules::load::RegionTable::default();
         if let Some(rs) = snapshot.rules() {
             for p in snapshot.policies() {
                 if !snapshot.matchable(p, as_of) {
@@ -265,6 +273,15 @@ impl Plan {
                     *u = true;
                 }
             }
+            region_facts = rs
+                .schema
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| f.region_fact && fields_used.get(*i).copied().unwrap_or(false))
+                .map(|(i, f)| (i, f.name.clone()))
+                .collect();
+            region_table = rs.region.clone();
             region_field = fields.iter().position(|(n, _)| n == "region");
             if let Some(r) = region_field
                 && policies.iter().any(|p| p.region.is_some())
@@ -272,7 +289,18 @@ impl Plan {
                 fields_used[r] = true;
             }
         }
-        Plan { as_of, policies, leaves: b.leaves, fields, derived, derived_needed, fields_used, region_field }
+        Plan {
+            as_of,
+            policies,
+            leaves: b.leaves,
+            fields,
+            derived,
+            derived_needed,
+            fields_used,
+            region_field,
+            region_facts,
+            region_table,
+        }
     }
 
     /// The matching date.
@@ -304,10 +332,35 @@ impl Plan {
     pub fn columns_of<'p>(&self, profiles: impl IntoIterator<Item = &'p Profile>) -> Columns {
         let mut c = self.columns();
         for p in profiles {
-            c.push(p);
+            self.push(&mut c, p);
         }
         c.seal();
         c
+    }
+
+    /// Appends one enterprise to `cols`, with the region facts of its region filled in from the
+    /// corpus (as the row path reads them), so region-dependent policies agree with it.
+    pub fn push(&self, cols: &mut Columns, profile: &Profile) {
+        cols.push(self.with_region_facts(profile).as_ref());
+    }
+
+    /// The profile with the region facts the plan reads taken from the corpus's region table.
+    pub fn with_region_facts<'p>(&self, profile: &'p Profile) -> std::borrow::Cow<'p, Profile> {
+        if self.region_facts.is_empty() {
+            return std::borrow::Cow::Borrowed(profile);
+        }
+        let region = match profile.get("region") {
+            Some(zhengce_model::fact::FactValue::Text(r)) => Some(r.as_str()),
+            _ => None,
+        };
+        let mut p = profile.clone();
+        for (i, name) in &self.region_facts {
+            match self.region_table.lookup(*i, region, self.as_of).value() {
+                Some(v) => p.insert(name.clone(), v.clone()),
+                None => p.remove(name),
+            };
+        }
+        std::borrow::Cow::Owned(p)
     }
 
     /// Statuses of every row of `cols` against every policy: `out[row][policy]`. For tests and

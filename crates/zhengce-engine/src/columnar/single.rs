@@ -158,6 +158,8 @@ impl Single<'_> {
     /// The status codes ([`super::code`]) of every policy for one enterprise.
     pub fn codes(&self, profile: &Profile) -> Vec<u8> {
         let plan = self.plan;
+        let profile = plan.with_region_facts(profile);
+        let profile = profile.as_ref();
         let mut fields: Vec<Option<&FactValue>> = vec![None; plan.fields.len()];
         // Both sides are sorted by name: merge.
         let mut it = self.by_name.iter().peekable();

@@ -60,6 +60,9 @@ pub(crate) enum VExpr {
     Years(Box<VExpr>),
     /// `known(x)`: whether `x` is known (never unknown itself).
     Known(Box<VExpr>),
+    /// `at(param, date)`: the parameter's value in the period containing the date (day numbers,
+    /// inclusive; `None` where it was not published).
+    ParamAt(Vec<(i32, i32, Option<f64>)>, Box<VExpr>),
 }
 
 /// What a block evaluation reads.
@@ -212,6 +215,24 @@ pub(crate) fn veval(e: &VExpr, cx: &Ctx<'_>) -> BV {
                 }
                 (a, b) => if_lanes(&c, a, b, n),
             }
+        }
+        VExpr::ParamAt(periods, date) => {
+            let d = match veval(date, cx) {
+                BV::Date(d) => d,
+                _ => bcast(NONE_DATE, n),
+            };
+            let mut v = bcast(0.0, n);
+            let mut k = bcast(0u8, n);
+            for i in 0..n {
+                if d[i] == NONE_DATE {
+                    continue;
+                }
+                if let Some(x) = periods.iter().find(|(f, t, _)| *f <= d[i] && d[i] <= *t).and_then(|p| p.2) {
+                    v[i] = x;
+                    k[i] = 1;
+                }
+            }
+            BV::Num(v, k)
         }
         VExpr::Known(a) => {
             let v = veval(a, cx);

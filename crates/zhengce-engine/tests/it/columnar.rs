@@ -48,7 +48,7 @@ fn compare(snap: &Snapshot, profiles: &[Profile], as_of: Date) -> [usize; 4] {
     // Unsealed (doubles instead of ranks) gives the same.
     let mut raw = plan.columns();
     for p in profiles {
-        raw.push(p);
+        plan.push(&mut raw, p);
     }
     assert_eq!(plan.statuses(&raw), got, "ranked and unranked columns agree");
     let slugs: Vec<&str> = plan.slugs().collect();

@@ -472,3 +472,136 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn e014_policy_marked_more_certain_than_a_fact_it_contains() {
+    let rule = RULE.replace("source: \"测试\"", "source: \"测试 [S:T1]\"");
+    assert_eq!(
+        diags(&[("rules/demo-policy.ron", &rule)]),
+        [
+            "policies/demo-policy.md:11:1: E014 policy `demo-policy` is marked V but its rule rests on parameter `min_employees` (测试 [S:T1]), marked S: mark the policy S (or verify the fact and mark it V)"
+        ]
+    );
+    // A criterion mark by the fact it reads counts too; a policy marked as low as its facts is clean.
+    let rule = RULE.replace("    eligibility:", "    confidence: {\"revenue\": GK},\n    eligibility:");
+    let d = diags(&[("rules/demo-policy.ron", &rule)]);
+    assert!(d.len() == 1 && d[0].contains(" E014 ") && d[0].contains("criteria on `revenue`"), "{d:?}");
+    let policy = POLICY.replace("confidence = \"V\"", "confidence = \"GK\"");
+    assert_eq!(diags(&[("rules/demo-policy.ron", &rule), ("policies/demo-policy.md", &policy)]), Vec::<String>::new());
+}
+
+#[test]
+fn e008_source_that_names_how_it_was_retrieved() {
+    let p = POLICY.replace("title = \"测试\"", "title = \"GitHub 索引文件 id 1（公告文本）\"");
+    let d = diags(&[("policies/demo-policy.md", &p)]);
+    assert!(d[0].starts_with("policies/demo-policy.md:18:10: E008 source `T1` names how it was retrieved (`GitHub`)"), "{d:?}");
+    let p = POLICY.replace(
+        "title = \"测试\"",
+        "title = \"测试公告\"\ndoc_number = \"测试〔2025〕1号\"\nretrieved = \"GitHub 索引文件 id 1\"",
+    );
+    assert_eq!(diags(&[("policies/demo-policy.md", &p)]), Vec::<String>::new());
+}
+
+const REGION_SCHEMA: &str = r#"Schema(fields: [
+    (name: "region", type: Region, label: "注册地", unit: "", dimension: "identity", question: "注册地？"),
+    (name: "employees", type: Count, label: "从业人员", unit: "人", dimension: "size", question: "多少人？"),
+    (name: "revenue", type: Money, label: "营业收入", unit: "万元", dimension: "size", question: "收入多少？"),
+    (name: "ownership", type: Enum([("private", "民营"), ("state", "国有")]), label: "所有制", unit: "", dimension: "identity", question: "所有制？"),
+    (name: "has_loan", type: Bool, label: "有贷款", unit: "", dimension: "financing", question: "有没有贷款？"),
+    (name: "loan_subsidised", type: Bool, label: "贷款已贴息", unit: "", dimension: "financing", after: "has_loan", question: "这笔贷款是否已享受贴息？"),
+    (name: "pilot_city", type: Bool, label: "试点城市", unit: "", dimension: "digital", region_fact: true, question: "所在城市是否为试点？"),
+    (name: "uplift", type: Bool, label: "采用提高比例", unit: "", dimension: "employment", region_fact: true, question: "是否采用提高比例？"),
+])
+"#;
+
+#[test]
+fn e015_region_facts_file() {
+    let bad = r#"RegionFacts(
+    local_options: ["uplift"],
+    facts: [
+        (field: "employees", region: "370000", from: "2025-01-01", value: 3, confidence: V, source: "测试"),
+        (field: "pilot_city", region: "3708", from: "2025-01-01", value: true, confidence: V, source: "测试"),
+        (field: "pilot_city", region: "370800", from: "2025-01-01", value: 3, confidence: V, source: "测试"),
+        (field: "pilot_city", region: "370300", from: "2025-01-01", value: true, confidence: V, source: "测试"),
+        (field: "pilot_city", region: "370300", from: "2025-06-01", to: "2025-12-31", value: false, confidence: S, source: "测试"),
+    ],
+)
+"#;
+    let d = diags(&[("rules/schema.ron", REGION_SCHEMA), ("rules/region-facts.ron", bad)]);
+    assert_eq!(d.len(), 4, "{d:?}");
+    assert!(d.iter().all(|x| x.starts_with("rules/region-facts.ron:") && x.contains(" E015 ")), "{d:?}");
+    assert!(d[0].contains("`employees` is not a region fact of the schema"), "{d:?}");
+    assert!(d.iter().any(|x| x.contains("`3708` of `pilot_city` is not a 6-digit division code")), "{d:?}");
+    assert!(d.iter().any(|x| x.contains("`pilot_city` for 370800: 应为 true 或 false")), "{d:?}");
+    assert!(d.iter().any(|x| x.contains("the period from 2025-06-01 overlaps the one from 2025-01-01")), "{d:?}");
+}
+
+#[test]
+fn region_facts_are_read_like_parameters_and_never_asked_of_the_enterprise() {
+    let facts = r#"RegionFacts(
+    local_options: ["uplift"],
+    facts: [
+        (field: "pilot_city", region: "370000", from: "2025-01-01", value: false, confidence: V, source: "省文件"),
+        (field: "pilot_city", region: "370300", from: "2025-01-01", value: true, confidence: S, source: "淄博入选文件"),
+        (field: "uplift", region: "320000", from: "2025-01-01", value: true, confidence: V, source: "江苏办法"),
+    ],
+)
+"#;
+    let rule = r#"Rule(
+    policy: "demo-policy",
+    eligibility: All([
+        Check("pilot_city == true"),
+        Check("uplift == true"),
+        Check("employees >= 10"),
+    ]),
+)
+"#;
+    let gated = r#"Rule(
+    policy: "demo-policy",
+    eligibility: All([Check("has_loan == true"), Check("loan_subsidised == false")]),
+)
+"#;
+    let loaded = zhengce_engine::load(files(&[
+        ("rules/schema.ron", REGION_SCHEMA),
+        ("rules/region-facts.ron", facts),
+        ("rules/demo-policy.ron", rule),
+    ]));
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let s = &loaded.snapshot;
+    let at: zhengce_model::Date = "2025-06-01".parse().unwrap();
+    let run = |p: serde_json::Value| s.match_policy("demo-policy", &s.parse_profile_json(&p).unwrap(), at).unwrap();
+    // A profile stating a region fact is refused, naming the field.
+    let err = s.parse_profile_json(&serde_json::json!({"pilot_city": true})).unwrap_err();
+    assert_eq!(err[0].field, "pilot_city");
+    assert!(err[0].message.contains("是地区事实"), "{err:?}");
+    // Shandong: the province says no (the city inherits it); the local option is off by default.
+    let r = run(serde_json::json!({"region": "370830", "employees": 20}));
+    assert_eq!(r.status.as_str(), "ineligible");
+    assert!(r.notes.iter().any(|n| n.kind == NoteKind::RegionFact && n.text.contains("省文件")), "{:?}", r.notes);
+    // Zibo: the city entry overrides the province; the local option is still off.
+    let r = run(serde_json::json!({"region": "370303", "employees": 20}));
+    assert_eq!(r.status.as_str(), "ineligible");
+    assert!(r.reasons.iter().any(|x| x.text.contains("待核实")), "an [S] region fact says 待核实: {:?}", r.reasons);
+    // Jiangsu adopted the option, but its pilot status is unknown: possible, asked of officers only.
+    let r = run(serde_json::json!({"region": "320583"}));
+    assert_eq!(r.status.as_str(), "possible");
+    assert!(r.missing.is_empty(), "nothing is asked of the firm while a region fact gates it: {:?}", r.missing);
+    assert_eq!(r.region_missing.iter().map(|m| m.field.as_str()).collect::<Vec<_>>(), ["pilot_city"]);
+    let report = s.match_profile(&s.parse_profile_json(&serde_json::json!({"region": "320583"})).unwrap(), at);
+    assert!(report.questions.is_empty());
+    assert_eq!(report.region_questions.len(), 1);
+    assert_eq!(report.region_questions[0].region, "320583");
+    // Unknown region: ask the region, not the region fact.
+    let r = run(serde_json::json!({"employees": 20}));
+    assert_eq!(r.missing.iter().map(|m| m.field.as_str()).collect::<Vec<_>>(), ["region"]);
+
+    // A gate: while both are unknown only the gate is asked; then the follow-up.
+    let loaded = zhengce_engine::load(files(&[("rules/schema.ron", REGION_SCHEMA), ("rules/demo-policy.ron", gated)]));
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let s = &loaded.snapshot;
+    let run = |p: serde_json::Value| s.match_profile(&s.parse_profile_json(&p).unwrap(), at);
+    let q: Vec<String> = run(serde_json::json!({})).questions.into_iter().map(|q| q.field).collect();
+    assert_eq!(q, ["has_loan"]);
+    let q: Vec<String> = run(serde_json::json!({"has_loan": true})).questions.into_iter().map(|q| q.field).collect();
+    assert_eq!(q, ["loan_subsidised"]);
+}

@@ -5,6 +5,12 @@
 //! 3. `possible` lists exactly the unknown facts that matter: filling every listed fact settles the
 //!    verdict (it is no longer `possible`), and filling any unlisted fact changes nothing.
 //! 4. Evaluation is deterministic.
+//! 5. `questions` holds exactly the union of the results' `missing`, each once, never a region
+//!    fact; a gate always ranks before the questions that depend on it.
+//!
+//! "Filling an unlisted fact changes nothing" leaves out facts that wait: a fact whose gate is
+//! listed (asked once the gate is answered), and every fact of a result that waits on an
+//! unconfirmed region fact (asked once officers confirm it). Region facts are never in profiles.
 //!
 //! Fields read through `coalesce` fallbacks (the 3-year R&D figures, which replace the 1-year ones
 //! once known) are excluded from "adding a fact": they refine a value rather than fill an unknown.
@@ -58,6 +64,7 @@ fn profiles() -> impl Strategy<Value = (Map<String, Value>, Vec<(String, Value)>
     let fields = &snapshot().schema().expect("schema").fields;
     let per_field: Vec<_> = fields
         .iter()
+        .filter(|f| !f.region_fact)
         .map(|f| {
             let values = pool(&f.ty);
             let name = f.name.clone();
@@ -78,18 +85,26 @@ fn profiles() -> impl Strategy<Value = (Map<String, Value>, Vec<(String, Value)>
     })
 }
 
-fn statuses(p: &Map<String, Value>, as_of: Date) -> Vec<(String, Status, Vec<String>)> {
+/// Per result: slug, status, missing fields, whether it waits on region facts.
+type Verdicts = Vec<(String, Status, Vec<String>, bool)>;
+
+fn statuses(p: &Map<String, Value>, as_of: Date) -> Verdicts {
     let s = snapshot();
     let profile = s.parse_profile_json(&Value::Object(p.clone())).expect("generated profiles are valid");
     s.match_profile(&profile, as_of)
         .results
         .into_iter()
-        .map(|r| (r.policy, r.status, r.missing.into_iter().map(|m| m.field).collect()))
+        .map(|r| (r.policy, r.status, r.missing.into_iter().map(|m| m.field).collect(), !r.region_missing.is_empty()))
         .collect()
 }
 
-fn status_of(all: &[(String, Status, Vec<String>)], slug: &str) -> Status {
-    all.iter().find(|(s, _, _)| s == slug).map(|x| x.1).expect("same policies in force")
+fn status_of(all: &Verdicts, slug: &str) -> Status {
+    all.iter().find(|(s, _, _, _)| s == slug).map(|x| x.1).expect("same policies in force")
+}
+
+/// The gate of a field (schema `after`), if any.
+fn gate(field: &str) -> Option<String> {
+    snapshot().schema().and_then(|s| s.field(field)).and_then(|f| f.after.clone())
 }
 
 fn one(p: &Map<String, Value>, slug: &str, as_of: Date) -> (Status, Vec<String>) {
@@ -112,7 +127,7 @@ proptest! {
         let mut more = known.clone();
         more.insert(name.clone(), value.clone());
         let after = statuses(&more, as_of);
-        for (slug, st, _) in &before {
+        for (slug, st, _, _) in &before {
             let now = status_of(&after, slug);
             if *st == Status::Eligible {
                 prop_assert_eq!(now, Status::Eligible, "{} lost eligibility after adding {}={}", slug, name, value);
@@ -127,11 +142,11 @@ proptest! {
     fn possible_lists_exactly_the_facts_that_matter((known, unknown, d) in profiles(), sample in any::<u64>()) {
         let as_of: Date = DATES[d].parse().unwrap();
         let before = statuses(&known, as_of);
-        for (slug, st, missing) in &before {
+        for (slug, st, missing, waits_on_region) in &before {
             if *st != Status::Possible {
                 continue;
             }
-            prop_assert!(!missing.is_empty());
+            prop_assert!(!missing.is_empty() || *waits_on_region, "{} is possible with nothing to ask", slug);
             let facts: Vec<&String> = missing.iter().filter(|m| m.as_str() != "policy_parameters").collect();
             // Filling every listed fact settles the verdict, or reveals new questions only.
             let mut filled = known.clone();
@@ -144,8 +159,14 @@ proptest! {
             prop_assert!(settled != Status::Possible || again.iter().all(|m| !facts.contains(&m) || m == "policy_parameters"),
                 "{} still possible with the same questions {:?}", slug, again);
             // Filling an unlisted fact changes nothing (a deterministic sample of them, to bound the run).
-            let unlisted: Vec<&(String, Value)> =
-                unknown.iter().filter(|(n, _)| !missing.contains(n) && !REFINING.contains(&n.as_str())).collect();
+            if *waits_on_region {
+                continue;
+            }
+            let waits_for_gate = |n: &str| gate(n).is_some_and(|g| missing.contains(&g));
+            let unlisted: Vec<&(String, Value)> = unknown
+                .iter()
+                .filter(|(n, _)| !missing.contains(n) && !REFINING.contains(&n.as_str()) && !waits_for_gate(n))
+                .collect();
             for k in 0..unlisted.len().min(4) {
                 let (n, v) = unlisted[(sample as usize).wrapping_add(k * 7919) % unlisted.len()];
                 let mut with = known.clone();
@@ -164,6 +185,38 @@ proptest! {
         full.sort();
         let fast: Vec<(String, Status)> = s.statuses(&profile, as_of).into_iter().map(|(p, st)| (p.to_string(), st)).collect();
         prop_assert_eq!(full, fast);
+    }
+
+    #[test]
+    fn questions_are_the_union_of_missing_once_gates_first_never_a_region_fact((known, _unknown, d) in profiles()) {
+        let as_of: Date = DATES[d].parse().unwrap();
+        let s = snapshot();
+        let schema = s.schema().unwrap();
+        let profile = s.parse_profile_json(&Value::Object(known)).unwrap();
+        let report = s.match_profile(&profile, as_of);
+        let mut union: Vec<&str> = report.results.iter().flat_map(|r| r.missing.iter().map(|m| m.field.as_str())).collect();
+        union.sort_unstable();
+        union.dedup();
+        let mut asked: Vec<&str> = report.questions.iter().map(|q| q.field.as_str()).collect();
+        asked.sort_unstable();
+        prop_assert_eq!(&asked, &union, "questions are the union of missing, each once");
+        for (i, q) in report.questions.iter().enumerate() {
+            prop_assert!(!schema.field(&q.field).is_some_and(|f| f.region_fact), "region fact {} asked", q.field);
+            let policies: Vec<&str> = report.results.iter().filter(|r| r.missing.iter().any(|m| m.field == q.field)).map(|r| r.policy.as_str()).collect();
+            prop_assert_eq!(q.policies.iter().map(String::as_str).collect::<Vec<_>>(), policies, "{} names the policies that ask it", &q.field);
+            if let Some(g) = gate(&q.field)
+                && let Some(at) = report.questions.iter().position(|x| x.field == g)
+            {
+                prop_assert!(at < i, "gate {} ranks after {}", g, q.field);
+                prop_assert_eq!(q.after.as_deref(), Some(g.as_str()));
+            }
+        }
+        for r in &report.results {
+            for m in &r.region_missing {
+                prop_assert!(schema.field(&m.field).is_some_and(|f| f.region_fact));
+                prop_assert!(report.region_questions.iter().any(|q| q.field == m.field && q.policies.contains(&r.policy)));
+            }
+        }
     }
 
     #[test]

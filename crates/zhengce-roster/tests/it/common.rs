@@ -67,3 +67,8 @@ pub fn write_csv(path: &Path, rows: &[Vec<&str>]) {
 pub fn quiet() -> impl FnMut(zhengce_roster::import::Progress) + Send {
     |_| {}
 }
+
+/// The bundled corpus snapshot (for matching demo enterprises).
+pub fn snapshot() -> &'static zhengce_engine::Snapshot {
+    &schema().0
+}

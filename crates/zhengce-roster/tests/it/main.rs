@@ -9,3 +9,4 @@ mod common;
 mod crash;
 mod demo;
 mod import;
+mod questions;

@@ -121,6 +121,7 @@ fn result(policy: &str, status: Status, amount: Option<f64>) -> PolicyResult {
         benefit: amount.map(|a| Benefit { amount_wan: a, text: format!("约{a}万元") }),
         reasons: vec![],
         missing: vec![],
+        region_missing: vec![],
         gaps: vec![],
         deadline: None,
         application: Default::default(),
@@ -145,6 +146,8 @@ async fn match_results_by_enterprise_policy_and_corpus_version() {
             rules_version: version.into(),
             derived: BTreeMap::from([("size_class".to_string(), json!("small"))]),
             results,
+            questions: vec![],
+            region_questions: vec![],
         };
         let r1 = report("v1", vec![result("p-refund", Status::Eligible, Some(4.8)), result("p-loan", Status::Possible, None)]);
         let r2 = report("v1", vec![result("p-refund", Status::NearMiss, None)]);

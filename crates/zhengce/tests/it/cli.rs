@@ -42,9 +42,28 @@ fn match_json_follows_the_contract() {
     assert_eq!(refund["deadline"], "2025-12-31");
     for r in results {
         let status = r["status"].as_str().unwrap_or_default();
-        assert_eq!(r["missing"].as_array().is_some_and(|m| !m.is_empty()), status == "possible", "{}", r["policy"]);
+        // A possible verdict asks the enterprise (`missing`) or waits on region facts that officers
+        // confirm (`region_missing`, never asked of the enterprise).
+        let asks = r["missing"].as_array().is_some_and(|m| !m.is_empty());
+        let waits = r["region_missing"].as_array().is_some_and(|m| !m.is_empty());
+        assert_eq!(asks || waits, status == "possible", "{}", r["policy"]);
         assert_eq!(r["gaps"].as_array().is_some_and(|m| !m.is_empty()), status == "near_miss", "{}", r["policy"]);
     }
+    // The uplift is a local option Shandong did not adopt.
+    let uplift = results.iter().find(|r| r["policy"] == "cn-ui-refund-uplift-2025").expect("uplift in force");
+    assert_eq!(uplift["status"], "ineligible");
+    let questions = v["questions"].as_array().expect("questions");
+    assert!(!questions.is_empty());
+    for q in questions {
+        assert!(
+            q["field"].is_string() && q["question"].is_string() && q["policies"].is_array() && q["unlocks_wan"].is_number(),
+            "{q}"
+        );
+    }
+    let region: Vec<&str> =
+        v["region_questions"].as_array().expect("region_questions").iter().filter_map(|q| q["field"].as_str()).collect();
+    assert!(region.contains(&"in_digital_pilot_city"), "{region:?}");
+    assert!(questions.iter().all(|q| !region.contains(&q["field"].as_str().unwrap_or_default())));
 }
 
 #[test]
@@ -54,6 +73,17 @@ fn expired_policies_are_left_out() {
     let slugs: Vec<&str> = v["results"].as_array().unwrap().iter().filter_map(|r| r["policy"].as_str()).collect();
     assert!(!slugs.contains(&"cn-ui-job-retention-refund-2025"));
     assert!(slugs.contains(&"cn-small-low-profit-cit"));
+}
+
+#[test]
+fn a_profile_stating_a_region_fact_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("region.json");
+    std::fs::write(&p, r#"{"region": "370830", "ui_refund_uplift_adopted": true}"#).unwrap();
+    let o = zhengce(&["match", "--profile", p.to_str().unwrap(), "--at", "2025-06-01"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("`ui_refund_uplift_adopted`") && err.contains("地区事实"), "{err}");
 }
 
 #[test]
@@ -98,6 +128,8 @@ fn table_output_is_chinese() {
     let o = zhengce(&["match", "--profile", &fixture("wenshang-garment-sme.json"), "--at", "2025-06-01", "--format", "table"]);
     let s = stdout(&o);
     assert!(s.contains("失业保险稳岗返还") && s.contains("符合") && s.contains("预计金额"), "{s}");
+    assert!(s.contains("回答以下5个问题"), "the table ends with the top questions: {s}");
+    assert!(s.contains("待确认的地区事实"), "{s}");
 }
 
 #[test]
