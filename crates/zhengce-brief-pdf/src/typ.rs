@@ -48,16 +48,17 @@ const PREAMBLE: &str = r##"
 #let muted = rgb("#5b636e")
 #let line-color = rgb("#d0d7de")
 #let head-fill = rgb("#eef2f6")
+#let heavy(s, fill: black, size: 9pt) = text(size: size, fill: fill, stroke: 0.022em + fill, s)
 #let badge(s) = box(inset: (x: 2pt, y: 1pt), outset: (y: 1pt), stroke: 0.5pt + warn, radius: 1.5pt, text(size: 6.5pt, fill: warn, s))
 #let small(s) = text(size: 7.5pt, fill: muted, s)
-#let section-title(s) = block(above: 9pt, below: 4pt, text(size: 10pt, weight: "bold", s))
+#let section-title(s) = block(above: 9pt, below: 5pt, heavy(size: 10.5pt, s))
 #let datatable(columns: (), header: (), aligns: (), ..cells) = table(
   columns: columns,
   stroke: 0.4pt + line-color,
   inset: (x: 3.5pt, y: 3pt),
   align: (x, y) => if aligns.len() > x { aligns.at(x) } else { left },
   fill: (x, y) => if y == 0 { head-fill },
-  table.header(..header.map(h => text(weight: "bold", h))),
+  table.header(..header.map(h => heavy(size: 8.5pt, h))),
   ..cells,
 )
 "##;
@@ -74,8 +75,8 @@ pub fn source(brief: &Brief, family: &str) -> String {
     let _ = writeln!(out, "#set text(font: ({},), size: 9pt, lang: \"zh\", region: \"cn\")", lit(family));
     out.push_str("#set par(leading: 0.55em, spacing: 0.7em)\n#set table(gutter: 0pt)\n");
     out.push_str(PREAMBLE);
-    let _ = writeln!(out, "#block(below: 3pt, text(size: 16pt, weight: \"bold\", {}))", lit(&brief.title));
-    let _ = writeln!(out, "#small({})\n", lit(&text::subtitle(brief)));
+    let _ = writeln!(out, "#block(below: 7pt, heavy(size: 16pt, {}))", lit(&brief.title));
+    let _ = writeln!(out, "#block(below: 8pt, small({}))\n", lit(&text::subtitle(brief)));
     if brief.scope.is_group() {
         group(&mut out, brief);
     }
@@ -104,7 +105,7 @@ fn group(out: &mut String, b: &Brief) {
     );
     let stat = |value: String, label: String, color: &str| {
         format!(
-            "block(width: 100%, inset: 6pt, stroke: 0.5pt + line-color, radius: 3pt)[#text(size: 14pt, weight: \"bold\", fill: {color}, {}) \\ #small({})]",
+            "block(width: 100%, inset: 6pt, stroke: 0.5pt + line-color, radius: 3pt)[#heavy(size: 14pt, fill: {color}, {}) \\ #small({})]",
             lit(&value),
             lit(&label)
         )
@@ -184,7 +185,8 @@ fn item_cells(it: &Item) -> String {
         }
         _ => {}
     }
-    if !it.benefit_text.is_empty() {
+    // On paper a `possible` policy shows its questions only; the benefit is in the xlsx and HTML.
+    if !it.benefit_text.is_empty() && it.status != Status::Possible {
         if !detail.is_empty() {
             detail.push_str("\\ ");
         }
@@ -196,7 +198,7 @@ fn item_cells(it: &Item) -> String {
     let amount = text::item_amount(it);
     let amount = if it.counted { t(&amount) } else { format!("strike({})", t(&amount)) };
     format!(
-        "  text(weight: \"bold\", fill: {}, {}), [{title}], {amount}, [{detail}], {}, text(size: 7.5pt, {}),\n",
+        "  heavy(fill: {}, size: 8.5pt, {}), [{title}], {amount}, [{detail}], {}, text(size: 7.5pt, {}),\n",
         status_color(it.status),
         lit(it.status.label()),
         t(&it.department),
@@ -205,13 +207,16 @@ fn item_cells(it: &Item) -> String {
 }
 
 fn enterprise(out: &mut String, n: usize, e: &EnterpriseBrief, numbered: bool) {
-    let heading = if numbered { format!("{n}. {}", e.identity.name) } else { e.identity.name.clone() };
-    let _ = writeln!(out, "#block(above: 4pt, below: 3pt, text(size: 13pt, weight: \"bold\", {}))", lit(&heading));
+    // A single enterprise's name is already the title.
+    if numbered {
+        let heading = format!("{n}. {}", e.identity.name);
+        let _ = writeln!(out, "#block(above: 4pt, below: 6pt, heavy(size: 13pt, {}))", lit(&heading));
+    }
     let _ = writeln!(out, "#small({})\n", lit(&text::identity_line(&e.identity)));
-    let _ = writeln!(out, "{}\n", t(&format!("{}。", text::enterprise_summary(e))));
+    let _ = writeln!(out, "#{}\n", lit(&format!("{}。", text::enterprise_summary(e))));
     let _ = writeln!(
         out,
-        "#block(width: 100%, inset: 6pt, radius: 3pt, fill: rgb(\"#eef6ff\"))[#text(weight: \"bold\")[建议同行部门：]#{}]\n",
+        "#block(width: 100%, inset: 6pt, radius: 3pt, fill: rgb(\"#eef6ff\"))[#heavy[建议同行部门：]#{}]\n",
         lit(&text::team_line(e))
     );
     if !e.questions.is_empty() {

@@ -58,6 +58,11 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 .benefit { color: var(--muted); font-size: 12.5px; display: block; }
 .dup { color: var(--warn); font-size: 12px; display: block; }
 .enterprise { border-top: 2px solid var(--ink); margin-top: 28px; padding-top: 14px; }
+.enterprise.single { border-top: 0; margin-top: 8px; padding-top: 0; }
+table.items { table-layout: fixed; }
+table.items th { white-space: normal; }
+table.items th.c-status { width: 5.2em; } table.items th.c-policy { width: 23%; } table.items th.c-amount { width: 6.6em; }
+table.items th.c-dept { width: 8.5em; } table.items th.c-date { width: 9.5em; }
 .ident { color: var(--muted); font-size: 13px; margin: 0 0 6px; }
 .summary { margin: 6px 0; }
 .team { margin: 8px 0; padding: 8px 12px; background: #eef6ff; border-radius: 6px; }
@@ -77,6 +82,7 @@ ul.materials .for { color: var(--muted); font-size: 12px; }
   h1 { font-size: 21px; }
   .cards { grid-template-columns: repeat(2, 1fr); }
   ul.materials { columns: 1; }
+  table.items { table-layout: auto; }
   table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
   table.stack thead { display: none; }
   table.stack tr { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 10px; padding: 6px 8px; }
@@ -97,6 +103,9 @@ ul.materials .for { color: var(--muted); font-size: 12px; }
   tr, li, .card, .team { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
   .enterprise { break-before: page; border-top: 0; margin-top: 0; padding-top: 0; }
+  .enterprise.single { break-before: auto; }
+  tr.possible .benefit { display: none; }
+  table.items th.c-status { width: 4.2em; } table.items th.c-amount { width: 5.8em; } table.items th.c-dept { width: 6.5em; } table.items th.c-date { width: 7.5em; }
   .headline, .team, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   a { color: inherit; text-decoration: none; }
 }
@@ -173,7 +182,7 @@ fn group(out: &mut String, b: &Brief) {
             n + 1,
             esc(&e.identity.name),
             e.eligible.policies,
-            num(e.eligible.amount_wan),
+            text::amount_or_dash(e.eligible.amount_wan),
             e.possible.policies,
             e.near_miss.policies,
             e.questions.len() + e.more_questions,
@@ -225,10 +234,11 @@ fn item_row(out: &mut String, it: &Item) {
     let amount = if it.counted { esc(&text::item_amount(it)) } else { format!("<s>{}</s>", esc(&text::item_amount(it))) };
     let _ = writeln!(
         out,
-        "<tr><td data-label=\"状态\"><span class=\"status s-{}\">{}</span></td>\
+        "<tr class=\"{}\"><td data-label=\"状态\"><span class=\"status s-{}\">{}</span></td>\
          <td data-label=\"政策\">{} <span class=\"level\">{}</span>{}{doc}</td>\
          <td class=\"num\" data-label=\"金额（万元）\">{amount}</td><td data-label=\"说明\">{detail}</td>\
          <td data-label=\"部门\">{}</td><td data-label=\"截止 / 申报期\">{}</td></tr>",
+        it.status.as_str(),
         it.status.as_str(),
         it.status.label(),
         esc(&it.title),
@@ -240,11 +250,12 @@ fn item_row(out: &mut String, it: &Item) {
 }
 
 fn enterprise(out: &mut String, n: usize, e: &EnterpriseBrief, numbered: bool) {
-    let _ = writeln!(out, "<section class=\"enterprise\" id=\"e{n}\">");
+    // A single enterprise's name is already the title.
     if numbered {
+        let _ = writeln!(out, "<section class=\"enterprise\" id=\"e{n}\">");
         let _ = writeln!(out, "<h2>{n}. {}</h2>", esc(&e.identity.name));
     } else {
-        let _ = writeln!(out, "<h2>{}</h2>", esc(&e.identity.name));
+        let _ = writeln!(out, "<section class=\"enterprise single\" id=\"e{n}\">");
     }
     let _ = writeln!(out, "<p class=\"ident\">{}</p>", esc(&text::identity_line(&e.identity)));
     let _ = writeln!(out, "<p class=\"summary\">{}。</p>", esc(&text::enterprise_summary(e)));
@@ -278,8 +289,8 @@ fn enterprise(out: &mut String, n: usize, e: &EnterpriseBrief, numbered: bool) {
         return;
     }
     out.push_str(
-        "<h3>政策</h3>\n<table class=\"stack items\"><thead><tr><th>状态</th><th>政策</th><th class=\"num\">金额（万元）</th>\
-         <th>说明</th><th>部门</th><th>截止 / 申报期</th></tr></thead><tbody>\n",
+        "<h3>政策</h3>\n<table class=\"stack items\"><thead><tr><th class=\"c-status\">状态</th><th class=\"c-policy\">政策</th>\
+         <th class=\"num c-amount\">金额（万元）</th><th>说明</th><th class=\"c-dept\">部门</th><th class=\"c-date\">截止 / 申报期</th></tr></thead><tbody>\n",
     );
     for it in &e.items {
         item_row(out, it);

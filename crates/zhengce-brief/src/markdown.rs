@@ -2,7 +2,6 @@
 
 use std::fmt::Write as _;
 
-use zhengce_engine::format::num;
 
 use crate::model::{Brief, EnterpriseBrief};
 use crate::text;
@@ -56,7 +55,7 @@ fn group(out: &mut String, b: &Brief) {
             n + 1,
             cell(&e.identity.name),
             e.eligible.policies,
-            num(e.eligible.amount_wan),
+            text::amount_or_dash(e.eligible.amount_wan),
             e.possible.policies,
             e.near_miss.policies,
             e.questions.len() + e.more_questions,
@@ -84,10 +83,9 @@ fn group(out: &mut String, b: &Brief) {
 }
 
 fn enterprise(out: &mut String, n: usize, e: &EnterpriseBrief, numbered: bool) {
+    // A single enterprise's name is already the title.
     if numbered {
         let _ = writeln!(out, "## {n}. {}\n", e.identity.name);
-    } else {
-        let _ = writeln!(out, "## {}\n", e.identity.name);
     }
     let _ = writeln!(out, "{}\n", text::identity_line(&e.identity));
     let _ = writeln!(out, "{}。\n", text::enterprise_summary(e));

@@ -131,5 +131,6 @@ pub fn group_summary(b: &Brief) -> String {
 /// The line under the title: scope, date and corpus version.
 pub fn subtitle(b: &Brief) -> String {
     let short = b.rules_version.get(..12).unwrap_or(&b.rules_version);
-    format!("{}：{} · 匹配日期 {} · 规则库版本 {short}", b.scope.kind_label(), b.scope.name(), b.as_of)
+    let dated = format!("匹配日期 {} · 规则库版本 {short}", b.as_of);
+    if b.scope.is_group() { format!("{}：{} · {dated}", b.scope.kind_label(), b.scope.name()) } else { dated }
 }

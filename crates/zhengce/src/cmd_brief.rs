@@ -191,15 +191,7 @@ pub fn run(args: &BriefArgs) -> anyhow::Result<i32> {
     match &args.out {
         Some(path) => {
             std::fs::write(path, &bytes).map_err(|e| bad_input(format!("无法写入 {}：{e}", path.display())))?;
-            eprintln!(
-                "已写入 {}：{}，{} 家企业，符合 {} 项（约 {}），可能符合 {} 项",
-                path.display(),
-                brief.title,
-                brief.totals.enterprises,
-                brief.totals.eligible.policies,
-                zhengce_brief::text::wan(brief.totals.eligible.amount_wan),
-                brief.totals.possible.policies
-            );
+            eprintln!("已写入 {}：{}。{}", path.display(), brief.title, zhengce_brief::text::group_summary(&brief));
         }
         None => crate::out::text(&String::from_utf8_lossy(&bytes)),
     }
