@@ -81,8 +81,7 @@ impl CjkFont {
             return Err(PdfError::FontMissing { tried: candidates.iter().map(|p| p.display().to_string()).collect() });
         };
         let shown = found.display().to_string();
-        let data = std::fs::read(found)
-            .map_err(|e| PdfError::FontUnreadable { path: shown.clone(), message: e.to_string() })?;
+        let data = std::fs::read(found).map_err(|e| PdfError::FontUnreadable { path: shown.clone(), message: e.to_string() })?;
         CjkFont::from_bytes(data, &shown)
     }
 
@@ -110,7 +109,7 @@ impl CjkFont {
 
 /// Renders the brief as an A4 PDF.
 pub fn render(brief: &Brief, font: &CjkFont) -> Result<Vec<u8>, PdfError> {
-    let world = world::BriefWorld::new(source(brief, font.family()), font.faces.clone());
+    let world = world::BriefWorld::new(source(brief, font.family()), font.faces.clone()).map_err(PdfError::Typeset)?;
     let document: PagedDocument = typst::compile(&world).output.map_err(|errs| {
         let msgs: Vec<String> = errs.iter().map(|e| e.message.to_string()).collect();
         PdfError::Typeset(msgs.join("; "))

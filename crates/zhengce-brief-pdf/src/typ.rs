@@ -115,14 +115,23 @@ fn group(out: &mut String, b: &Brief) {
         "#grid(columns: (1fr, 1fr, 1fr, 1fr), gutter: 6pt, {}, {}, {}, {})\n",
         stat(tot.enterprises.to_string(), "家企业".into(), "black"),
         stat(text::amount_or_dash(tot.eligible.amount_wan), format!("万元 · 符合 {} 项", tot.eligible.policies), "ok"),
-        stat(format!("≥{}", text::num(tot.possible.amount_wan)), format!("万元 · 可能符合 {} 项", tot.possible.policies), "maybe"),
+        stat(
+            format!("≥{}", text::num(tot.possible.amount_wan)),
+            format!("万元 · 可能符合 {} 项", tot.possible.policies),
+            "maybe"
+        ),
         stat(tot.near_miss.policies.to_string(), "项差一点".into(), "near"),
     );
     out.push_str("#section-title[建议同行部门]\n");
     let chips: Vec<String> = tot
         .departments
         .iter()
-        .map(|d| format!("box(inset: (x: 4pt, y: 2pt), stroke: 0.5pt + rgb(\"#9cc3f5\"), radius: 6pt, {})", t(&format!("{}：{} 家 / {} 项", d.name, d.enterprises, d.policies))))
+        .map(|d| {
+            format!(
+                "box(inset: (x: 4pt, y: 2pt), stroke: 0.5pt + rgb(\"#9cc3f5\"), radius: 6pt, {})",
+                t(&format!("{}：{} 家 / {} 项", d.name, d.enterprises, d.policies))
+            )
+        })
         .collect();
     if chips.is_empty() {
         out.push_str("无\n\n");
@@ -222,7 +231,8 @@ fn enterprise(out: &mut String, n: usize, e: &EnterpriseBrief, numbered: bool) {
     if !e.questions.is_empty() {
         out.push_str("#section-title[要问的问题]\n#enum(tight: true,\n");
         for q in &e.questions {
-            let unlock = if q.unlocks_wan > 0.0 { format!("，可能涉及 {}", text::wan(q.unlocks_wan)) } else { String::new() };
+            let unlock =
+                if q.unlocks_wan > 0.0 { format!("，可能涉及 {}", text::wan(q.unlocks_wan)) } else { String::new() };
             let _ = writeln!(
                 out,
                 "  [#{} #small({})],",

@@ -16,21 +16,17 @@ pub(crate) struct BriefWorld {
 }
 
 impl BriefWorld {
-    pub(crate) fn new(text: String, fonts: Vec<Font>) -> BriefWorld {
-        let path = VirtualPath::new("/brief.typ").unwrap_or_else(|_| unreachable_path());
+    /// A world whose only file is `text`, at `/brief.typ`.
+    pub(crate) fn new(text: String, fonts: Vec<Font>) -> Result<BriefWorld, String> {
+        let path = VirtualPath::new("/brief.typ").map_err(|e| format!("virtual path: {e:?}"))?;
         let id = FileId::new(RootedPath::new(VirtualRoot::Project, path));
-        BriefWorld {
+        Ok(BriefWorld {
             library: LazyHash::new(Library::default()),
             book: LazyHash::new(FontBook::from_fonts(&fonts)),
             fonts,
             main: Source::new(id, text),
-        }
+        })
     }
-}
-
-/// `/brief.typ` is a valid virtual path; this is never called.
-fn unreachable_path() -> VirtualPath {
-    VirtualPath::new("/").unwrap_or_else(|_| panic!("the root is a valid virtual path"))
 }
 
 impl World for BriefWorld {

@@ -158,7 +158,7 @@ fn group(out: &mut String, b: &Brief) {
 
     out.push_str("<h3>建议同行部门</h3>\n<div class=\"team\">");
     if t.departments.is_empty() {
-        out.push_str("无");
+        out.push('无');
     }
     for d in &t.departments {
         let _ = write!(out, "<span class=\"chip\">{}：{} 家 / {} 项</span>", esc(&d.name), d.enterprises, d.policies);
@@ -270,7 +270,8 @@ fn enterprise(out: &mut String, n: usize, e: &EnterpriseBrief, numbered: bool) {
     if !e.questions.is_empty() {
         out.push_str("<h3>要问的问题</h3>\n<ol class=\"questions\">\n");
         for q in &e.questions {
-            let unlock = if q.unlocks_wan > 0.0 { format!("，可能涉及 {}", text::wan(q.unlocks_wan)) } else { String::new() };
+            let unlock =
+                if q.unlocks_wan > 0.0 { format!("，可能涉及 {}", text::wan(q.unlocks_wan)) } else { String::new() };
             let _ = writeln!(
                 out,
                 "<li>{} <span class=\"why\">（关系 {} 项政策{}）</span></li>",

@@ -24,6 +24,6 @@ pub mod text;
 pub mod xlsx;
 
 pub use model::{
-    Brief, Department, EnterpriseBrief, Identity, Item, MAX_QUESTIONS, Mark, Material, PolicyCount, Question, Scope,
-    Tally, Totals, Window, build,
+    Brief, Department, EnterpriseBrief, Identity, Item, MAX_QUESTIONS, Mark, Material, PolicyCount, Question, Scope, Tally,
+    Totals, Window, build,
 };

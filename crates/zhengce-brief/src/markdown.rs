@@ -2,7 +2,6 @@
 
 use std::fmt::Write as _;
 
-
 use crate::model::{Brief, EnterpriseBrief};
 use crate::text;
 

@@ -7,8 +7,8 @@
 //!   totals add up (one document per support);
 //! - 「问题」: the questions to ask, per enterprise.
 
-use rust_xlsxwriter::{Color, Format, FormatAlign, Workbook, Worksheet};
 pub use rust_xlsxwriter::XlsxError;
+use rust_xlsxwriter::{Color, Format, FormatAlign, Workbook, Worksheet};
 
 use crate::model::{Brief, Item};
 use crate::text;

@@ -92,7 +92,10 @@ fn a_missing_font_fails_with_a_chinese_message() {
     let err = CjkFont::load(Some(missing)).expect_err("no such font");
     assert!(matches!(err, PdfError::FontMissing { .. }));
     let msg = err.to_string();
-    assert!(msg.contains("找不到中文字体文件") && msg.contains("fonts-wqy-microhei") && msg.contains("/nonexistent/font.ttc"), "{msg}");
+    assert!(
+        msg.contains("找不到中文字体文件") && msg.contains("fonts-wqy-microhei") && msg.contains("/nonexistent/font.ttc"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -29,11 +29,7 @@ fn a_document_implementing_another_is_never_summed_twice() {
                 assert!(items.iter().filter(|i| !i.counted).all(|i| i.same_as.is_some()));
             }
         }
-        let counted: f64 = e
-            .with_status(Status::Eligible)
-            .filter(|i| i.counted)
-            .filter_map(|i| i.amount_wan)
-            .sum();
+        let counted: f64 = e.with_status(Status::Eligible).filter(|i| i.counted).filter_map(|i| i.amount_wan).sum();
         assert!((counted - e.eligible.amount_wan).abs() < 0.006);
     }
     assert!(seen_pair, "the fixtures should hit a national policy and its provincial implementation");
@@ -54,10 +50,13 @@ fn questions_are_distinct_ranked_and_capped() {
         assert_eq!(fields.len(), e.questions.len(), "distinct");
         for w in e.questions.windows(2) {
             let key = |q: &zhengce_brief::Question| (q.unlocks_wan, q.policies.len());
-            assert!(key(&w[0]).0 > key(&w[1]).0 || (key(&w[0]).0 == key(&w[1]).0 && key(&w[0]).1 >= key(&w[1]).1), "{:?}", e.questions);
+            assert!(
+                key(&w[0]).0 > key(&w[1]).0 || (key(&w[0]).0 == key(&w[1]).0 && key(&w[0]).1 >= key(&w[1]).1),
+                "{:?}",
+                e.questions
+            );
         }
-        let all: BTreeSet<&str> =
-            e.with_status(Status::Possible).flat_map(|i| i.detail.iter().map(String::as_str)).collect();
+        let all: BTreeSet<&str> = e.with_status(Status::Possible).flat_map(|i| i.detail.iter().map(String::as_str)).collect();
         assert_eq!(e.questions.len() + e.more_questions, all.len(), "every distinct question is listed or counted");
     }
 }

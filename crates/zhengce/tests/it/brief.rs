@@ -98,7 +98,17 @@ fn bad_input_exits_2_in_chinese() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--out"));
 
     let out = dir.path().join("b.pdf");
-    let o = zhengce(&["brief", "--town", TOWN, "--db", &db_arg, "--font", "/nonexistent/x.ttc", "--out", out.to_str().expect("path")]);
+    let o = zhengce(&[
+        "brief",
+        "--town",
+        TOWN,
+        "--db",
+        &db_arg,
+        "--font",
+        "/nonexistent/x.ttc",
+        "--out",
+        out.to_str().expect("path"),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("找不到中文字体文件"), "{}", String::from_utf8_lossy(&o.stderr));
 
