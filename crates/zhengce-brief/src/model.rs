@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use zhengce_engine::Snapshot;
 use zhengce_model::Date;
 use zhengce_model::policy::{Confidence, Level, Marking, PolicyMeta};
-use zhengce_model::verdict::{MatchReport, PolicyResult, Status};
+use zhengce_model::verdict::{Application, MatchReport, PolicyResult, Status, WindowState};
 
 /// At most this many questions are listed per enterprise (the rest are counted).
 pub const MAX_QUESTIONS: usize = 5;
@@ -121,13 +121,13 @@ pub enum Window {
 }
 
 impl Window {
-    /// The window of `meta` on `as_of`.
-    pub fn of(meta: &PolicyMeta, as_of: Date) -> Window {
-        match (meta.apply_from, meta.apply_to) {
-            (None, None) => Window::Rolling,
-            (Some(opens), closes) if as_of < opens => Window::NotYet { opens, closes },
-            (_, Some(closes)) if as_of > closes => Window::Closed { closes },
-            (_, closes) => Window::Open { closes },
+    /// The window of a match result (the engine decides its state on the matching date).
+    pub fn of(app: &Application) -> Window {
+        match (app.state, app.opens, app.closes) {
+            (WindowState::Rolling, _, _) => Window::Rolling,
+            (WindowState::NotYet, Some(opens), closes) => Window::NotYet { opens, closes },
+            (WindowState::Closed, _, Some(closes)) => Window::Closed { closes },
+            (WindowState::Open | WindowState::NotYet | WindowState::Closed, _, closes) => Window::Open { closes },
         }
     }
 
@@ -340,7 +340,7 @@ impl Brief {
 /// Builds the brief of `scope` on `as_of` from each enterprise's identity and match report.
 /// Ineligible policies are left out; everything else comes from the report and the snapshot.
 pub fn build(snapshot: &Snapshot, scope: Scope, as_of: Date, enterprises: &[(Identity, MatchReport)]) -> Brief {
-    let briefs: Vec<EnterpriseBrief> = enterprises.iter().map(|(id, r)| enterprise(snapshot, id, r, as_of)).collect();
+    let briefs: Vec<EnterpriseBrief> = enterprises.iter().map(|(id, r)| enterprise(snapshot, id, r)).collect();
     let title = match &scope {
         Scope::Enterprise(code) => {
             let name = briefs.first().map_or(code.as_str(), |e| e.identity.name.as_str());
@@ -396,7 +396,7 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn item(snapshot: &Snapshot, r: &PolicyResult, as_of: Date) -> Item {
+fn item(snapshot: &Snapshot, r: &PolicyResult) -> Item {
     let meta = snapshot.policy(&r.policy).map(|p| &p.meta);
     let detail = match r.status {
         Status::Possible => r.missing.iter().map(|m| m.question.clone()).collect(),
@@ -430,7 +430,7 @@ fn item(snapshot: &Snapshot, r: &PolicyResult, as_of: Date) -> Item {
         same_as: None,
         detail,
         deadline: r.deadline,
-        window: meta.map_or(Window::Rolling, |m| Window::of(m, as_of)),
+        window: Window::of(&r.application),
         materials: meta.map(|m| m.materials.clone()).unwrap_or_default(),
         channel: meta.and_then(|m| m.channel.clone()),
         document: meta.and_then(|m| m.doc_number.clone().or_else(|| m.doc_title.clone())),
@@ -439,9 +439,9 @@ fn item(snapshot: &Snapshot, r: &PolicyResult, as_of: Date) -> Item {
     }
 }
 
-fn enterprise(snapshot: &Snapshot, identity: &Identity, report: &MatchReport, as_of: Date) -> EnterpriseBrief {
+fn enterprise(snapshot: &Snapshot, identity: &Identity, report: &MatchReport) -> EnterpriseBrief {
     let mut items: Vec<Item> =
-        report.results.iter().filter(|r| r.status != Status::Ineligible).map(|r| item(snapshot, r, as_of)).collect();
+        report.results.iter().filter(|r| r.status != Status::Ineligible).map(|r| item(snapshot, r)).collect();
     // Stable: the report is already best first within a status.
     items.sort_by_key(|i| rank(i.status));
 

@@ -15,17 +15,18 @@ fn zhengce(args: &[&str]) -> Output {
 
 /// Seeds `db` with `n` demo enterprises and returns how many lie in `town`.
 ///
-/// The one place these tests know where the demo generator lives (it is moving to its own crate).
+/// The one place these tests know where the demo generator lives (`zhengce_roster::demo`).
 fn seed_demo(db: &Path, n: u64, town: &str) -> usize {
-    use zhengce_store::demo::seed_if_empty;
     use zhengce_store::profiles::EnterpriseFilter;
-    use zhengce_store::validate::BasicValidator;
 
+    let files = zhengce_corpus::source_root().read().expect("the source tree's corpus is readable");
+    let loaded = zhengce_engine::load(files.into_iter().map(|(path, text)| zhengce_engine::SourceFile { path, text }).collect());
+    let schema = loaded.snapshot.schema().expect("the bundled schema loads");
     let url = format!("sqlite://{}", db.display());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
         let store = zhengce_store::Store::open(&url).await.expect("store opens");
-        let written = seed_if_empty(&store, &BasicValidator, n, 1, 1_750_000_000_000).await.expect("seeded");
+        let written = zhengce_roster::demo::seed_if_empty(&store, schema, n, 1, 1_750_000_000_000).await.expect("seeded");
         assert_eq!(written as u64, n);
         let filter = EnterpriseFilter { town: Some(town.to_string()), ..EnterpriseFilter::default() };
         let in_town = store.list_enterprises(&filter, 10_000, 0).await.expect("listed").len();
