@@ -272,7 +272,8 @@ fn the_io_check_sees_every_spelling() {
 
 #[test]
 fn core_crates_do_no_io_and_read_no_clock() {
-    for krate in CORE {
+    // The visit-brief model renders to strings and bytes; it does no IO either.
+    for krate in CORE.iter().chain(&["zhengce-brief"]) {
         let mut files = Vec::new();
         rust_files(&root().join("crates").join(krate).join("src"), &mut files);
         assert!(!files.is_empty());

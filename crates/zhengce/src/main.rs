@@ -1,10 +1,12 @@
-//! The `zhengce` command line: check the corpus, match enterprises, search policies, import rosters.
+//! The `zhengce` command line: check the corpus, match enterprises, search policies, import rosters,
+//! write visit briefs.
 //!
 //! Every subcommand follows `contracts.md`: exit status 0 on success, 2 on bad input (with a message
 //! naming the file, line and column or the field), 1 on an internal failure.
 
 mod clock;
 mod cmd_batch;
+mod cmd_brief;
 mod cmd_check;
 mod cmd_data;
 mod cmd_match;
@@ -45,6 +47,8 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(cmd_user::UserCommand),
+    /// Write a visit brief for an enterprise, town, park or chamber (HTML, Markdown, xlsx, PDF).
+    Brief(cmd_brief::BriefArgs),
 }
 
 fn main() {
@@ -58,6 +62,7 @@ fn main() {
         Command::Import(a) => cmd_data::run_import(a),
         Command::Serve(a) => cmd_serve::run(a),
         Command::User(c) => cmd_user::run(c),
+        Command::Brief(a) => cmd_brief::run(a),
     };
     std::process::exit(exit::report(result));
 }

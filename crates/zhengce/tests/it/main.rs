@@ -1,3 +1,4 @@
 //! The zhengce integration tests, one binary.
 
+mod brief;
 mod cli;
