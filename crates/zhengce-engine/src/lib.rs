@@ -73,6 +73,7 @@ pub struct Snapshot {
 
 const SCHEMA_PATH: &str = "rules/schema.ron";
 const DERIVED_PATH: &str = "rules/derived.ron";
+const SHARED_PARAMS_PATH: &str = "rules/shared-params.ron";
 
 /// Loads a corpus from its files. Never fails: problems become diagnostics.
 pub fn load(mut files: Vec<SourceFile>) -> Loaded {
@@ -112,7 +113,9 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
                 .chain(files.iter().filter(|f| is_schema_extension(&f.path)))
                 .map(|f| Input { path: &f.path, text: &f.text })
                 .collect();
-            let (rs, ds) = zhengce_rules::load::load(&schemas, Input { path: &d.path, text: &d.text }, &rule_inputs, &periods);
+            let shared = find(SHARED_PARAMS_PATH).map(|f| Input { path: &f.path, text: &f.text });
+            let derived = Input { path: &d.path, text: &d.text };
+            let (rs, ds) = zhengce_rules::load::load_with_shared(&schemas, derived, shared, &rule_inputs, &periods);
             diags.extend(ds);
             rs
         }
@@ -123,18 +126,20 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
         }
     };
     for p in &policies {
-        if let Some(target) = &p.meta.implements
-            && !policies.iter().any(|q| &q.meta.slug == target)
-        {
+        let links = [("implements", &p.meta.implements), ("supersedes", &p.meta.supersedes)];
+        for (key, target) in links.into_iter().filter_map(|(k, t)| Some((k, t.as_ref()?))) {
+            if policies.iter().any(|q| &q.meta.slug == target) {
+                continue;
+            }
             let path = format!("policies/{}.md", p.meta.slug);
             let text = files.iter().find(|f| f.path == path).map_or("", |f| f.text.as_str());
-            let at = text.find("implements").unwrap_or(0);
+            let at = text.find(key).unwrap_or(0);
             diags.push(Diagnostic::at_offset(
                 Code::UnknownPolicy,
                 &path,
                 text,
                 at,
-                format!("`implements` names policy `{target}`, which does not exist"),
+                format!("`{key}` names policy `{target}`, which does not exist"),
             ));
         }
     }
@@ -186,6 +191,7 @@ fn is_rule_file(path: &str) -> bool {
         && path.ends_with(".ron")
         && path != SCHEMA_PATH
         && path != DERIVED_PATH
+        && path != SHARED_PARAMS_PATH
         && !is_schema_extension(path)
         && path.matches('/').count() == 1
 }
@@ -244,5 +250,21 @@ impl Snapshot {
             *out.entry("marking").or_default().entry(p.meta.marking.as_str()).or_default() += 1;
         }
         out
+    }
+
+    /// For each year of `years`, how many benefit records (not historical) are in force on at least
+    /// one day of it, for `zhengce check`.
+    pub fn in_force_by_year(&self, years: std::ops::RangeInclusive<i32>) -> Vec<(i32, usize)> {
+        years
+            .map(|y| {
+                let n = self
+                    .policies
+                    .iter()
+                    .filter(|p| p.meta.kind == Kind::Benefit && p.meta.marking != zhengce_model::policy::Marking::Historical)
+                    .filter(|p| p.meta.effective_from.year() <= y && p.meta.effective_to.is_none_or(|to| to.year() >= y))
+                    .count();
+                (y, n)
+            })
+            .collect()
     }
 }

@@ -4,6 +4,7 @@
 
 mod common;
 mod corpus;
+mod dated;
 mod diagnostics;
 mod explanations;
 mod properties;
