@@ -198,3 +198,35 @@ fn supersedes_must_name_an_existing_policy() {
     let d = diags(&[("policies/demo-refund-2026.md", &renewal), ("rules/demo-refund-2026.ron", REFUND_RULE), ("rules/shared-params.ron", SHARED)]);
     assert_eq!(d, ["policies/demo-refund-2026.md:3:1: E004 `supersedes` names policy `demo-refund-2025`, which does not exist"]);
 }
+
+/// The bundled corpus on 2026-11-29: the 2026 calls of 小巨人 and 科技型中小企业 are closed (the
+/// records stay for 2027), the 2025 records renewed in 2026 are not in the expired-without-successor
+/// list, and those with no 2026 document are.
+#[test]
+fn bundled_corpus_2026_windows_and_successors() {
+    use zhengce_engine::WindowState;
+    let loaded = crate::common::corpus();
+    let s = &loaded.snapshot;
+    let today = "2026-11-29".parse().expect("date");
+    let profile = s.parse_profile_json(&serde_json::json!({"region": "370830"})).expect("profile");
+    for slug in ["cn-little-giant", "cn-tech-sme-evaluation"] {
+        let r = s.match_policy(slug, &profile, today).expect("rule");
+        assert_eq!(r.application.state, WindowState::Closed, "{slug}");
+    }
+    let at = |d: &str| s.match_policy("cn-tech-sme-evaluation", &profile, d.parse().expect("date")).expect("rule");
+    assert_eq!(at("2026-06-01").application.state, WindowState::Open);
+    let expired: Vec<&str> = s.expired_without_successor(today).iter().map(|p| p.meta.slug.as_str()).collect();
+    for renewed in ["cn-ui-job-retention-refund-2025", "cn-one-time-job-expansion-subsidy"] {
+        assert!(!expired.contains(&renewed), "{renewed} has a 2026 successor: {expired:?}");
+    }
+    for gap in ["sd-ui-job-retention-refund-2025", "cn-ui-premium-rate-1pct", "cn-ui-refund-uplift-2025"] {
+        assert!(expired.contains(&gap), "{gap} has no 2026 document: {expired:?}");
+    }
+    // The 2025 records are never matched after their period; the 2026 ones take their place.
+    let slugs = |d: &str| -> Vec<String> {
+        s.match_profile(&profile, d.parse().expect("date")).results.into_iter().map(|r| r.policy).collect()
+    };
+    let (y25, y26) = (slugs("2025-06-01"), slugs("2026-06-01"));
+    assert!(y25.iter().any(|p| p == "cn-ui-job-retention-refund-2025") && !y25.iter().any(|p| p == "cn-ui-job-retention-refund-2026"));
+    assert!(y26.iter().any(|p| p == "cn-ui-job-retention-refund-2026") && !y26.iter().any(|p| p == "cn-ui-job-retention-refund-2025"));
+}
