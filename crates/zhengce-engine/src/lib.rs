@@ -252,18 +252,21 @@ impl Snapshot {
         out
     }
 
-    /// For each year of `years`, how many benefit records (not historical) are in force on at least
-    /// one day of it, for `zhengce check`.
-    pub fn in_force_by_year(&self, years: std::ops::RangeInclusive<i32>) -> Vec<(i32, usize)> {
+    /// For each year of `years`, the benefit records (not historical) in force on at least one day of
+    /// it, counted by confidence, for `zhengce check`.
+    pub fn in_force_by_year(&self, years: std::ops::RangeInclusive<i32>) -> Vec<(i32, BTreeMap<&'static str, usize>)> {
         years
             .map(|y| {
-                let n = self
+                let mut by_confidence = BTreeMap::new();
+                for p in self
                     .policies
                     .iter()
                     .filter(|p| p.meta.kind == Kind::Benefit && p.meta.marking != zhengce_model::policy::Marking::Historical)
                     .filter(|p| p.meta.effective_from.year() <= y && p.meta.effective_to.is_none_or(|to| to.year() >= y))
-                    .count();
-                (y, n)
+                {
+                    *by_confidence.entry(p.meta.confidence.as_str()).or_default() += 1;
+                }
+                (y, by_confidence)
             })
             .collect()
     }

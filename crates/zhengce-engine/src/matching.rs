@@ -127,6 +127,9 @@ impl Snapshot {
         if p.meta.confidence == Confidence::GK {
             notes.push(Note::new(NoteKind::Unverified, "部分条件来自一般知识，尚未核实原文，请以主管部门解释为准"));
         }
+        if p.meta.confidence == Confidence::S {
+            notes.push(Note::new(NoteKind::Unverified, "待核实：主要信息来自第三方转载，尚未见到官方原文，请以主管部门文件为准"));
+        }
         let application = Application {
             opens: p.meta.apply_from,
             closes: p.meta.apply_to,

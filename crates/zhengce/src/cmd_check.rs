@@ -41,8 +41,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     }
     let as_of = crate::cmd_match::parse_at(args.at.as_deref())?;
     let years = snap.in_force_by_year(as_of.year() - 2..=as_of.year() + 1);
-    let parts: Vec<String> = years.iter().map(|(y, n)| format!("{y} 年 {n}")).collect();
-    crate::out::line(&format!("按年度在施（该年内任一天有效的惠企政策，不含历史和渠道类）：{}", parts.join("，")));
+    crate::out::line("按年度在施（该年内任一天有效的惠企政策，不含历史和渠道类）：");
+    for (y, by_confidence) in &years {
+        let parts: Vec<String> = by_confidence.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        crate::out::line(&format!("  {y} 年 {}（{}）", by_confidence.values().sum::<usize>(), parts.join("，")));
+    }
     crate::out::line(&format!("规则库版本 {}", &snap.version()[..16]));
     let expired = snap.expired_without_successor(as_of);
     if !expired.is_empty() {
