@@ -1,7 +1,7 @@
 //! Criteria that change on a date (`Dated`), parameters shared by several rules
 //! (`rules/shared-params.ron`), and successor links (`supersedes`).
 
-use zhengce_engine::{Loaded, SourceFile, Snapshot};
+use zhengce_engine::{Loaded, Snapshot, SourceFile};
 use zhengce_model::verdict::Status;
 
 const SCHEMA: &str = r#"Schema(fields: [
@@ -177,7 +177,9 @@ fn shared_parameters_are_defined_once_and_used_by_name() {
     let d = diags(&[extra[0], extra[1], ("rules/demo-refund-2026.ron", &redefined)]);
     assert_eq!(
         d,
-        ["rules/demo-refund-2026.ron:3:14: E009 parameter `target_rate` is already defined in rules/shared-params.ron; use that one"]
+        [
+            "rules/demo-refund-2026.ron:3:14: E009 parameter `target_rate` is already defined in rules/shared-params.ron; use that one"
+        ]
     );
     let short = SHARED.replace(r#"to: "2026-12-31""#, r#"to: "2026-06-30""#);
     let d = diags(&[("rules/shared-params.ron", &short), extra[1], extra[2]]);
@@ -194,8 +196,13 @@ fn shared_parameters_are_defined_once_and_used_by_name() {
 
 #[test]
 fn supersedes_must_name_an_existing_policy() {
-    let renewal = REFUND_POLICY.replace("slug = \"demo-refund-2026\"", "slug = \"demo-refund-2026\"\nsupersedes = \"demo-refund-2025\"");
-    let d = diags(&[("policies/demo-refund-2026.md", &renewal), ("rules/demo-refund-2026.ron", REFUND_RULE), ("rules/shared-params.ron", SHARED)]);
+    let renewal =
+        REFUND_POLICY.replace("slug = \"demo-refund-2026\"", "slug = \"demo-refund-2026\"\nsupersedes = \"demo-refund-2025\"");
+    let d = diags(&[
+        ("policies/demo-refund-2026.md", &renewal),
+        ("rules/demo-refund-2026.ron", REFUND_RULE),
+        ("rules/shared-params.ron", SHARED),
+    ]);
     assert_eq!(d, ["policies/demo-refund-2026.md:3:1: E004 `supersedes` names policy `demo-refund-2025`, which does not exist"]);
 }
 
@@ -227,6 +234,10 @@ fn bundled_corpus_2026_windows_and_successors() {
         s.match_profile(&profile, d.parse().expect("date")).results.into_iter().map(|r| r.policy).collect()
     };
     let (y25, y26) = (slugs("2025-06-01"), slugs("2026-06-01"));
-    assert!(y25.iter().any(|p| p == "cn-ui-job-retention-refund-2025") && !y25.iter().any(|p| p == "cn-ui-job-retention-refund-2026"));
-    assert!(y26.iter().any(|p| p == "cn-ui-job-retention-refund-2026") && !y26.iter().any(|p| p == "cn-ui-job-retention-refund-2025"));
+    assert!(
+        y25.iter().any(|p| p == "cn-ui-job-retention-refund-2025") && !y25.iter().any(|p| p == "cn-ui-job-retention-refund-2026")
+    );
+    assert!(
+        y26.iter().any(|p| p == "cn-ui-job-retention-refund-2026") && !y26.iter().any(|p| p == "cn-ui-job-retention-refund-2025")
+    );
 }
