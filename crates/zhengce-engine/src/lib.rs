@@ -76,6 +76,7 @@ pub struct Snapshot {
 const SCHEMA_PATH: &str = "rules/schema.ron";
 const DERIVED_PATH: &str = "rules/derived.ron";
 const REGION_PATH: &str = "rules/region-facts.ron";
+const SHARED_PARAMS_PATH: &str = "rules/shared-params.ron";
 
 /// Loads a corpus from its files. Never fails: problems become diagnostics.
 pub fn load(mut files: Vec<SourceFile>) -> Loaded {
@@ -116,8 +117,9 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
                 .map(|f| Input { path: &f.path, text: &f.text })
                 .collect();
             let region = find(REGION_PATH).map(|f| Input { path: &f.path, text: &f.text });
-            let (rs, ds) =
-                zhengce_rules::load::load(&schemas, Input { path: &d.path, text: &d.text }, region, &rule_inputs, &periods);
+            let shared = find(SHARED_PARAMS_PATH).map(|f| Input { path: &f.path, text: &f.text });
+            let derived = Input { path: &d.path, text: &d.text };
+            let (rs, ds) = zhengce_rules::load::load_with_shared(&schemas, derived, region, shared, &rule_inputs, &periods);
             diags.extend(ds);
             rs
         }
@@ -128,18 +130,20 @@ pub fn load(mut files: Vec<SourceFile>) -> Loaded {
         }
     };
     for p in &policies {
-        if let Some(target) = &p.meta.implements
-            && !policies.iter().any(|q| &q.meta.slug == target)
-        {
+        let links = [("implements", &p.meta.implements), ("supersedes", &p.meta.supersedes)];
+        for (key, target) in links.into_iter().filter_map(|(k, t)| Some((k, t.as_ref()?))) {
+            if policies.iter().any(|q| &q.meta.slug == target) {
+                continue;
+            }
             let path = format!("policies/{}.md", p.meta.slug);
             let text = files.iter().find(|f| f.path == path).map_or("", |f| f.text.as_str());
-            let at = text.find("implements").unwrap_or(0);
+            let at = text.find(key).unwrap_or(0);
             diags.push(Diagnostic::at_offset(
                 Code::UnknownPolicy,
                 &path,
                 text,
                 at,
-                format!("`implements` names policy `{target}`, which does not exist"),
+                format!("`{key}` names policy `{target}`, which does not exist"),
             ));
         }
     }
@@ -186,7 +190,8 @@ fn confidence_agreement(policies: &[Policy], rs: &RuleSet, files: &[SourceFile])
     let mut out = Vec::new();
     for p in policies {
         let Some(rule) = rs.rules.iter().find(|r| r.policy == p.meta.slug) else { continue };
-        let Some((lowest, what)) = rule.lowest_confidence(&rs.schema) else { continue };
+        let period = (p.meta.effective_from, p.meta.effective_to);
+        let Some((lowest, what)) = rule.lowest_confidence(&rs.schema, period) else { continue };
         if lowest > p.meta.confidence {
             let path = format!("policies/{}.md", p.meta.slug);
             let text = files.iter().find(|f| f.path == path).map_or("", |f| f.text.as_str());
@@ -223,6 +228,7 @@ fn is_rule_file(path: &str) -> bool {
         && path != SCHEMA_PATH
         && path != DERIVED_PATH
         && path != REGION_PATH
+        && path != SHARED_PARAMS_PATH
         && !is_schema_extension(path)
         && path.matches('/').count() == 1
 }
@@ -281,5 +287,24 @@ impl Snapshot {
             *out.entry("marking").or_default().entry(p.meta.marking.as_str()).or_default() += 1;
         }
         out
+    }
+
+    /// For each year of `years`, the benefit records (not historical) in force on at least one day of
+    /// it, counted by confidence, for `zhengce check`.
+    pub fn in_force_by_year(&self, years: std::ops::RangeInclusive<i32>) -> Vec<(i32, BTreeMap<&'static str, usize>)> {
+        years
+            .map(|y| {
+                let mut by_confidence = BTreeMap::new();
+                for p in self
+                    .policies
+                    .iter()
+                    .filter(|p| p.meta.kind == Kind::Benefit && p.meta.marking != zhengce_model::policy::Marking::Historical)
+                    .filter(|p| p.meta.effective_from.year() <= y && p.meta.effective_to.is_none_or(|to| to.year() >= y))
+                {
+                    *by_confidence.entry(p.meta.confidence.as_str()).or_default() += 1;
+                }
+                (y, by_confidence)
+            })
+            .collect()
     }
 }

@@ -161,6 +161,9 @@ impl Snapshot {
                 notes.push(note);
             }
         }
+        if p.meta.confidence == Confidence::S {
+            notes.push(Note::new(NoteKind::Unverified, "待核实：主要信息来自第三方转载，尚未见到官方原文，请以主管部门文件为准"));
+        }
         let application = Application {
             opens: p.meta.apply_from,
             closes: p.meta.apply_to,

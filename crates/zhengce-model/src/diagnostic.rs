@@ -17,7 +17,8 @@ pub enum Code {
     UnknownPolicy,
     /// E005: derived facts depend on each other in a cycle.
     DerivedCycle,
-    /// E006: a dated parameter's periods overlap or leave a gap.
+    /// E006: the periods of a dated parameter (or of dated criteria) overlap, leave a gap or do not
+    /// cover the policy's period.
     ParamPeriods,
     /// E007: an expression inside a rule does not parse.
     ExprSyntax,

@@ -33,6 +33,25 @@ pub enum Cond {
     /// Thresholds outside `Act` (size and head-count caps, staff bands, dates, categories) never
     /// produce a near miss.
     Act(String, Box<Cond>),
+    /// Criteria that change on a date, like a dated parameter: on `as_of` the one period that
+    /// covers it applies. Periods may neither overlap nor leave a gap, and together cover the
+    /// policy's effective period (E006).
+    Dated(Vec<DatedCond>),
+}
+
+/// One period of [`Cond::Dated`]: the criteria in force from `from` to `to`, and their source.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatedCond {
+    /// First day the criteria apply.
+    pub from: Date,
+    /// Last day; `None` is open-ended.
+    #[serde(default)]
+    pub to: Option<Date>,
+    /// The document that sets these criteria (shown in reasons).
+    pub source: String,
+    /// The criteria.
+    pub cond: Cond,
 }
 
 /// One value of a dated parameter.
@@ -110,6 +129,16 @@ pub struct Example {
     /// Expected gap fields (for `NearMiss`), when given.
     #[serde(default)]
     pub gaps: Option<Vec<String>>,
+}
+
+/// `rules/shared-params.ron`: dated parameters that come from another document (e.g. the national
+/// unemployment-rate target that several rules compare against), defined once and usable by name
+/// in every rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "SharedParams")]
+pub struct SharedParamsFile {
+    /// Dated parameters by name.
+    pub params: BTreeMap<String, Vec<ParamValue>>,
 }
 
 /// A rule file.

@@ -301,6 +301,31 @@ impl<'a> Ctx<'a, '_> {
     ) -> Node {
         match c {
             CCond::Act(pieces, inner) => self.node(inner, depth, Some(pieces), reasons, leaves),
+            CCond::Dated(periods) => {
+                let as_of = self.env.as_of;
+                let Some(p) = periods.iter().find(|p| p.from <= as_of && p.to.is_none_or(|t| as_of <= t)) else {
+                    // No criteria for this date (the policy is not in force then): unknown, like an
+                    // unpublished parameter.
+                    if self.explain {
+                        let text = format!("{as_of} 没有适用的认定标准");
+                        reasons.push(Reason { outcome: Outcome::Unknown, text, depth, settled: false, confidence: None });
+                    }
+                    return Node { strict: None, relaxed: None, missing: Mask::default(), gaps: Vec::new() };
+                };
+                if !self.explain {
+                    return self.node(&p.cond, depth, act, reasons, leaves);
+                }
+                let span = match p.to {
+                    Some(to) => format!("{}至{to}", p.from),
+                    None => format!("{}起", p.from),
+                };
+                let at = reasons.len();
+                let text = format!("适用标准：{}（{span}）", p.source);
+                reasons.push(Reason { outcome: Outcome::Unknown, text, depth, settled: false, confidence: None });
+                let node = self.node(&p.cond, depth + 1, act, reasons, leaves);
+                reasons[at].outcome = outcome(node.strict);
+                node
+            }
             CCond::Check(e, src) => {
                 let (node, text) = self.leaf(e, src, act, None);
                 if self.explain {

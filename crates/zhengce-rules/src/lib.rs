@@ -22,7 +22,26 @@
 //! ```
 //!
 //! Conditions: `All`, `Any`, `Not`, `AtLeast(k, [...])`, `Check("expr")`, `Named("中文标签", cond)`,
-//! `Act("研发费用再增加{gap}即达到{required}", cond)`.
+//! `Act("研发费用再增加{gap}即达到{required}", cond)`, `Dated([...])`.
+//!
+//! Dated criteria: where a document replaces the criteria on a date, the rule dates them like a
+//! parameter, each period with the document that sets it (shown in reasons as 适用标准):
+//!
+//! ```ron
+//! Dated([
+//!     (from: "2022-01-01", to: "2026-03-31", source: "工信部企业〔2022〕63号", cond: All([...])),
+//!     (from: "2026-04-01", source: "工信部企业〔2026〕2号", cond: All([...])),
+//! ])
+//! ```
+//!
+//! On `as_of` the period covering it applies. As with parameters, periods may not overlap or leave
+//! a gap and must cover the policy's effective period (E006).
+//!
+//! Shared parameters: a threshold set by another document and used by several rules (the national
+//! urban unemployment-rate target) is defined once in `rules/shared-params.ron`
+//! (`SharedParams(params: {"name": [(from, to, value, source)]})`) and used by name in any rule;
+//! a rule may not redefine it (E009), and its values must cover each using policy's period (E006).
+//! The compiled rule lists the shared parameters it uses among its criteria.
 //!
 //! Near misses: only a numeric threshold inside `Act` (one the firm can act on: R&D spend, hires,
 //! contribution months, certificates, income it earns) counts as met when missed by at most the

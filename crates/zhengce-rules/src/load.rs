@@ -10,7 +10,7 @@ use zhengce_model::diagnostic::{Code, Diagnostic, line_col};
 use zhengce_model::fact::FactValue;
 use zhengce_model::policy::{Confidence, region_contains};
 use zhengce_model::region::RegionFactsFile;
-use zhengce_model::rule::{BenefitDef, Cond, Example, ParamValue, RuleFile};
+use zhengce_model::rule::{BenefitDef, Cond, Example, ParamValue, RuleFile, SharedParamsFile};
 use zhengce_model::schema::{DerivedFile, FieldType, SchemaFile};
 
 use crate::compile::{self, CExpr, CompileError, CompiledDerived, Scope, Ty};
@@ -34,6 +34,21 @@ pub enum CCond {
     Named(String, Box<CCond>),
     /// Thresholds the firm can act on, with the text template saying what to do.
     Act(Vec<Piece>, Box<CCond>),
+    /// Criteria by period; the one covering `as_of` applies.
+    Dated(Vec<CDated>),
+}
+
+/// One compiled period of dated criteria.
+#[derive(Debug, Clone)]
+pub struct CDated {
+    /// First day.
+    pub from: Date,
+    /// Last day; `None` is open-ended.
+    pub to: Option<Date>,
+    /// The document setting these criteria.
+    pub source: String,
+    /// The criteria.
+    pub cond: CCond,
 }
 
 /// A piece of a text template (benefit texts, near-miss actions).
@@ -102,9 +117,14 @@ pub struct CompiledRule {
 impl CompiledRule {
     /// The lowest confidence of every parameter value and criterion mark in the rule, with what
     /// carries it (for the check that a policy's mark agrees with what it contains).
-    pub fn lowest_confidence(&self, schema: &Schema) -> Option<(Confidence, String)> {
-        let params = self.params.iter().flat_map(|(name, vs)| {
-            vs.iter().filter_map(move |v| v.confidence().map(|c| (c, format!("parameter `{name}` ({})", v.source))))
+    /// Only parameter values whose period overlaps `period` (the policy's effective period) count:
+    /// a shared parameter's value for a later year does not make an earlier policy less certain.
+    pub fn lowest_confidence(&self, schema: &Schema, period: (Date, Option<Date>)) -> Option<(Confidence, String)> {
+        let (from, to) = period;
+        let params = self.params.iter().flat_map(move |(name, vs)| {
+            vs.iter()
+                .filter(move |v| to.is_none_or(|t| v.from <= t) && v.to.is_none_or(|vt| from <= vt))
+                .filter_map(move |v| v.confidence().map(|c| (c, format!("parameter `{name}` ({})", v.source))))
         });
         let fields = self.field_marks.iter().map(|(i, c)| (*c, format!("criteria on `{}`", schema.fields[*i].name)));
         let derived = self.derived_marks.iter().map(|(i, c)| (*c, format!("criteria on `{}`", schema.derived[*i].def.name)));
@@ -496,43 +516,47 @@ pub fn load_schema(schemas: &[Input<'_>], derived: Input<'_>, diags: &mut Vec<Di
 }
 
 fn check_periods(name: &str, values: &[ParamValue], period: Option<&(Date, Option<Date>)>) -> Option<String> {
-    let mut vs: Vec<&ParamValue> = values.iter().collect();
-    vs.sort_by_key(|v| v.from);
+    let spans: Vec<(Date, Option<Date>)> = values.iter().map(|v| (v.from, v.to)).collect();
+    check_spans(&format!("parameter `{name}`"), "value", &spans, period)
+}
+
+/// Checks dated periods (of a parameter or of criteria): none ends before it starts, none overlaps
+/// or leaves a gap, and together they cover the policy's period. `what` names the dated thing in
+/// messages, `noun` one of its periods.
+fn check_spans(what: &str, noun: &str, spans: &[(Date, Option<Date>)], period: Option<&(Date, Option<Date>)>) -> Option<String> {
+    let mut vs: Vec<&(Date, Option<Date>)> = spans.iter().collect();
+    vs.sort_by_key(|v| v.0);
     if vs.is_empty() {
-        return Some(format!("parameter `{name}` has no values"));
+        return Some(format!("{what} has no {noun}s"));
     }
-    for v in &vs {
-        if v.to.is_some_and(|t| t < v.from) {
+    for (from, to) in &vs {
+        if to.is_some_and(|t| t < *from) {
             return Some(format!(
-                "parameter `{name}`: period {}..{} ends before it starts",
-                v.from,
-                v.to.map(|t| t.to_string()).unwrap_or_default()
+                "{what}: period {from}..{} ends before it starts",
+                to.map(|t| t.to_string()).unwrap_or_default()
             ));
         }
     }
     for w in vs.windows(2) {
         let (a, b) = (w[0], w[1]);
-        match a.to {
+        match a.1 {
             None => {
-                return Some(format!(
-                    "parameter `{name}`: the open-ended value from {} overlaps the value from {}",
-                    a.from, b.from
-                ));
+                return Some(format!("{what}: the open-ended {noun} from {} overlaps the {noun} from {}", a.0, b.0));
             }
-            Some(t) if t >= b.from => {
-                return Some(format!("parameter `{name}`: values from {} and {} overlap", a.from, b.from));
+            Some(t) if t >= b.0 => {
+                return Some(format!("{what}: {noun}s from {} and {} overlap", a.0, b.0));
             }
-            Some(t) if t.days_since_epoch() + 1 != b.from.days_since_epoch() => {
-                return Some(format!("parameter `{name}`: gap between {t} and {}", b.from));
+            Some(t) if t.days_since_epoch() + 1 != b.0.days_since_epoch() => {
+                return Some(format!("{what}: gap between {t} and {}", b.0));
             }
             _ => {}
         }
     }
     if let Some((from, to)) = period {
-        if vs[0].from > *from {
-            return Some(format!("parameter `{name}` starts on {} but the policy is in force from {from}", vs[0].from));
+        if vs[0].0 > *from {
+            return Some(format!("{what} starts on {} but the policy is in force from {from}", vs[0].0));
         }
-        let last = vs[vs.len() - 1].to;
+        let last = vs[vs.len() - 1].1;
         let short = match (last, to) {
             (Some(l), Some(t)) => l < *t,
             (Some(_), None) => true,
@@ -540,13 +564,31 @@ fn check_periods(name: &str, values: &[ParamValue], period: Option<&(Date, Optio
         };
         if short {
             return Some(format!(
-                "parameter `{name}` ends on {} but the policy is in force until {}",
+                "{what} ends on {} but the policy is in force until {}",
                 last.map(|l| l.to_string()).unwrap_or_default(),
                 to.map(|t| t.to_string()).unwrap_or_else(|| "further notice".into())
             ));
         }
     }
     None
+}
+
+/// Checks the periods of every `Dated` block of a condition tree (E006, at the first period's
+/// source text).
+fn check_dated(c: &Cond, period: Option<&(Date, Option<Date>)>, loc: &Locator<'_>, diags: &mut Vec<Diagnostic>) {
+    match c {
+        Cond::All(cs) | Cond::Any(cs) | Cond::AtLeast(_, cs) => cs.iter().for_each(|c| check_dated(c, period, loc, diags)),
+        Cond::Not(c) | Cond::Named(_, c) | Cond::Act(_, c) => check_dated(c, period, loc, diags),
+        Cond::Check(_) => {}
+        Cond::Dated(ps) => {
+            let spans: Vec<(Date, Option<Date>)> = ps.iter().map(|p| (p.from, p.to)).collect();
+            if let Some(msg) = check_spans("dated criteria", "criteria period", &spans, period) {
+                let key = ps.first().map_or("Dated", |p| p.source.as_str());
+                diags.push(loc.at_key(key, msg, Code::ParamPeriods));
+            }
+            ps.iter().for_each(|p| check_dated(&p.cond, period, loc, diags));
+        }
+    }
 }
 
 fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut Vec<Diagnostic>) -> Option<CCond> {
@@ -568,6 +610,17 @@ fn compile_cond(c: &Cond, scope: &Scope<'_>, loc: &mut Locator<'_>, diags: &mut 
             loc.advance(text);
             let inner = compile_cond(c, scope, loc, diags)?;
             CCond::Act(pieces?, Box::new(inner))
+        }
+        Cond::Dated(ps) => {
+            let out: Vec<Option<CDated>> = ps
+                .iter()
+                .map(|p| {
+                    loc.advance(&p.source);
+                    let cond = compile_cond(&p.cond, scope, loc, diags)?;
+                    Some(CDated { from: p.from, to: p.to, source: p.source.clone(), cond })
+                })
+                .collect();
+            CCond::Dated(out.into_iter().collect::<Option<Vec<_>>>()?)
         }
         Cond::Check(src) => {
             let r = expr::parse(src)
@@ -676,6 +729,93 @@ pub fn load_rule(
     periods: &PolicyPeriods,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<CompiledRule> {
+    load_rule_with(input, schema, &[], periods, diags)
+}
+
+/// Dated parameters shared by every rule (`rules/shared-params.ron`), by name.
+pub type SharedParams = Vec<(String, Vec<ParamValue>)>;
+
+/// Loads `rules/shared-params.ron`. A parameter named like a profile field or derived fact is
+/// refused (E009); bad periods are E006 (the parameter is kept, so rules using it still load).
+pub fn load_shared(input: Input<'_>, schema: &Schema, diags: &mut Vec<Diagnostic>) -> SharedParams {
+    let file = match ron_options().from_str::<SharedParamsFile>(input.text) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(ron_error(input.path, &e));
+            return Vec::new();
+        }
+    };
+    let loc = Locator { file: input.path, source: input.text, cursor: 0 };
+    let mut out = Vec::new();
+    for (name, values) in file.params {
+        if schema.slot(&name).is_some() {
+            let msg = format!("parameter `{name}` has the name of a profile field or derived fact");
+            diags.push(loc.at_key(&name, msg, Code::Duplicate));
+            continue;
+        }
+        if let Some(msg) = check_periods(&name, &values, None) {
+            diags.push(loc.at_key(&name, msg, Code::ParamPeriods));
+        }
+        out.push((name, values));
+    }
+    out
+}
+
+/// Calls `f` on every parameter index of a compiled expression.
+fn params_in_expr(e: &mut CExpr, f: &mut dyn FnMut(&mut usize)) {
+    match e {
+        CExpr::Param(i) => f(i),
+        CExpr::Not(a) | CExpr::Neg(a) => params_in_expr(a, f),
+        CExpr::Bin(_, a, b) => {
+            params_in_expr(a, f);
+            params_in_expr(b, f);
+        }
+        CExpr::If(c, a, b) => {
+            params_in_expr(c, f);
+            params_in_expr(a, f);
+            params_in_expr(b, f);
+        }
+        CExpr::Call(_, args) => args.iter_mut().for_each(|a| params_in_expr(a, f)),
+        CExpr::ParamAt(i, _, date) => {
+            f(i);
+            params_in_expr(date, f);
+        }
+        CExpr::Num(_) | CExpr::Text(_) | CExpr::Bool(_) | CExpr::None | CExpr::Field(_) | CExpr::Derived(_) | CExpr::AsOf => {}
+    }
+}
+
+fn params_in_pieces(ps: &mut [Piece], f: &mut dyn FnMut(&mut usize)) {
+    for p in ps {
+        if let Piece::Expr(e, _) | Piece::If(e) = p {
+            params_in_expr(e, f);
+        }
+    }
+}
+
+/// Calls `f` on every parameter index of a compiled condition tree.
+fn params_in_cond(c: &mut CCond, f: &mut dyn FnMut(&mut usize)) {
+    match c {
+        CCond::All(cs) | CCond::Any(cs) | CCond::AtLeast(_, cs) => cs.iter_mut().for_each(|c| params_in_cond(c, f)),
+        CCond::Not(c) | CCond::Named(_, c) => params_in_cond(c, f),
+        CCond::Check(e, _) => params_in_expr(e, f),
+        CCond::Act(ps, c) => {
+            params_in_pieces(ps, f);
+            params_in_cond(c, f);
+        }
+        CCond::Dated(ps) => ps.iter_mut().for_each(|p| params_in_cond(&mut p.cond, f)),
+    }
+}
+
+/// Compiles one rule file that may use the `shared` parameters besides its own. The compiled rule
+/// carries its own parameters, then the shared ones it uses (each checked to cover the policy's
+/// period). Returns `None` when it has errors (reported in `diags`).
+pub fn load_rule_with(
+    input: Input<'_>,
+    schema: &Schema,
+    shared: &[(String, Vec<ParamValue>)],
+    periods: &PolicyPeriods,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<CompiledRule> {
     let file = match ron_options().from_str::<RuleFile>(input.text) {
         Ok(f) => f,
         Err(e) => {
@@ -708,7 +848,13 @@ pub fn load_rule(
         if let Some(msg) = check_periods(name, values, period) {
             diags.push(loc.at_key(name, msg, Code::ParamPeriods));
         }
+        if shared.iter().any(|(n, _)| n == name) {
+            let msg = format!("parameter `{name}` is already defined in rules/shared-params.ron; use that one");
+            diags.push(loc.at_key(name, msg, Code::Duplicate));
+        }
     }
+    let own = param_names.len();
+    let param_names: Vec<String> = param_names.into_iter().chain(shared.iter().map(|(n, _)| n.clone())).collect();
     let derived: Vec<(String, Ty)> = schema.derived.iter().map(|d| (d.def.name.clone(), compile::ty_of(&d.def.ty))).collect();
     let dated: Vec<Vec<ParamValue>> = file.params.values().cloned().collect();
     let scope = Scope { fields: &schema.fields, derived: &derived, params: &param_names, dated: &dated };
@@ -729,18 +875,55 @@ pub fn load_rule(
         }
     }
     let cond = compile_cond(&file.eligibility, &scope, &mut loc, diags);
-    let benefit = match &file.benefit {
+    let mut benefit = match &file.benefit {
         Some(b) => compile_benefit(b, &scope, &mut loc, diags),
         None => None,
     };
+    check_dated(&file.eligibility, period, &loc, diags);
+    let mut cond = cond?;
+    // Keep the shared parameters the rule uses, renumbered after its own.
+    let mut used = vec![false; shared.len()];
+    let mut mark = |i: &mut usize| {
+        if let Some(u) = i.checked_sub(own).and_then(|k| used.get_mut(k)) {
+            *u = true;
+        }
+    };
+    params_in_cond(&mut cond, &mut mark);
+    if let Some(b) = benefit.as_mut() {
+        params_in_expr(&mut b.amount, &mut mark);
+        params_in_pieces(&mut b.text, &mut mark);
+    }
+    let mut params: Vec<(String, Vec<ParamValue>)> = file.params.into_iter().collect();
+    let mut renumber = vec![0; shared.len()];
+    for (k, (name, values)) in shared.iter().enumerate().filter(|(k, _)| used[*k]) {
+        // Gaps and overlaps are reported once, in rules/shared-params.ron; here only whether the
+        // values cover this policy's period.
+        if check_periods(name, values, None).is_none()
+            && let Some(msg) = check_periods(name, values, period)
+        {
+            diags.push(loc.at_key(name, format!("{msg} (rules/shared-params.ron)"), Code::ParamPeriods));
+        }
+        renumber[k] = params.len();
+        params.push((name.clone(), values.clone()));
+    }
+    let mut remap = |i: &mut usize| {
+        if let Some(&j) = i.checked_sub(own).and_then(|k| renumber.get(k)) {
+            *i = j;
+        }
+    };
+    params_in_cond(&mut cond, &mut remap);
+    if let Some(b) = benefit.as_mut() {
+        params_in_expr(&mut b.amount, &mut remap);
+        params_in_pieces(&mut b.text, &mut remap);
+    }
     if diags.len() > before {
         return None;
     }
     Some(CompiledRule {
         policy: file.policy,
         file: input.path.to_string(),
-        params: file.params.into_iter().collect(),
-        cond: cond?,
+        params,
+        cond,
         margin: file.near_miss_margin.unwrap_or(crate::DEFAULT_NEAR_MISS_MARGIN),
         benefit,
         examples: file.examples,
@@ -758,14 +941,27 @@ pub fn load(
     rules: &[Input<'_>],
     periods: &PolicyPeriods,
 ) -> (Option<RuleSet>, Vec<Diagnostic>) {
+    load_with_shared(schemas, derived, region, None, rules, periods)
+}
+
+/// [`load`], with the shared parameters of `rules/shared-params.ron` when there is one.
+pub fn load_with_shared(
+    schemas: &[Input<'_>],
+    derived: Input<'_>,
+    region: Option<Input<'_>>,
+    shared: Option<Input<'_>>,
+    rules: &[Input<'_>],
+    periods: &PolicyPeriods,
+) -> (Option<RuleSet>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let Some(schema) = load_schema(schemas, derived, &mut diags) else {
         return (None, diags);
     };
     let region = region.map(|r| load_region_facts(r, &schema, &mut diags)).unwrap_or_default();
+    let shared = shared.map(|s| load_shared(s, &schema, &mut diags)).unwrap_or_default();
     let mut compiled: Vec<CompiledRule> = Vec::new();
     for r in rules {
-        if let Some(rule) = load_rule(Input { path: r.path, text: r.text }, &schema, periods, &mut diags) {
+        if let Some(rule) = load_rule_with(Input { path: r.path, text: r.text }, &schema, &shared, periods, &mut diags) {
             if let Some(prev) = compiled.iter().find(|c| c.policy == rule.policy) {
                 let at = r.text.find(&format!("\"{}\"", rule.policy)).unwrap_or(0);
                 diags.push(Diagnostic::at_offset(

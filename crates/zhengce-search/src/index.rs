@@ -75,6 +75,8 @@ pub struct DocInfo {
     pub effective_to: Option<Date>,
     /// [`doc_number_key`] of the document number (文号), if any.
     pub doc_key: Option<String>,
+    /// The slug of the earlier record this one renews (`supersedes`).
+    pub supersedes: Option<String>,
     /// Text and pre-segmented tokens for snippets.
     pub snippet: SnippetSource,
 }
@@ -182,6 +184,7 @@ pub fn build(policies: &[Policy], analyzer: &Analyzer) -> Result<(Index, IndexRe
             effective_from: m.effective_from,
             effective_to: m.effective_to,
             doc_key: m.doc_number.as_deref().map(doc_number_key).filter(|k| k.chars().count() >= 4),
+            supersedes: m.supersedes.clone(),
             snippet: SnippetSource::new(analyzer, &m.benefit_summary, &body),
         });
     }

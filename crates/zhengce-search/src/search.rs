@@ -3,7 +3,8 @@
 //! tantivy scores every matching policy (the corpus is small, so all matches are collected); the
 //! rest happens here: the caller's "within" restriction, facet counts, filters, then ordering:
 //! strong matches (≥ [`STRONG_FRACTION`] of the best score) before weak ones, and within each group
-//! policies in force on `as_of` before expired or not-yet-effective ones.
+//! policies in force on `as_of` before expired or not-yet-effective ones, and a record in force
+//! above the one it renews.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -238,7 +239,22 @@ pub(crate) fn rank(docs: &[DocInfo], scored: Vec<(usize, f32)>, opts: &SearchOpt
     cands.sort_by(|a, b| {
         strong(b).cmp(&strong(a)).then(b.in_force.cmp(&a.in_force)).then(b.score.total_cmp(&a.score)).then(a.ord.cmp(&b.ord))
     });
+    successors_first(docs, &mut cands);
     (cands.into_iter().map(|c| (c.ord, c.score)).collect(), facets)
+}
+
+/// A record in force that renews an earlier one (`supersedes`) moves right above it when the earlier
+/// one ranks higher: the same words find the 2025 notice and its 2026 renewal, and the one that
+/// applies now comes first, whatever their scores.
+fn successors_first(docs: &[DocInfo], cands: &mut Vec<Candidate>) {
+    for i in 0..cands.len() {
+        let c = &cands[i];
+        let Some(old) = docs[c.ord].supersedes.as_deref().filter(|_| c.in_force) else { continue };
+        if let Some(j) = cands[..i].iter().position(|x| docs[x.ord].slug == old) {
+            let moved = cands.remove(i);
+            cands.insert(j, moved);
+        }
+    }
 }
 
 fn facets(docs: &[DocInfo], cands: &[Candidate]) -> Facets {

@@ -62,12 +62,15 @@ impl SnippetSource {
     /// terms wrapped in `<em>…</em>`. Without a match, the start of the benefit summary.
     pub fn render(&self, terms: &HashSet<&str>, max_chars: usize) -> String {
         let max_chars = max_chars.max(8);
-        let matches: Vec<(usize, usize, &str)> = self
+        let mut matches: Vec<(usize, usize, &str)> = self
             .tokens
             .iter()
             .filter(|(_, _, t)| terms.contains(&**t))
             .map(|&(f, t, ref s)| (f as usize, t as usize, &**s))
             .collect();
+        // Search-mode segmentation emits a word's sub-words after the word, so tokens are not in
+        // text order; the window scan below needs them by position (else `end - start` underflows).
+        matches.sort_unstable_by_key(|m| (m.0, m.1));
         let text = self.text.as_str();
         let Some(first) = self.best_window(&matches, max_chars) else {
             let end = advance_chars(text, 0, max_chars).min(self.summary_end);

@@ -39,8 +39,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
             crate::out::line(&format!("{label}：{}", parts.join("，")));
         }
     }
-    crate::out::line(&format!("规则库版本 {}", &snap.version()[..16]));
     let as_of = crate::cmd_match::parse_at(args.at.as_deref())?;
+    let years = snap.in_force_by_year(as_of.year() - 2..=as_of.year() + 1);
+    crate::out::line("按年度在施（该年内任一天有效的惠企政策，不含历史和渠道类）：");
+    for (y, by_confidence) in &years {
+        let parts: Vec<String> = by_confidence.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        crate::out::line(&format!("  {y} 年 {}（{}）", by_confidence.values().sum::<usize>(), parts.join("，")));
+    }
+    crate::out::line(&format!("规则库版本 {}", &snap.version()[..16]));
     let expired = snap.expired_without_successor(as_of);
     if !expired.is_empty() {
         crate::out::line(&format!("已到期、待续期（{as_of} 前12个月内到期，语料中没有后续政策）："));

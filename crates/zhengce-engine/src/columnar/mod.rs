@@ -151,6 +151,8 @@ fn refs(e: &CExpr, fields: &mut Vec<usize>, derived: &mut Vec<usize>) {
 struct Builder {
     leaves: Vec<LeafSpec>,
     index: HashMap<String, u32>,
+    /// The plan's date: `Dated` criteria are chosen by it, as the row path does.
+    as_of: Date,
 }
 
 impl Builder {
@@ -199,6 +201,14 @@ impl Builder {
     fn tree(&mut self, c: &CCond, params: &[Option<f64>], margin: f64, act: bool) -> TNode {
         match c {
             CCond::Act(_, inner) => self.tree(inner, params, margin, true),
+            CCond::Dated(periods) => {
+                let as_of = self.as_of;
+                match periods.iter().find(|p| p.from <= as_of && p.to.is_none_or(|t| as_of <= t)) {
+                    Some(p) => self.tree(&p.cond, params, margin, act),
+                    // No criteria for the date: unknown with nothing missing, like the row path.
+                    None => self.check(CExpr::None, None),
+                }
+            }
             CCond::Check(e, _) => {
                 let expr = subst(e, params);
                 let margin = if act { numeric_threshold(&expr).map(|_| margin) } else { None };
@@ -226,7 +236,7 @@ impl Builder {
 impl Plan {
     /// Compiles the policies matchable on `as_of` (the same set and order as [`Snapshot::statuses`]).
     pub fn new(snapshot: &Snapshot, as_of: Date) -> Plan {
-        let mut b = Builder { leaves: Vec::new(), index: HashMap::new() };
+        let mut b = Builder { leaves: Vec::new(), index: HashMap::new(), as_of };
         let mut policies = Vec::new();
         let (mut fields, mut derived, mut derived_needed, mut fields_used) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut region_field = None;

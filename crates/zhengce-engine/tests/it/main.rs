@@ -5,6 +5,7 @@
 mod columnar;
 mod common;
 mod corpus;
+mod dated;
 mod diagnostics;
 mod explanations;
 mod properties;

@@ -6,3 +6,4 @@ mod behaviour;
 mod common;
 mod hostile;
 mod relevance;
+mod succession;
