@@ -12,7 +12,7 @@ use zhengce_model::verdict::{Application, MatchReport, PolicyResult, Status, Win
 pub const MAX_QUESTIONS: usize = 5;
 
 /// Who an enterprise is: the identity columns of the roster.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Identity {
     /// 统一社会信用代码.
     pub credit_code: String,
@@ -29,7 +29,7 @@ pub struct Identity {
 }
 
 /// What the brief is for: one enterprise or a group visited together.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Scope {
     /// One enterprise, by credit code.
     Enterprise(String),
@@ -66,7 +66,7 @@ impl Scope {
 }
 
 /// A marking shown beside a policy: the reader must not take it as settled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Mark {
     /// Draft or being drafted: criteria or amounts unpublished.
     Draft,
@@ -97,7 +97,7 @@ impl Mark {
 }
 
 /// The application window of a policy on the brief's date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Window {
     /// Open now; `closes` when known.
     Open {
@@ -145,7 +145,7 @@ impl Window {
 }
 
 /// One policy to discuss with one enterprise.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Item {
     /// Policy slug.
     pub slug: String,
@@ -185,7 +185,7 @@ pub struct Item {
 }
 
 /// A question to ask at the visit: a missing fact, what it could unlock and what it settles.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Question {
     /// Profile field.
     pub field: String,
@@ -198,7 +198,7 @@ pub struct Question {
 }
 
 /// Policies and their amount, counted once per support.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Tally {
     /// How many policies (every listed document).
     pub policies: usize,
@@ -207,7 +207,7 @@ pub struct Tally {
 }
 
 /// The departments an enterprise's matters belong to: the team of the visit.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Department {
     /// Department name.
     pub name: String,
@@ -218,7 +218,7 @@ pub struct Department {
 }
 
 /// A material to prepare and the policies that need it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Material {
     /// What to bring.
     pub text: String,
@@ -227,7 +227,7 @@ pub struct Material {
 }
 
 /// Everything about one enterprise.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct EnterpriseBrief {
     /// Who.
     pub identity: Identity,
@@ -265,7 +265,7 @@ impl EnterpriseBrief {
 }
 
 /// One policy across a group: how many enterprises it concerns.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PolicyCount {
     /// Slug.
     pub slug: String,
@@ -286,7 +286,7 @@ pub struct PolicyCount {
 }
 
 /// Group totals.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Totals {
     /// Enterprises in the brief.
     pub enterprises: usize,
@@ -305,7 +305,7 @@ pub struct Totals {
 }
 
 /// A visit brief.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Brief {
     /// What it covers.
     pub scope: Scope,

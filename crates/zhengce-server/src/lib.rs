@@ -12,6 +12,7 @@
 //! the CSRF token. Overload is answered fast with 503 and `Retry-After` ([`shed`]).
 
 pub mod auth;
+mod briefs;
 pub mod error;
 mod handlers;
 mod openapi;
@@ -124,6 +125,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{label}"),
     ("GET", "/api/v1/corpus"),
+    ("GET", "/api/v1/briefs"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/docs"),
     ("GET", "/"),

@@ -86,5 +86,6 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::issue_token))
         .routes(routes!(handlers::revoke_token))
         .routes(routes!(handlers::corpus_status))
+        .routes(routes!(crate::briefs::briefs))
         .split_for_parts()
 }

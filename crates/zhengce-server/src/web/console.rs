@@ -734,6 +734,8 @@ struct BriefsPage {
     total: String,
     team: String,
     truncated: bool,
+    /// The scope as a query for the exports of `GET /api/v1/briefs` (one model, every form).
+    export: String,
 }
 
 /// The most enterprises one brief page lists.
@@ -810,11 +812,17 @@ pub(crate) async fn briefs(State(state): State<AppState>, staff: Staff, Query(pa
             team: depts.into_iter().collect::<Vec<_>>().join("、"),
         });
     }
+    let export = [("town", &scope.town), ("park", &scope.park), ("chamber", &scope.chamber)]
+        .into_iter()
+        .find(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::briefs::percent(v)))
+        .unwrap_or_default();
     let page = BriefsPage {
         nav,
         at: at.to_string(),
         title: if scope.is_any() { format!("走访简报：{}", scope.label()) } else { "走访简报".into() },
         truncated: members.len() > BRIEF_MAX,
+        export,
         scope,
         firms: out,
         tally,

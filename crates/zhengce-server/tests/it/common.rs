@@ -73,3 +73,8 @@ pub async fn send(state: &AppState, req: Request<Body>) -> (StatusCode, Value) {
     let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.unwrap();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}

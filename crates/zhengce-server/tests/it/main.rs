@@ -3,6 +3,7 @@
 //! and its browser flows in headless Chromium (`browser`, only with `ZHENGCE_BROWSER_TESTS=1`).
 
 mod access;
+mod briefs;
 mod browser;
 mod common;
 mod http;
