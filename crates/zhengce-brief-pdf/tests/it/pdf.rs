@@ -56,8 +56,26 @@ fn html_headline(html: &str) -> String {
     html[start..end].to_string()
 }
 
+/// Whether the Debian packages this check needs are here; without them it says so loudly and
+/// stops, unless `ZHENGCE_REQUIRE_PDF_TOOLS=1` (set by `.ci/run`, which installs them) makes their
+/// absence a failure.
+fn pdf_tools_present() -> bool {
+    let font = CjkFont::load(None).is_ok();
+    let pdftotext = Command::new("pdftotext").arg("-v").output().is_ok();
+    if font && pdftotext {
+        return true;
+    }
+    let msg = "the PDF brief check needs fonts-wqy-microhei and poppler-utils (apt-get install -y fonts-wqy-microhei poppler-utils)";
+    assert!(std::env::var("ZHENGCE_REQUIRE_PDF_TOOLS").as_deref() != Ok("1"), "{msg}");
+    eprintln!("\n*** NOTE: PDF brief check NOT run: {msg}; .ci/run installs them and runs it. ***\n");
+    false
+}
+
 #[test]
 fn pdf_has_the_chinese_text_and_the_totals_of_the_html() {
+    if !pdf_tools_present() {
+        return;
+    }
     let font = CjkFont::load(None).unwrap_or_else(|e| panic!("{e}"));
     let brief = brief();
     let pdf = zhengce_brief_pdf::render(&brief, &font).unwrap_or_else(|e| panic!("{e}"));
