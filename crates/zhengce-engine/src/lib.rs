@@ -9,6 +9,7 @@
 mod batch;
 mod examples;
 mod matching;
+mod version;
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,7 @@ use zhengce_rules::{CompiledRule, Input};
 
 pub use batch::{BatchLine, batch_line, match_many};
 pub use examples::ExampleReport;
+pub use version::canonical_policy;
 pub use zhengce_model::diagnostic::{Code, Diagnostic};
 pub use zhengce_rules::{FieldError, RuleSet, Schema};
 

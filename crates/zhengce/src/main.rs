@@ -8,6 +8,7 @@ mod cmd_batch;
 mod cmd_check;
 mod cmd_data;
 mod cmd_match;
+mod cmd_push;
 mod cmd_search;
 mod cmd_serve;
 mod cmd_user;
@@ -42,6 +43,8 @@ enum Command {
     Import(cmd_data::ImportArgs),
     /// Serve the web UI and JSON API (seeds an empty store with the demo county).
     Serve(cmd_serve::ServeArgs),
+    /// Detect who newly qualifies (or no longer does) and deliver the notifications.
+    Push(cmd_push::PushArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(cmd_user::UserCommand),
@@ -58,6 +61,7 @@ fn main() {
         Command::Import(a) => cmd_data::run_import(a),
         Command::Serve(a) => cmd_serve::run(a),
         Command::User(c) => cmd_user::run(c),
+        Command::Push(a) => cmd_push::run(a),
     };
     std::process::exit(exit::report(result));
 }
