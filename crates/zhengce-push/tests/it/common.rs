@@ -7,7 +7,7 @@ use zhengce_roster::demo::{DemoFormat, write_demo};
 use zhengce_roster::import::{ImportOptions, import_file};
 use zhengce_store::Store;
 
-pub use zhengce_store::testing::{TestDb, dbs};
+pub use zhengce_store::testing::dbs;
 
 /// The bundled corpus files.
 pub fn corpus_files() -> Vec<SourceFile> {

@@ -258,9 +258,10 @@ async fn two_workers_claim_disjoint_messages() {
         add_channel(&store, &req("hook", "webhook", &rx.url("/h"), "k", "all", "*"), &admin_guard(), true, false, 1).await.expect("ch");
         queued(&store, 120).await;
         let (c1, c2) = (cfg("a"), cfg("b"));
+        let (mut p1, mut p2) = (|_: &zhengce_push::DeliveryStats| {}, |_: &zhengce_push::DeliveryStats| {});
         let (s1, s2) = tokio::join!(
-            deliver_pending(&store, &c1, &RealClock, &mut |_| {}),
-            deliver_pending(&store, &c2, &RealClock, &mut |_| {})
+            deliver_pending(&store, &c1, &RealClock, &mut p1),
+            deliver_pending(&store, &c2, &RealClock, &mut p2)
         );
         let (s1, s2) = (s1.expect("a"), s2.expect("b"));
         let t = rx.tally();
