@@ -205,41 +205,60 @@ pub async fn deliver(
             let attempts = claimed.iter().find(|m| m.id == id).map_or(0, |m| m.attempts);
             results.push((id, attempts, r));
         }
+        // Rate-limit deferrals, unknown channels and JSONL files are recorded together; each HTTP
+        // or SMTP send is recorded as soon as it returns, so a crash forgets at most the sends in
+        // flight (the window for duplicates is `concurrency`, not the claim size).
+        outcomes.extend(results.drain(..).map(|(id, attempts, r)| (id, classify(cfg, clock.now_ms(), attempts, r))));
+        record(store, cfg, clock, &outcomes, &sizes, &mut stats).await?;
         while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(r) => results.push(r),
-                Err(e) => return Err(PushError::Internal(format!("发送任务异常：{e}"))),
-            }
-        }
-        let now = clock.now_ms();
-        for (id, attempts, r) in results {
-            let outcome = match r {
-                Ok(()) => Outcome::Sent,
-                Err(SendError::Permanent(error)) => Outcome::Dead { error },
-                Err(SendError::Retry(error)) if attempts + 1 >= cfg.max_attempts => {
-                    Outcome::Dead { error: format!("已尝试 {} 次：{error}", attempts + 1) }
-                }
-                Err(SendError::Retry(error)) => Outcome::Retry {
-                    next_at: now + backoff_ms(attempts + 1, cfg.backoff_base_ms, cfg.backoff_cap_ms, random_u32()),
-                    error,
-                },
-            };
-            outcomes.push((id, outcome));
-        }
-        let recorded = store.record_outcomes(&cfg.worker, now, &outcomes).await?;
-        stats.lease_lost += (outcomes.len() as u64).saturating_sub(recorded);
-        for (id, o) in &outcomes {
-            match o {
-                Outcome::Sent => {
-                    stats.sent += 1;
-                    stats.notifications_sent += sizes.get(id).copied().unwrap_or(0);
-                }
-                Outcome::Retry { .. } => stats.retried += 1,
-                Outcome::Dead { .. } => stats.dead += 1,
-                Outcome::Deferred { .. } => {}
-            }
+            let (id, attempts, r) = joined.map_err(|e| PushError::Internal(format!("发送任务异常：{e}")))?;
+            let one = [(id, classify(cfg, clock.now_ms(), attempts, r))];
+            record(store, cfg, clock, &one, &sizes, &mut stats).await?;
+            progress(&stats);
         }
         progress(&stats);
     }
     Ok(stats)
+}
+
+/// What a send's result means for the outbox.
+fn classify(cfg: &DeliveryConfig, now: i64, attempts: i64, r: Result<(), SendError>) -> Outcome {
+    match r {
+        Ok(()) => Outcome::Sent,
+        Err(SendError::Permanent(error)) => Outcome::Dead { error },
+        Err(SendError::Retry(error)) if attempts + 1 >= cfg.max_attempts => {
+            Outcome::Dead { error: format!("已尝试 {} 次：{error}", attempts + 1) }
+        }
+        Err(SendError::Retry(error)) => {
+            Outcome::Retry { next_at: now + backoff_ms(attempts + 1, cfg.backoff_base_ms, cfg.backoff_cap_ms, random_u32()), error }
+        }
+    }
+}
+
+/// Records outcomes (only while the leases are still this worker's) and counts them.
+async fn record(
+    store: &Store,
+    cfg: &DeliveryConfig,
+    clock: &dyn Clock,
+    outcomes: &[(String, Outcome)],
+    sizes: &HashMap<String, u64>,
+    stats: &mut DeliveryStats,
+) -> Result<(), PushError> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let recorded = store.record_outcomes(&cfg.worker, clock.now_ms(), outcomes).await?;
+    stats.lease_lost += (outcomes.len() as u64).saturating_sub(recorded);
+    for (id, o) in outcomes {
+        match o {
+            Outcome::Sent => {
+                stats.sent += 1;
+                stats.notifications_sent += sizes.get(id).copied().unwrap_or(0);
+            }
+            Outcome::Retry { .. } => stats.retried += 1,
+            Outcome::Dead { .. } => stats.dead += 1,
+            Outcome::Deferred { .. } => {}
+        }
+    }
+    Ok(())
 }

@@ -86,6 +86,8 @@ pub fn render(kind: ChangeKind, p: &Policy, result: Option<&PolicyResult>, enter
             format!("【政策到期】《{title}》{end}，不再受理申报。如有后续政策将另行通知。")
         }
     };
+    // Details stay small (the text already quotes gaps, questions and how to apply): a first run
+    // over a county queues millions of these.
     let detail = json!({
         "enterprise_name": enterprise,
         "title": title,
@@ -93,9 +95,6 @@ pub fn render(kind: ChangeKind, p: &Policy, result: Option<&PolicyResult>, enter
         "status": result.map(|r| r.status.as_str()),
         "amount_wan": amount,
         "deadline": deadline.map(|d| d.to_string()),
-        "how_to_apply": how_to_apply(p),
-        "gaps": result.map(|r| r.gaps.iter().map(|g| g.text.clone()).collect::<Vec<_>>()).unwrap_or_default(),
-        "questions": result.map(|r| r.missing.iter().map(|m| m.question.clone()).collect::<Vec<_>>()).unwrap_or_default(),
     });
     (text, detail)
 }

@@ -46,6 +46,9 @@ pub struct PushArgs {
     /// Concurrent sends.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// Messages claimed at once (keep `batch / concurrency × timeout` under the lease).
+    #[arg(long, default_value_t = 32)]
+    pub batch: i64,
     /// Claim lease in seconds (a killed worker's claims are free again after this).
     #[arg(long, default_value_t = 60)]
     pub lease_secs: i64,
@@ -137,6 +140,7 @@ pub fn run(args: &PushArgs) -> anyhow::Result<i32> {
         if !args.dry_run && !args.no_deliver {
             let mut cfg = DeliveryConfig::new(worker_name(clock.now_ms()));
             cfg.concurrency = args.concurrency.max(1);
+            cfg.batch = args.batch.max(1);
             cfg.lease_ms = args.lease_secs.max(1) * 1000;
             cfg.timeout = Duration::from_millis(args.timeout_ms.max(1));
             cfg.backoff_base_ms = args.backoff_ms.max(1);

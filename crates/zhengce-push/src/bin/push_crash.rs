@@ -7,7 +7,7 @@
 //! reported), outbox empty, store consistent, and a further run queues nothing.
 //!
 //! Usage: `zhengce-push-crash --zhengce target/debug/zhengce --db URL --work DIR
-//!         [--enterprises 2500] [--kills 20] [--workers 1] [--at 2025-06-01] [--min-notifications 10000]`
+//!         [--enterprises 400] [--kills 20] [--workers 1] [--at 2025-06-01] [--min-notifications 10000]`
 
 use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
@@ -37,7 +37,7 @@ fn parse_args() -> Result<Args, String> {
         zhengce: "target/debug/zhengce".into(),
         db: String::new(),
         work: String::new(),
-        enterprises: 2500,
+        enterprises: 400,
         kills: 20,
         workers: 1,
         at: "2025-06-01".into(),
@@ -96,6 +96,10 @@ fn push_cmd(a: &Args) -> Command {
         "50",
         "--max-wait-secs",
         "20",
+        "--concurrency",
+        "2",
+        "--batch",
+        "2",
         "--quiet",
     ]);
     c.stdout(Stdio::piped()).stderr(Stdio::null());
@@ -128,7 +132,7 @@ async fn run() -> Result<Value, String> {
         fail_pct: 3,
         hang_pct: 1,
         hang: Duration::from_millis(1500),
-        delay: Duration::from_millis(1),
+        delay: Duration::from_millis(250),
         secret: Some(SECRET.into()),
         ..Behavior::default()
     })
@@ -158,7 +162,7 @@ async fn run() -> Result<Value, String> {
         while procs.len() < a.workers {
             procs.push(push_cmd(&a).spawn().map_err(|e| e.to_string())?);
         }
-        tokio::time::sleep(Duration::from_millis(200 + rand_below(1800))).await;
+        tokio::time::sleep(Duration::from_millis(500 + rand_below(4500))).await;
         // Reap processes that finished on their own.
         let mut alive = Vec::new();
         for mut p in procs.drain(..) {
