@@ -215,6 +215,18 @@ pub async fn add_channel(
     Ok(c)
 }
 
+/// Milliseconds from `now_ms` until the next daily run, `minutes_after_midnight` past midnight
+/// China time (UTC+8). `zhengce serve` sleeps this long (or until an import or corpus change wakes
+/// it), then calls [`run_once`] with `clock.today()`.
+pub fn ms_until_daily_run(now_ms: i64, minutes_after_midnight: i64) -> i64 {
+    const DAY: i64 = 86_400_000;
+    let offset = 8 * 3_600_000 + minutes_after_midnight.clamp(0, 24 * 60 - 1) * 60_000;
+    let since = (now_ms + 8 * 3_600_000).rem_euclid(DAY);
+    let target = offset - 8 * 3_600_000;
+    let wait = (target - since).rem_euclid(DAY);
+    if wait == 0 { DAY } else { wait }
+}
+
 /// One scheduled or command-line run: change detection, then delivery of everything due (unless
 /// a dry run or `delivery` is `None`).
 pub async fn run_once(

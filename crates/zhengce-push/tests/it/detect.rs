@@ -201,3 +201,12 @@ async fn unsubscribed_firms_hear_nothing_officers_get_town_digests() {
         assert_eq!(distinct.len(), firms.len());
     }
 }
+
+#[test]
+fn daily_run_is_after_midnight_china_time() {
+    // 2025-06-01 00:00 China time = 2025-05-31 16:00 UTC.
+    let midnight_cst = (date("2025-06-01").days_since_epoch() * 86_400_000) - 8 * 3_600_000;
+    assert_eq!(zhengce_push::ms_until_daily_run(midnight_cst, 10), 10 * 60_000);
+    assert_eq!(zhengce_push::ms_until_daily_run(midnight_cst + 10 * 60_000, 10), 86_400_000);
+    assert_eq!(zhengce_push::ms_until_daily_run(midnight_cst + 11 * 60_000, 10), 86_400_000 - 60_000);
+}
