@@ -20,9 +20,15 @@ echo "push-crash: SQLite, 1 worker, $KILLS kills" >&2
 "$BIN/zhengce-push-crash" --zhengce "$BIN/zhengce" --db "$WORK/sqlite/push.db" --work "$WORK/sqlite" \
   --enterprises "$ENTERPRISES" --kills "$KILLS" --workers 1
 
-. .ci/postgres.sh
-as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres push_crash
+# Reuse the PostgreSQL that .ci/run started, or start a throwaway one.
+if [ -z "${ZHENGCE_TEST_PG_URL:-}" ]; then
+  . .ci/postgres.sh
+fi
+PSQL=$(ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)
+DBNAME="push_crash_$$"
+"$PSQL" "$ZHENGCE_TEST_PG_URL" -q -c "CREATE DATABASE $DBNAME"
+PGURL="${ZHENGCE_TEST_PG_URL%/*}/$DBNAME"
 echo "push-crash: PostgreSQL, 2 workers, $KILLS kills" >&2
-"$BIN/zhengce-push-crash" --zhengce "$BIN/zhengce" --db "postgres://postgres@127.0.0.1:$PORT/push_crash" --work "$WORK/pg" \
+"$BIN/zhengce-push-crash" --zhengce "$BIN/zhengce" --db "$PGURL" --work "$WORK/pg" \
   --enterprises "$ENTERPRISES" --kills "$KILLS" --workers 2
 rm -rf "$WORK"

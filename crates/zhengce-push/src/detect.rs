@@ -293,8 +293,15 @@ impl Ctx<'_> {
             if self.in_force.contains(s.policy.as_str()) {
                 continue;
             }
+            // Only a policy that ended (or was marked historical) is "no longer in force". One
+            // that is missing from the corpus or lost its rule (a broken file) keeps its standing
+            // and tells no one: a corpus mistake must not announce the end of a policy.
+            let Some(p) = self.snapshot.policy(&s.policy) else { continue };
+            if p.in_force(self.as_of) && p.meta.marking != zhengce_model::policy::Marking::Historical {
+                continue;
+            }
             out.deletes.push((e.credit_code.clone(), s.policy.clone()));
-            if let Some(p) = self.snapshot.policy(&s.policy) {
+            {
                 let (text, detail) = message::render(ChangeKind::NoLongerInForce, p, None, &name, self.as_of);
                 out.changes.push(Change {
                     policy: s.policy.clone(),

@@ -189,12 +189,27 @@ async fn run() -> Result<Value, String> {
             return Err("超时：15 分钟内未完成杀进程循环".into());
         }
     }
+    let kill_loop = started.elapsed();
+    // Let the survivors finish (bounded: a survivor still running after 5 minutes is killed too,
+    // and the drain below finishes its work).
+    let mut overtime_kills = 0;
     for mut p in procs.drain(..) {
-        let st = p.wait().map_err(|e| e.to_string())?;
-        if !st.success() {
-            return Err(format!("push 进程异常退出：{st}"));
+        let until = Instant::now() + Duration::from_secs(300);
+        loop {
+            match p.try_wait().map_err(|e| e.to_string())? {
+                Some(st) if st.success() => break,
+                Some(st) => return Err(format!("push 进程异常退出：{st}")),
+                None if Instant::now() > until => {
+                    let _ = p.kill();
+                    let _ = p.wait();
+                    overtime_kills += 1;
+                    break;
+                }
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
         }
     }
+    let survivors = started.elapsed() - kill_loop;
     // Drain: run until nothing is pending (leases left by the last kill expire within 3 s).
     let store = Store::open(&a.db).await.map_err(|e| e.to_string())?;
     for _ in 0..30 {
@@ -240,6 +255,10 @@ async fn run() -> Result<Value, String> {
         "second_run_queued": requeued,
         "store_problems": problems,
         "seconds": elapsed.as_secs_f64(),
+        "seconds_kill_loop": kill_loop.as_secs_f64(),
+        "seconds_survivors": survivors.as_secs_f64(),
+        "seconds_drain": (elapsed - kill_loop - survivors).as_secs_f64(),
+        "survivors_killed_after_5_min": overtime_kills,
     });
     let mut fails = Vec::new();
     if expected_keys.len() < a.min_notifications {

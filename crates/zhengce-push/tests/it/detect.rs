@@ -140,6 +140,12 @@ async fn end_of_policy_is_told_once_and_dry_run_writes_nothing() {
         assert_eq!(real.changes, dry.changes, "{}: the dry run previews exactly what the run does", db.backend);
         assert_eq!(real.notifications_queued, dry.notifications_planned);
 
+        // A broken rule file drops the policy from matching, but announces nothing.
+        let broken = snapshot(edited(&format!("rules/{UI}.ron"), |t| t.replacen("Rule(", "Rule((", 1)));
+        assert!(broken.rule(UI).is_none());
+        let b = run(&store, &broken, "2025-06-01").await;
+        assert!(!b.policies.contains_key(UI), "{}: {:?}", db.backend, b.policies.get(UI));
+
         let codes = store.list_enterprises(&EnterpriseFilter::default(), 1000, 0).await.expect("list");
         let mut holders = BTreeSet::new();
         for e in &codes {
