@@ -11,6 +11,7 @@ pub mod columnar;
 mod examples;
 mod matching;
 pub mod synth;
+mod version;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,7 @@ use zhengce_rules::{CompiledRule, Input};
 
 pub use batch::{BatchLine, batch_line, match_chunk, match_many};
 pub use examples::ExampleReport;
+pub use version::canonical_policy;
 pub use zhengce_model::diagnostic::{Code, Diagnostic};
 pub use zhengce_rules::{FieldError, RuleSet, Schema};
 

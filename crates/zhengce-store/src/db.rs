@@ -188,6 +188,13 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             include_str!("../migrations/0003_accounts.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            4,
+            "push".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0004_push.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 

@@ -10,6 +10,9 @@
 //!   when, the canonical JSON profile, its SHA-256 content hash and the fields that changed.
 //! - [`matches`]: match results keyed by (enterprise, policy, corpus version).
 //! - [`audit`]: the append-only audit log (gapless sequence numbers).
+//! - [`push`]: batch push — standings, the transactional notification outbox (UNIQUE per
+//!   enterprise, policy, policy version, channel and kind), delivery claims with leases, dead
+//!   letters and replay, channels, unsubscriptions and uptake (已申报/已兑现).
 //! - [`bulk`]: many profile writes in one transaction, all or nothing (used by roster import and
 //!   demo seeding, which live in `zhengce-roster`).
 //! - [`canonical`]: the stored form of a profile (canonical JSON text and its content hash).
@@ -22,8 +25,7 @@
 //! Times are `i64` Unix milliseconds, always passed in by the caller (from the one
 //! `zhengce_model::clock::Clock` the binary or a test provides); the store never reads the clock.
 //!
-//! Later issues add the notification outbox as a new migration; the schema leaves room for it
-//! (gapless `counters`, all writes through explicit transactions).
+//! The notification outbox is migration 4 (`push`).
 
 pub mod accounts;
 pub mod audit;
@@ -33,6 +35,7 @@ mod db;
 mod error;
 pub mod matches;
 pub mod profiles;
+pub mod push;
 #[cfg(feature = "testing")]
 pub mod testing;
 

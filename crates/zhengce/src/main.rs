@@ -10,6 +10,7 @@ mod cmd_brief;
 mod cmd_check;
 mod cmd_data;
 mod cmd_match;
+mod cmd_push;
 mod cmd_search;
 mod cmd_serve;
 mod cmd_user;
@@ -44,6 +45,8 @@ enum Command {
     Import(cmd_data::ImportArgs),
     /// Serve the web UI and JSON API (seeds an empty store with the demo county).
     Serve(cmd_serve::ServeArgs),
+    /// Detect who newly qualifies (or no longer does) and deliver the notifications.
+    Push(cmd_push::PushArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(cmd_user::UserCommand),
@@ -63,6 +66,7 @@ fn main() {
         Command::Serve(a) => cmd_serve::run(a),
         Command::User(c) => cmd_user::run(c),
         Command::Brief(a) => cmd_brief::run(a),
+        Command::Push(a) => cmd_push::run(a),
     };
     std::process::exit(exit::report(result));
 }

@@ -65,7 +65,8 @@ fn pdf_tools_present() -> bool {
     if font && pdftotext {
         return true;
     }
-    let msg = "the PDF brief check needs fonts-wqy-microhei and poppler-utils (apt-get install -y fonts-wqy-microhei poppler-utils)";
+    let msg =
+        "the PDF brief check needs fonts-wqy-microhei and poppler-utils (apt-get install -y fonts-wqy-microhei poppler-utils)";
     assert!(std::env::var("ZHENGCE_REQUIRE_PDF_TOOLS").as_deref() != Ok("1"), "{msg}");
     eprintln!("\n*** NOTE: PDF brief check NOT run: {msg}; .ci/run installs them and runs it. ***\n");
     false
