@@ -3,7 +3,7 @@
 #
 #   benches/load/run.sh [path/to/zhengce]      (default: target/release/zhengce; needs Debian `wrk`)
 #
-# 1. Sustainable: 16 connections for 15 s each on POST /api/v1/match (the SME fixture) and
+# 1. Sustainable: 16 connections for 10 s each on POST /api/v1/match (the SME fixture) and
 #    GET /api/v1/policies?q=… → requests/s and latency percentiles.
 # 2. Overload: 512 connections against a server started with --max-in-flight 32: the excess must be
 #    shed fast with 503 (counted as non-2xx by wrk), no crash, memory bounded (VmHWM of the server).
@@ -32,16 +32,16 @@ f:close()
 LUA
 
 start
-echo "== sustainable: POST /api/v1/match?at=2025-06-01, 2 threads, 16 connections, 15 s"
-wrk -t2 -c16 -d15s --latency -s "$DIR/match.lua" "http://127.0.0.1:$PORT/api/v1/match?at=2025-06-01" | tee "$DIR/match.txt"
-echo "== sustainable: GET /api/v1/policies?q=招大学生有补贴吗, 16 connections, 15 s"
-wrk -t2 -c16 -d15s --latency "http://127.0.0.1:$PORT/api/v1/policies?q=%E6%8B%9B%E5%A4%A7%E5%AD%A6%E7%94%9F%E6%9C%89%E8%A1%A5%E8%B4%B4%E5%90%97" | tee "$DIR/search.txt"
+echo "== sustainable: POST /api/v1/match?at=2025-06-01, 2 threads, 16 connections, 10 s"
+wrk -t2 -c16 -d10s --latency -s "$DIR/match.lua" "http://127.0.0.1:$PORT/api/v1/match?at=2025-06-01" | tee "$DIR/match.txt"
+echo "== sustainable: GET /api/v1/policies?q=招大学生有补贴吗, 16 connections, 10 s"
+wrk -t2 -c16 -d10s --latency "http://127.0.0.1:$PORT/api/v1/policies?q=%E6%8B%9B%E5%A4%A7%E5%AD%A6%E7%94%9F%E6%9C%89%E8%A1%A5%E8%B4%B4%E5%90%97" | tee "$DIR/search.txt"
 echo "server peak memory: $(grep VmHWM /proc/$PID/status)"
 kill $PID; wait $PID 2>/dev/null || true
 
 start --max-in-flight 32
-echo "== overload: 512 connections, max-in-flight 32, 15 s (excess answered 503 at once)"
-wrk -t2 -c512 -d15s --latency -s "$DIR/match.lua" "http://127.0.0.1:$PORT/api/v1/match?at=2025-06-01" | tee "$DIR/over.txt"
+echo "== overload: 512 connections, max-in-flight 32, 10 s (excess answered 503 at once)"
+wrk -t2 -c512 -d10s --latency -s "$DIR/match.lua" "http://127.0.0.1:$PORT/api/v1/match?at=2025-06-01" | tee "$DIR/over.txt"
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && echo "server alive after overload"
 echo "server peak memory: $(grep VmHWM /proc/$PID/status)"
 kill -TERM $PID; wait $PID 2>/dev/null || true

@@ -176,9 +176,11 @@ async fn browser_flows_at_phone_and_desktop_sizes() {
     let (slug, field, answer, after) = report
         .results
         .iter()
-        .filter(|r| r.status == Status::Possible && r.missing.len() == 1)
-        .find_map(|r| {
-            let m = &r.missing[0];
+        .filter(|r| r.status == Status::Possible && !r.missing.is_empty())
+        // Prefer policies with one open question; any yes/no question whose answer settles the
+        // verdict will do (several questions may be open since questions are gated and ranked).
+        .flat_map(|r| r.missing.iter().map(move |m| (r, m)))
+        .find_map(|(r, m)| {
             let def = schema.field(&m.field)?;
             if !matches!(def.ty, zhengce_model::schema::FieldType::Bool) {
                 return None;
