@@ -84,10 +84,16 @@ pub(crate) async fn match_profile(
     let at = as_of(&state, &params)?;
     let value = json_body(body)?;
     let corpus = state.corpus();
-    let snap = &corpus.snapshot;
-    let profile = snap.parse_profile_json(&value).map_err(|e| field_errors(&e))?;
-    let report = snap.match_profile(&profile, at);
-    serde_json::to_value(report).map(Json).map_err(ApiError::internal)
+    // Matching and serialising are CPU work: off the async workers, so they stay free to accept
+    // and to shed (503) instead of queueing requests behind busy threads.
+    let report = tokio::task::spawn_blocking(move || {
+        let snap = &corpus.snapshot;
+        let profile = snap.parse_profile_json(&value).map_err(|e| field_errors(&e))?;
+        serde_json::to_value(snap.match_profile(&profile, at)).map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(report))
 }
 
 fn parse_list<T>(params: &HashMap<String, String>, key: &str, all: &[T], name: fn(&T) -> &'static str) -> Result<Vec<T>, ApiError>
