@@ -206,16 +206,7 @@ pub fn excel_serial_date(serial: f64) -> Option<String> {
     days_to_date(serial.floor() as i64 - 25_569).map(|d| d.to_string())
 }
 
-/// Days since 1970-01-01 to a date (Howard Hinnant's civil_from_days).
+/// Days since 1970-01-01 to a date.
 pub fn days_to_date(days: i64) -> Option<Date> {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    Date::new(i32::try_from(y).ok()?, u8::try_from(m).ok()?, u8::try_from(d).ok()?)
+    Date::from_days_since_epoch(days)
 }

@@ -317,19 +317,9 @@ pub(crate) fn veval(e: &VExpr, cx: &Ctx<'_>) -> BV {
     }
 }
 
-/// The date of a day number (Howard Hinnant's civil_from_days, the inverse of `days_since_epoch`).
+/// The date of a day number (the inverse of `days_since_epoch`).
 pub(crate) fn date_of_days(z: i32) -> Option<Date> {
-    let z = i64::from(z) + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    Date::new(i32::try_from(y).ok()?, m as u8, d as u8)
+    Date::from_days_since_epoch(i64::from(z))
 }
 
 fn if_lanes(c: &[u8], a: BV, b: BV, n: usize) -> BV {
