@@ -17,7 +17,7 @@ BIN=${CARGO_TARGET_DIR:-target}/debug
 WORK=$(mktemp -d /tmp/zhengce-push-crash.XXXXXX)
 
 echo "push-crash: SQLite, 1 worker, $KILLS kills" >&2
-"$BIN/zhengce-push-crash" --zhengce "$BIN/zhengce" --db "$WORK/sqlite/push.db" --work "$WORK/sqlite" \
+timeout 900 "$BIN/zhengce-push-crash" --zhengce "$BIN/zhengce" --db "$WORK/sqlite/push.db" --work "$WORK/sqlite" \
   --enterprises "$ENTERPRISES" --kills "$KILLS" --workers 1
 
 # Reuse the PostgreSQL that .ci/run started, or start a throwaway one.
@@ -29,6 +29,6 @@ DBNAME="push_crash_$$"
 "$PSQL" "$ZHENGCE_TEST_PG_URL" -q -c "CREATE DATABASE $DBNAME"
 PGURL="${ZHENGCE_TEST_PG_URL%/*}/$DBNAME"
 echo "push-crash: PostgreSQL, 2 workers, $KILLS kills" >&2
-"$BIN/zhengce-push-crash" --zhengce "$BIN/zhengce" --db "$PGURL" --work "$WORK/pg" \
+timeout 900 "$BIN/zhengce-push-crash" --zhengce "$BIN/zhengce" --db "$PGURL" --work "$WORK/pg" \
   --enterprises "$ENTERPRISES" --kills "$KILLS" --workers 2
 rm -rf "$WORK"
