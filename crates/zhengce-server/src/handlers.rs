@@ -284,6 +284,9 @@ pub(crate) async fn put_enterprise(
     let outcome = store(&state)?.put_profile(&code, &obj, &change).await?;
     let report = snap.match_profile(&profile, state.clock.today());
     store(&state)?.save_match_report(&code, &report, state.clock.now_ms()).await?;
+    if !matches!(outcome, PutOutcome::Unchanged { .. }) {
+        state.push.wake("企业信息变更");
+    }
     let (outcome, version) = match outcome {
         PutOutcome::Created => ("created", 1),
         PutOutcome::Updated { version } => ("updated", version),

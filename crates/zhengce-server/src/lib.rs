@@ -17,6 +17,7 @@ pub mod error;
 mod handlers;
 mod openapi;
 pub mod reload;
+pub mod schedule;
 pub mod shed;
 pub mod web;
 
@@ -43,6 +44,8 @@ pub struct Config {
     pub max_in_flight: usize,
     /// A request that takes longer is answered with 503.
     pub request_timeout: Duration,
+    /// Which addresses push channels entered in the web UI may reach (SSRF guard).
+    pub push_guard: zhengce_push::Guard,
 }
 
 impl Default for Config {
@@ -52,6 +55,7 @@ impl Default for Config {
             session_idle_ms: 30 * 60 * 1000,
             max_in_flight: 64,
             request_timeout: Duration::from_secs(30),
+            push_guard: zhengce_push::Guard::default(),
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct AppState {
     pub permits: Arc<tokio::sync::Semaphore>,
     /// What `GET /api/v1/corpus` reports: the served version and the last refusal.
     pub corpus_status: Arc<reload::StatusCell>,
+    /// The push scheduler's handle: wakes it after edits and reloads, and reports its status.
+    pub push: Arc<schedule::PushScheduler>,
 }
 
 impl AppState {
@@ -95,6 +101,7 @@ impl AppState {
             config: Arc::new(config),
             logins: Arc::default(),
             permits,
+            push: Arc::default(),
         }
     }
 

@@ -94,6 +94,7 @@ pub fn reload(state: &AppState, dirs: &CorpusDirs) -> Reloaded {
     let version = built.corpus.snapshot.version().to_string();
     let policies = built.corpus.snapshot.policies().len();
     state.corpus.store(std::sync::Arc::new(built.corpus));
+    state.push.wake("政策库更新");
     state.corpus_status.set(CorpusStatus {
         version: version.clone(),
         loaded_at: now,

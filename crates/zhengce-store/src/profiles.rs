@@ -288,6 +288,12 @@ impl Store {
         row.as_ref().map(enterprise_from_row).transpose()
     }
 
+    /// Every enterprise's name by credit code (those without a name are left out).
+    pub async fn enterprise_names(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let rows = sqlx::query("SELECT credit_code, name FROM enterprises WHERE name IS NOT NULL").fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?))).collect()
+    }
+
     /// Enterprises matching the filter, ordered by credit code, with paging.
     pub async fn list_enterprises(
         &self,

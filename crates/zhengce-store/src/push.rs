@@ -101,6 +101,23 @@ pub struct NewNotification {
     pub detail: Value,
 }
 
+/// A committed change-detection run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PushRunInfo {
+    /// Run id.
+    pub id: i64,
+    /// Date matched against.
+    pub as_of: String,
+    /// Corpus version.
+    pub corpus_version: String,
+    /// Unix ms.
+    pub started_at: i64,
+    /// Unix ms.
+    pub finished_at: i64,
+    /// The run's summary as JSON (`zhengce_push::RunSummary`).
+    pub summary: Value,
+}
+
 /// A stored notification.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NotificationRow {
@@ -837,6 +854,59 @@ impl Store {
         let sql = format!("{SELECT_NOTIFICATION_STATE} WHERE n.policy = $1 ORDER BY n.created_at DESC, n.key LIMIT $2");
         let rows = sqlx::query::<Any>(AssertSqlSafe(sql)).bind(policy.to_string()).bind(limit).fetch_all(self.pool()).await?;
         rows.iter().map(status_from_row).collect()
+    }
+
+    /// What an enterprise was told: its notifications on every channel, newest first.
+    pub async fn notifications_for_enterprise(
+        &self,
+        credit_code: &str,
+        limit: i64,
+    ) -> Result<Vec<NotificationStatus>, StoreError> {
+        let sql = format!("{SELECT_NOTIFICATION_STATE} WHERE n.credit_code = $1 ORDER BY n.created_at DESC, n.key LIMIT $2");
+        let rows =
+            sqlx::query::<Any>(AssertSqlSafe(sql)).bind(credit_code.to_string()).bind(limit).fetch_all(self.pool()).await?;
+        rows.iter().map(status_from_row).collect()
+    }
+
+    /// Whether an enterprise has unsubscribed.
+    pub async fn is_unsubscribed(&self, credit_code: &str) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM push_unsubscribed WHERE credit_code = $1")
+            .bind(credit_code.to_string())
+            .fetch_one(self.pool())
+            .await?
+            .try_get(0)?;
+        Ok(n > 0)
+    }
+
+    /// The most recent change-detection runs (dry runs are rolled back and not kept), newest first.
+    pub async fn recent_push_runs(&self, limit: i64) -> Result<Vec<PushRunInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, as_of, corpus_version, started_at, finished_at, summary FROM push_runs ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let summary: String = r.try_get("summary")?;
+                Ok(PushRunInfo {
+                    id: r.try_get("id")?,
+                    as_of: r.try_get("as_of")?,
+                    corpus_version: r.try_get("corpus_version")?,
+                    started_at: r.try_get("started_at")?,
+                    finished_at: r.try_get("finished_at")?,
+                    summary: serde_json::from_str(&summary).unwrap_or(Value::Null),
+                })
+            })
+            .collect()
+    }
+
+    /// A mark that changes whenever any stored profile changes (an import, an edit through the
+    /// API or the self-check, in this process or another): the number of profile versions and the
+    /// latest change time. The scheduler in `zhengce serve` compares it between polls.
+    pub async fn profiles_mark(&self) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query("SELECT COUNT(*), COALESCE(MAX(changed_at), 0) FROM profile_versions").fetch_one(self.pool()).await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
     /// Every notification of one channel, by key (the crash test compares this with what arrived).

@@ -30,6 +30,19 @@ pub struct ServeArgs {
     /// Log format: `text` (no colours unless on a terminal) or `json`.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "ZHENGCE_LOG_FORMAT")]
     log_format: LogFormat,
+    /// Do not run push in the service (no daily change detection, no delivery); `zhengce push`
+    /// still does one run from the command line.
+    #[arg(long)]
+    no_push: bool,
+    /// The daily push run, in minutes after midnight China time (default 30 = 00:30).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..1440))]
+    push_daily_minutes: i64,
+    /// SMTP relay for e-mail channels (smtp://host:port or smtps://host).
+    #[arg(long, env = "ZHENGCE_SMTP_URL")]
+    smtp: Option<String>,
+    /// Sender address for e-mail.
+    #[arg(long, env = "ZHENGCE_SMTP_FROM", default_value = "政策找企业 <push@localhost>")]
+    smtp_from: String,
     #[command(flatten)]
     corpus: CorpusArgs,
 }
@@ -101,7 +114,23 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
             max_in_flight: args.max_in_flight.max(1),
             ..zhengce_server::Config::default()
         };
+        let smtp = args
+            .smtp
+            .as_deref()
+            .map(|u| zhengce_push::SmtpConfig::parse(u, &args.smtp_from))
+            .transpose()
+            .map_err(bad_input)?;
         let state = AppState::new(corpus, Some(store), clock, config);
+        // Push: change detection at startup, daily after midnight China time and after every
+        // import, edit or corpus change; delivery of what is queued (see zhengce_server::schedule).
+        if !args.no_push {
+            let mut cfg =
+                zhengce_server::schedule::ScheduleConfig::new(zhengce_push::deliver::worker_name(state.clock.now_ms()));
+            cfg.daily_minutes = args.push_daily_minutes;
+            cfg.delivery.smtp = smtp;
+            zhengce_server::schedule::spawn(state.clone(), cfg);
+            tracing::info!("自动推送已启用：每天 {:02}:{:02}（北京时间）及数据变更后检查", args.push_daily_minutes / 60, args.push_daily_minutes % 60);
+        }
         // A corpus from folders is watched: changes are checked and swapped in while serving.
         if let (Some(policies), Some(rules)) = (&args.corpus.policies, &args.corpus.rules) {
             let dirs = zhengce_corpus::CorpusDirs { policies: policies.clone(), rules: rules.clone() };

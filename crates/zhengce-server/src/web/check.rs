@@ -278,6 +278,9 @@ pub(crate) async fn submit(
             if let Err(e) = store.save_match_report(c, &report, state.clock.now_ms()).await {
                 return api_error_page(nav, e.into());
             }
+            if !matches!(outcome, PutOutcome::Unchanged { .. }) {
+                state.push.wake("企业信息变更");
+            }
             saved = match outcome {
                 PutOutcome::Created => "已保存，建立第 1 版档案。".into(),
                 PutOutcome::Updated { version } => format!("已保存为第 {version} 版档案。"),

@@ -8,6 +8,7 @@
 //! - [`check`]: the enterprise self-check (anyone; an enterprise account also saves its profile).
 //! - [`login`]: login and logout forms.
 //! - [`console`]: the officer console (staff only, guarded by the [`console::Staff`] extractor).
+//! - [`push`]: the push desk and who-was-told pages (staff), and an enterprise's own notices.
 //!
 //! Security: every response of these routes carries a CSP without inline script or style and
 //! `frame-ancestors 'none'`; state-changing forms carry a CSRF token (the session's, or the
@@ -19,6 +20,7 @@ mod form;
 mod login;
 mod markdown;
 mod pages;
+mod push;
 mod view;
 
 use askama::Template;
@@ -65,6 +67,17 @@ pub fn routes() -> Router<AppState> {
         .route("/console/policies/{slug}", get(console::policy))
         .route("/console/policies/{slug}/export.xlsx", get(console::policy_export))
         .route("/console/briefs", get(console::briefs))
+        .route("/console/push", get(push::desk))
+        .route("/console/push/run", post(push::run_now))
+        .route("/console/push/replay", post(push::replay))
+        .route("/console/push/channels", post(push::add_channel))
+        .route("/console/push/channels/toggle", post(push::toggle_channel))
+        .route("/console/push/policies/{slug}", get(push::policy))
+        .route("/console/push/policies/{slug}/uptake", post(push::record_uptake))
+        .route("/my/notices", get(push::my_notices))
+        .route("/my/notices/subscription", post(push::my_subscription))
+        .route("/my/notices/channels", post(push::my_channel))
+        .route("/my/notices/uptake", post(push::my_uptake))
         .route(HTMX_PATH, get(|| async { asset(HTMX_JS, "text/javascript; charset=utf-8") }))
         .route(CSS_PATH, get(|| async { asset(CSS, "text/css; charset=utf-8") }))
         .route(JS_PATH, get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))

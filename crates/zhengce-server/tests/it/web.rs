@@ -12,21 +12,21 @@ use crate::common::{Fixture, PASSWORD, fixture};
 
 /// Who is calling.
 #[derive(Clone, Copy)]
-enum Who<'a> {
+pub(crate) enum Who<'a> {
     Anonymous,
     Token(&'a str),
     Cookie(&'a str),
 }
 
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-    bytes: Vec<u8>,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
     }
 
@@ -42,13 +42,13 @@ impl Page {
     }
 
     /// The value of the hidden `_csrf` input.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let at = self.body.find("name=\"_csrf\" value=\"").expect("a _csrf field") + "name=\"_csrf\" value=\"".len();
         self.body[at..].split('"').next().unwrap().to_string()
     }
 }
 
-async fn request(state: &AppState, method: &str, uri: &str, who: Who<'_>, form: Option<&str>) -> Page {
+pub(crate) async fn request(state: &AppState, method: &str, uri: &str, who: Who<'_>, form: Option<&str>) -> Page {
     let mut req = Request::builder().method(method).uri(uri);
     match who {
         Who::Anonymous => {}
@@ -66,22 +66,22 @@ async fn request(state: &AppState, method: &str, uri: &str, who: Who<'_>, form: 
     Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes }
 }
 
-async fn get(state: &AppState, uri: &str, who: Who<'_>) -> Page {
+pub(crate) async fn get(state: &AppState, uri: &str, who: Who<'_>) -> Page {
     request(state, "GET", uri, who, None).await
 }
 
-async fn post(state: &AppState, uri: &str, who: Who<'_>, form: &str) -> Page {
+pub(crate) async fn post(state: &AppState, uri: &str, who: Who<'_>, form: &str) -> Page {
     request(state, "POST", uri, who, Some(form)).await
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
 }
 
 /// Logs in through the login form; the cookie header of the session and its CSRF token.
-async fn form_login(state: &AppState, name: &str) -> (String, String) {
+pub(crate) async fn form_login(state: &AppState, name: &str) -> (String, String) {
     let page = get(state, "/login", Who::Anonymous).await;
     let anon = page.cookie("zc_csrf").expect("login sets the anonymous CSRF cookie");
     let body = format!("_csrf={}&name={name}&password={}&next=", page.csrf(), enc(PASSWORD));
