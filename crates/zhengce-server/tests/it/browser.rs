@@ -22,7 +22,7 @@ use crate::common::{PASSWORD, fixture};
 
 const AT: &str = "2025-06-01";
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -45,7 +45,7 @@ async fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-async fn start_driver() -> (Driver, Client) {
+pub(crate) async fn start_driver() -> (Driver, Client) {
     let port = free_port().await;
     let child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
         .arg(format!("--port={port}"))
@@ -77,7 +77,7 @@ async fn start_driver() -> (Driver, Client) {
 }
 
 /// Sets the viewport (not the window) to `w`×`h`.
-async fn viewport(c: &Client, w: u32, h: u32) {
+pub(crate) async fn viewport(c: &Client, w: u32, h: u32) {
     c.set_window_size(w, h).await.unwrap();
     let inner = c.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.unwrap();
     let (iw, ih) = (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32);
@@ -86,24 +86,24 @@ async fn viewport(c: &Client, w: u32, h: u32) {
     }
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
 }
 
 /// No horizontal scrolling at this width.
-async fn assert_no_sideways_scroll(c: &Client, what: &str) {
+pub(crate) async fn assert_no_sideways_scroll(c: &Client, what: &str) {
     let v = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
     let (sw, iw) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
     assert!(sw <= iw, "{what}: page is {sw}px wide in a {iw}px viewport");
 }
 
-async fn scroll_to(c: &Client, css: &str) {
+pub(crate) async fn scroll_to(c: &Client, css: &str) {
     c.execute("document.querySelector(arguments[0]).scrollIntoView({block: 'start'});", vec![json!(css)]).await.unwrap();
 }
 
 /// Scrolls `css` to the middle of the viewport (clear of the sticky bars) and clicks it.
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.execute("document.querySelector(arguments[0]).scrollIntoView({block: 'center'});", vec![json!(css)]).await.unwrap();
     c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
@@ -114,7 +114,7 @@ async fn fill(c: &Client, name: &str, value: &str) {
     el.send_keys(value).await.unwrap();
 }
 
-async fn login(c: &Client, base: &str, name: &str) {
+pub(crate) async fn login(c: &Client, base: &str, name: &str) {
     c.delete_all_cookies().await.unwrap();
     c.goto(&format!("{base}/login")).await.unwrap();
     c.find(Locator::Id("login-name")).await.unwrap().send_keys(name).await.unwrap();
@@ -123,7 +123,7 @@ async fn login(c: &Client, base: &str, name: &str) {
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("header .who")).await.unwrap();
 }
 
-async fn text_of(c: &Client, css: &str) -> String {
+pub(crate) async fn text_of(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 

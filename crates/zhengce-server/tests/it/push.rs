@@ -224,3 +224,82 @@ async fn an_enterprise_sees_only_its_own_notices_and_can_unsubscribe_and_mark_ap
     let mail = chans.iter().find(|c| c.kind == "email").expect("stored");
     assert_eq!((mail.owner_kind.as_str(), mail.owner.as_str()), ("enterprise", f.a.0.as_str()));
 }
+
+/// The push desk, who-was-told and an enterprise's notices in headless Chromium at phone and
+/// desktop widths (with `ZHENGCE_BROWSER_TESTS=1`; screenshots under `target/screenshots/`).
+#[tokio::test]
+async fn push_pages_in_the_browser() {
+    use fantoccini::Locator;
+
+    use crate::browser::{assert_no_sideways_scroll, login, scroll_to, shot, start_driver, text_of, viewport};
+
+    if std::env::var("ZHENGCE_BROWSER_TESTS").as_deref() != Ok("1") {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "\n*** NOTE: the push pages' browser test was NOT run: set ZHENGCE_BROWSER_TESTS=1. ***\n");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path()).await;
+    let store = f.state.store.clone().unwrap();
+    // A's own JSONL file, and a town webhook that cannot be reached (its messages become dead letters).
+    let channels = [
+        ("a-file", "jsonl", dir.path().join("a.jsonl").display().to_string(), "enterprise", f.a.0.clone(), false),
+        ("town-hook", "webhook", "http://127.0.0.1:9/hook".to_string(), "town", "*".to_string(), true),
+    ];
+    for (name, kind, target, owner_kind, owner, private) in channels {
+        let req = ChannelRequest {
+            name: name.into(),
+            kind: kind.into(),
+            target,
+            secret: String::new(),
+            owner_kind: owner_kind.into(),
+            owner,
+            per_minute: None,
+        };
+        zhengce_push::add_channel(&store, &req, &Guard::default(), true, private, 1).await.unwrap();
+    }
+    let clock = f.state.clock.clone();
+    let opts = zhengce_push::RunOptions::new(clock.today());
+    zhengce_push::detect_changes(&store, &f.state.corpus().snapshot, &opts, clock.now_ms(), &mut |_| {}).await.unwrap();
+    let mut cfg = zhengce_push::DeliveryConfig::new("browser-test");
+    cfg.max_attempts = 1;
+    cfg.timeout = Duration::from_millis(500);
+    cfg.max_wait = Duration::ZERO;
+    cfg.guard = Guard::open();
+    zhengce_push::deliver_pending(&store, &cfg, clock.as_ref(), &mut |_| {}).await.unwrap();
+    assert!(store.outbox_counts(0).await.unwrap().dead > 0, "the town webhook's messages are dead letters");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(zhengce_server::serve(listener, f.state.clone(), std::future::pending()));
+    let (_driver, c) = start_driver().await;
+    for (w, h, size) in [(390u32, 844u32, "phone"), (1280, 800, "desktop")] {
+        viewport(&c, w, h).await;
+        c.delete_all_cookies().await.unwrap();
+        login(&c, &base, "officer1").await;
+        c.goto(&format!("{base}/console/push?preview=1&at=2026-01-01")).await.unwrap();
+        assert!(text_of(&c, "h1").await.contains("政策推送"));
+        assert!(text_of(&c, "main").await.contains("政策到期"), "the preview to 2026 shows policies ending");
+        assert_no_sideways_scroll(&c, "push desk").await;
+        shot(&c, &format!("{size}-9-push-desk")).await;
+        scroll_to(&c, "#dead-letters").await;
+        shot(&c, &format!("{size}-9b-push-dead-letters")).await;
+        c.find(Locator::Css("#replay-all button")).await.unwrap().click().await.unwrap();
+        let notice = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".notice")).await.unwrap();
+        assert!(notice.text().await.unwrap().contains("重新排队"));
+        assert_eq!(store.outbox_counts(0).await.unwrap().dead, 0);
+        // They fail again (the next size sees dead letters too).
+        zhengce_push::deliver_pending(&store, &cfg, clock.as_ref(), &mut |_| {}).await.unwrap();
+        c.goto(&format!("{base}/console/push/policies/cn-small-low-profit-cit")).await.unwrap();
+        assert!(text_of(&c, "main").await.contains("已通知的企业"));
+        assert_no_sideways_scroll(&c, "who was told").await;
+        shot(&c, &format!("{size}-9c-push-policy-told")).await;
+        c.delete_all_cookies().await.unwrap();
+        login(&c, &base, "ent-a").await;
+        c.goto(&format!("{base}/my/notices")).await.unwrap();
+        assert!(text_of(&c, "h1").await.contains("我的政策通知"));
+        assert_no_sideways_scroll(&c, "my notices").await;
+        shot(&c, &format!("{size}-9d-enterprise-notices")).await;
+    }
+    c.close().await.unwrap();
+}
