@@ -117,12 +117,54 @@ pub fn digest(m: &ClaimedMessage) -> (String, String) {
     } else {
         format!("【政策找企业】{name}：{n} 项政策有新变化")
     };
-    let mut lines: Vec<String> = m.notifications.iter().take(MAX_DIGEST_LINES).map(|x| x.text.clone()).collect();
-    if n > MAX_DIGEST_LINES {
+    // What the firm can act on first: money it qualifies for and deadlines, then gaps, then
+    // losses; "possible" items (often many on a first run) are folded into one line of titles
+    // when there are more than a few, since each only asks the firm to answer questions.
+    let mut items: Vec<&NotificationRow> = m.notifications.iter().collect();
+    items.sort_by_key(|x| kind_rank(&x.kind));
+    let possible = items.iter().filter(|x| x.kind == ChangeKind::NewlyPossible.as_str()).count();
+    let fold = possible > MAX_POSSIBLE_LISTED;
+    let mut lines: Vec<String> = items
+        .iter()
+        .filter(|x| !(fold && x.kind == ChangeKind::NewlyPossible.as_str()))
+        .take(MAX_DIGEST_LINES)
+        .map(|x| x.text.clone())
+        .collect();
+    let shown = lines.len() + if fold { possible } else { 0 };
+    if fold {
+        let titles: Vec<String> = items
+            .iter()
+            .filter(|x| x.kind == ChangeKind::NewlyPossible.as_str())
+            .take(10)
+            .map(|x| format!("《{}》", title(x)))
+            .collect();
+        let more = if possible > titles.len() { format!("等 {possible} 项") } else { format!("共 {possible} 项") };
+        lines.push(format!(
+            "【可能符合】{}{more}政策可能适用，需补充企业信息才能确定。可登录系统“自助体检”回答相关问题，或联系走访干部。",
+            titles.join("")
+        ));
+    }
+    if shown < n {
         lines.push(format!("……等共 {n} 项，详见系统。"));
     }
     let body = format!("{subject}\n{}\n（如不希望再收到推送，可在系统中退订。）", numbered(&lines));
     (subject, body)
+}
+
+/// "Possible" items listed one by one in an enterprise's digest before they are folded.
+const MAX_POSSIBLE_LISTED: usize = 3;
+
+/// Digest order: eligible, deadline, near miss, no longer eligible, ended, possible.
+fn kind_rank(kind: &str) -> usize {
+    const ORDER: [ChangeKind; 6] = [
+        ChangeKind::NewlyEligible,
+        ChangeKind::DeadlineApproaching,
+        ChangeKind::NewlyNearMiss,
+        ChangeKind::NoLongerEligible,
+        ChangeKind::NoLongerInForce,
+        ChangeKind::NewlyPossible,
+    ];
+    ORDER.iter().position(|k| k.as_str() == kind).unwrap_or(ORDER.len())
 }
 
 fn numbered(lines: &[String]) -> String {
@@ -157,4 +199,58 @@ pub fn truncate_bytes(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(kind: ChangeKind, policy: &str) -> NotificationRow {
+        NotificationRow {
+            key: format!("{policy}-{}", kind.as_str()),
+            credit_code: "91370830MA00000000".into(),
+            policy: policy.into(),
+            policy_version: "v1".into(),
+            channel: "c".into(),
+            kind: kind.as_str().into(),
+            message_id: "m".into(),
+            text: format!("{}《{policy}》", kind.label()),
+            detail: json!({ "enterprise_name": "甲公司", "title": policy }),
+            created_at: 0,
+        }
+    }
+
+    fn message(notes: Vec<NotificationRow>) -> ClaimedMessage {
+        ClaimedMessage {
+            id: "m".into(),
+            run_id: 1,
+            channel: "c".into(),
+            recipient: "91370830MA00000000".into(),
+            attempts: 0,
+            notifications: notes,
+        }
+    }
+
+    #[test]
+    fn an_enterprise_digest_puts_money_first_and_folds_many_possibles() {
+        let mut notes: Vec<NotificationRow> =
+            (0..6).map(|i| note(ChangeKind::NewlyPossible, &format!("可能{i}"))).collect();
+        notes.push(note(ChangeKind::NewlyNearMiss, "差一点"));
+        notes.push(note(ChangeKind::NewlyEligible, "符合"));
+        let (subject, body) = digest(&message(notes));
+        assert_eq!(subject, "【政策找企业】甲公司：8 项政策有新变化");
+        let lines: Vec<&str> = body.lines().collect();
+        assert!(lines[1].starts_with("1. 新符合条件《符合》"), "{body}");
+        assert!(lines[2].starts_with("2. 新出现差一点符合《差一点》"), "{body}");
+        assert!(lines[3].starts_with("3. 【可能符合】《可能0》《可能1》"), "{body}");
+        assert!(lines[3].contains("共 6 项政策可能适用"), "{body}");
+        assert_eq!(lines.len(), 5, "subject, three lines, the unsubscribe note: {body}");
+    }
+
+    #[test]
+    fn a_few_possibles_are_listed_one_by_one() {
+        let notes = vec![note(ChangeKind::NewlyPossible, "甲"), note(ChangeKind::NewlyPossible, "乙")];
+        let (_, body) = digest(&message(notes));
+        assert!(body.contains("1. 新出现可能符合《甲》") && body.contains("2. 新出现可能符合《乙》"), "{body}");
+    }
 }

@@ -132,7 +132,7 @@ async fn run() -> Result<Value, String> {
         fail_pct: 3,
         hang_pct: 1,
         hang: Duration::from_millis(1500),
-        delay: Duration::from_millis(250),
+        delay: Duration::from_millis(600),
         secret: Some(SECRET.into()),
         ..Behavior::default()
     })
@@ -165,9 +165,11 @@ async fn run() -> Result<Value, String> {
         if started.elapsed() > Duration::from_secs(600) {
             return Err(format!("超时：10 分钟内只杀了 {kills} 次进程"));
         }
-        // Kill often enough that the work cannot drain before the last kill (two PostgreSQL
-        // workers send 400 digests in about 30 s).
-        tokio::time::sleep(Duration::from_millis(200 + rand_below(1300))).await;
+        // Kill at random moments, often enough that the work cannot drain before the last kill
+        // (the receiver answers in 0.6 s: two PostgreSQL workers need about a minute for 400
+        // digests) and sometimes late enough that a detection run (a few seconds in debug
+        // builds) commits.
+        tokio::time::sleep(Duration::from_millis(300 + rand_below(3700))).await;
         // Reap processes that finished on their own.
         let mut alive = Vec::new();
         for mut p in procs.drain(..) {
