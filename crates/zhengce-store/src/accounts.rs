@@ -82,12 +82,21 @@ pub struct User {
     pub role: Role,
     /// The credit code an enterprise account is bound to (`None` for staff).
     pub enterprise: Option<String>,
+    /// The department a staff member works for (handles requests dispatched to it).
+    pub department: Option<String>,
+    /// Staff with the dispatch permission (派单) for enterprise requests.
+    pub can_dispatch: bool,
 }
 
 impl User {
     /// The actor string written to profile versions and the audit log.
     pub fn actor(&self) -> String {
         format!("{}:{}", self.role.as_str(), self.name)
+    }
+
+    /// Whether this user may dispatch requests (admins always may).
+    pub fn dispatches(&self) -> bool {
+        self.role == Role::Admin || (self.role.is_staff() && self.can_dispatch)
     }
 
     /// Whether this user may read and change the enterprise `code`.
@@ -157,6 +166,8 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         name: r.try_get("name")?,
         role: role.parse().map_err(StoreError::Corrupt)?,
         enterprise: r.try_get("enterprise")?,
+        department: r.try_get("department")?,
+        can_dispatch: r.try_get::<i64, _>("can_dispatch")? != 0,
     })
 }
 
@@ -206,7 +217,7 @@ impl Store {
         append_in(&mut tx, at_ms, actor, "user_add", new.name, &json!({"role": new.role.as_str(), "enterprise": enterprise}))
             .await?;
         tx.commit().await?;
-        Ok(User { id, name: new.name.to_string(), role: new.role, enterprise })
+        Ok(User { id, name: new.name.to_string(), role: new.role, enterprise, department: None, can_dispatch: false })
     }
 
     /// How many users exist (a fresh store has none; `serve` then explains how to add the first admin).
@@ -216,14 +227,14 @@ impl Store {
 
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, role, enterprise FROM users ORDER BY name").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch FROM users ORDER BY name").fetch_all(self.pool()).await?;
         rows.iter().map(user_from_row).collect()
     }
 
     /// Checks a name and password; on success opens a session and returns (session secret, session).
     /// Success and failure are both audited.
     pub async fn login(&self, name: &str, password: &str, at_ms: i64) -> Result<Option<(String, Session)>, StoreError> {
-        let row = sqlx::query("SELECT id, name, role, enterprise, password_hash, disabled FROM users WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch, password_hash, disabled FROM users WHERE name = $1")
             .bind(name.to_string())
             .fetch_optional(self.pool())
             .await?;
@@ -256,7 +267,7 @@ impl Store {
     pub async fn session(&self, secret: &str, at_ms: i64, idle_ms: i64) -> Result<Option<Session>, StoreError> {
         let id_hash = secret_hash(secret);
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.enterprise, u.disabled, s.csrf, s.last_seen FROM sessions s \
+            "SELECT u.id, u.name, u.role, u.enterprise, u.department, u.can_dispatch, u.disabled, s.csrf, s.last_seen FROM sessions s \
              JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
         .bind(id_hash.clone())
@@ -305,7 +316,7 @@ impl Store {
     /// The user of a live API token.
     pub async fn token_user(&self, token: &str) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.enterprise FROM api_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT u.id, u.name, u.role, u.enterprise, u.department, u.can_dispatch FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0",
         )
         .bind(secret_hash(token))
@@ -329,9 +340,50 @@ impl Store {
         Ok(n)
     }
 
+    /// Sets a staff member's department (`None`: none) and dispatch permission; audited.
+    pub async fn set_user_duties(
+        &self,
+        name: &str,
+        department: Option<&str>,
+        can_dispatch: bool,
+        actor: &str,
+        at_ms: i64,
+    ) -> Result<User, StoreError> {
+        let department = department.map(str::trim).filter(|d| !d.is_empty());
+        if department.is_some_and(|d| d.chars().count() > 64) {
+            return Err(StoreError::Invalid("部门名称不能超过64个字符（--department）".into()));
+        }
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch FROM users WHERE name = $1")
+            .bind(name.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Err(StoreError::Invalid(format!("没有用户 `{name}`"))) };
+        let mut user = user_from_row(&row)?;
+        if !user.role.is_staff() && (department.is_some() || can_dispatch) {
+            return Err(StoreError::Invalid("只有工作人员账号可以设置部门（--department）或派单权限（--dispatch）".into()));
+        }
+        let sql = if department.is_some() {
+            "UPDATE users SET department = $1, can_dispatch = $2 WHERE id = $3"
+        } else {
+            "UPDATE users SET department = NULL, can_dispatch = $1 WHERE id = $2"
+        };
+        let mut q = sqlx::query(sql);
+        if let Some(d) = department {
+            q = q.bind(d.to_string());
+        }
+        q.bind(i64::from(can_dispatch)).bind(user.id).execute(&mut *tx).await?;
+        append_in(&mut tx, at_ms, actor, "user_duties", name, &json!({"department": department, "dispatch": can_dispatch}))
+            .await?;
+        tx.commit().await?;
+        user.department = department.map(str::to_string);
+        user.can_dispatch = can_dispatch;
+        Ok(user)
+    }
+
     /// A user by name.
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, name, role, enterprise FROM users WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch FROM users WHERE name = $1")
             .bind(name.to_string())
             .fetch_optional(self.pool())
             .await?;
