@@ -22,6 +22,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::Date;
+use crate::policy::Dimension;
 
 /// What a request is about. Each maps to profile dimensions (for policy linkage) and a default
 /// department (the dispatcher may choose another).
@@ -71,14 +72,14 @@ impl Category {
         }
     }
 
-    /// The profile / policy dimensions this category is about.
-    pub fn dimensions(self) -> &'static [&'static str] {
+    /// The policy dimensions this category is about.
+    pub fn dimensions(self) -> &'static [Dimension] {
         match self {
-            Category::Employment => &["employment"],
-            Category::Finance => &["financing"],
-            Category::Upgrade => &["technology"],
-            Category::Digital => &["digital"],
-            Category::Tax => &["tax"],
+            Category::Employment => &[Dimension::Employment],
+            Category::Finance => &[Dimension::Financing],
+            Category::Upgrade => &[Dimension::Technology],
+            Category::Digital => &[Dimension::Digital],
+            Category::Tax => &[Dimension::Tax],
             Category::Other => &[],
         }
     }

@@ -8,6 +8,8 @@
 //! - [`check`]: the enterprise self-check (anyone; an enterprise account also saves its profile).
 //! - [`login`]: login and logout forms.
 //! - [`console`]: the officer console (staff only, guarded by the [`console::Staff`] extractor).
+//! - [`requests`]: enterprise requests (诉求): lists, a request's steps, the visit form of the
+//!   brief, and the figures page with SVG plots and xlsx.
 //!
 //! Security: every response of these routes carries a CSP without inline script or style and
 //! `frame-ancestors 'none'`; state-changing forms carry a CSRF token (the session's, or the
@@ -19,6 +21,7 @@ mod form;
 mod login;
 mod markdown;
 mod pages;
+mod requests;
 mod view;
 
 use askama::Template;
@@ -65,6 +68,11 @@ pub fn routes() -> Router<AppState> {
         .route("/console/policies/{slug}", get(console::policy))
         .route("/console/policies/{slug}/export.xlsx", get(console::policy_export))
         .route("/console/briefs", get(console::briefs))
+        .route("/requests", get(requests::list).post(requests::submit))
+        .route("/requests/{id}", get(requests::detail).post(requests::act))
+        .route("/console/requests/visit", post(requests::visit))
+        .route("/console/requests/figures", get(requests::figures))
+        .route("/console/requests/figures.xlsx", get(requests::figures_xlsx))
         .route(HTMX_PATH, get(|| async { asset(HTMX_JS, "text/javascript; charset=utf-8") }))
         .route(CSS_PATH, get(|| async { asset(CSS, "text/css; charset=utf-8") }))
         .route(JS_PATH, get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))
