@@ -9,4 +9,5 @@ mod common;
 mod http;
 mod openapi;
 mod reload;
+mod requests;
 mod web;
