@@ -116,6 +116,10 @@ pub struct NewUser<'a> {
     pub enterprise: Option<&'a str>,
     /// The password in clear (hashed here).
     pub password: &'a str,
+    /// The department of a staff member (handles requests dispatched to it).
+    pub department: Option<&'a str>,
+    /// A staff member with the dispatch permission (派单).
+    pub can_dispatch: bool,
 }
 
 /// A logged-in session: who and its CSRF token.
@@ -189,6 +193,13 @@ impl Store {
             }
             _ => {}
         }
+        let department = new.department.map(str::trim).filter(|d| !d.is_empty());
+        if !new.role.is_staff() && (department.is_some() || new.can_dispatch) {
+            return Err(StoreError::Invalid("只有工作人员账号可以设置部门（--department）或派单权限（--dispatch）".into()));
+        }
+        if department.is_some_and(|d| d.chars().count() > 64) {
+            return Err(StoreError::Invalid("部门名称不能超过64个字符（--department）".into()));
+        }
         let hash = hash_password(new.password)?;
         let mut tx = self.begin_write().await?;
         let taken =
@@ -201,23 +212,39 @@ impl Store {
             .await?
             .try_get(0)?;
         let enterprise = new.enterprise.map(str::to_string);
-        let insert = match &enterprise {
-            Some(_) => {
-                "INSERT INTO users (id, name, role, enterprise, password_hash, created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6, 0)"
-            }
-            None => {
-                "INSERT INTO users (id, name, role, enterprise, password_hash, created_at, disabled) VALUES ($1, $2, $3, NULL, $4, $5, 0)"
-            }
+        // Optional text columns are written as a literal NULL, never bound as a typed NULL.
+        let (e_sql, d_sql) = match (&enterprise, department) {
+            (Some(_), Some(_)) => ("$4", "$5"),
+            (Some(_), None) => ("$4", "NULL"),
+            (None, Some(_)) => ("NULL", "$4"),
+            (None, None) => ("NULL", "NULL"),
         };
-        let mut q = sqlx::query(insert).bind(id).bind(new.name.to_string()).bind(new.role.as_str());
+        let n = 4 + usize::from(enterprise.is_some()) + usize::from(department.is_some());
+        let insert = format!(
+            "INSERT INTO users (id, name, role, enterprise, department, can_dispatch, password_hash, created_at, disabled) \
+             VALUES ($1, $2, $3, {e_sql}, {d_sql}, ${n}, ${}, ${}, 0)",
+            n + 1,
+            n + 2
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(insert)).bind(id).bind(new.name.to_string()).bind(new.role.as_str());
         if let Some(e) = &enterprise {
             q = q.bind(e.clone());
         }
-        q.bind(hash).bind(at_ms).execute(&mut *tx).await?;
-        append_in(&mut tx, at_ms, actor, "user_add", new.name, &json!({"role": new.role.as_str(), "enterprise": enterprise}))
-            .await?;
+        if let Some(d) = department {
+            q = q.bind(d.to_string());
+        }
+        q.bind(i64::from(new.can_dispatch)).bind(hash).bind(at_ms).execute(&mut *tx).await?;
+        let detail = json!({"role": new.role.as_str(), "enterprise": enterprise, "department": department, "dispatch": new.can_dispatch});
+        append_in(&mut tx, at_ms, actor, "user_add", new.name, &detail).await?;
         tx.commit().await?;
-        Ok(User { id, name: new.name.to_string(), role: new.role, enterprise, department: None, can_dispatch: false })
+        Ok(User {
+            id,
+            name: new.name.to_string(),
+            role: new.role,
+            enterprise,
+            department: department.map(str::to_string),
+            can_dispatch: new.can_dispatch,
+        })
     }
 
     /// How many users exist (a fresh store has none; `serve` then explains how to add the first admin).

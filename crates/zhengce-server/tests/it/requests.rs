@@ -22,10 +22,10 @@ pub async fn duties(f: &Fixture) -> Duties {
     let store = f.state.store.as_ref().unwrap();
     let mut tokens = Vec::new();
     for (name, dept, dispatch) in [("dispatch1", None, true), ("hr1", Some(HR), false), ("tax1", Some("税务局"), false)] {
-        let user = store.add_user(&NewUser { name, role: Role::Officer, enterprise: None, password: PASSWORD }, "test", 1).await.unwrap();
-        store.set_user_duties(name, dept, dispatch, "test", 1).await.unwrap();
+        let new = NewUser { name, role: Role::Officer, enterprise: None, password: PASSWORD, department: dept, can_dispatch: dispatch };
+        let user = store.add_user(&new, "test", 1).await.unwrap();
+        assert_eq!((user.department.as_deref(), user.can_dispatch), (dept, dispatch));
         tokens.push(store.issue_token(&user, "test", 1).await.unwrap());
-        let _ = user;
     }
     Duties { tax: tokens.pop().unwrap(), hr: tokens.pop().unwrap(), dispatcher: tokens.pop().unwrap() }
 }

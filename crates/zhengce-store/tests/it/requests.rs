@@ -155,6 +155,8 @@ async fn staff_duties_are_stored_and_audited() {
             role: zhengce_store::accounts::Role::Officer,
             enterprise: None,
             password: "correct horse battery",
+            department: None,
+            can_dispatch: false,
         };
         store.add_user(&new, "t", 1).await.unwrap();
         let u = store.set_user_duties("hr1", Some(DEPT), true, "admin:root", 2).await.unwrap();
