@@ -9,5 +9,5 @@ mod common;
 mod http;
 mod openapi;
 mod reload;
-mod requests;
+pub mod requests;
 mod web;
