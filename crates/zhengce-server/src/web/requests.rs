@@ -475,8 +475,8 @@ const PLOT_TOP: i64 = 24;
 /// Groups of bars (`series` per group) scaled to the largest value.
 fn plot(title: &str, groups: &[(String, Vec<f64>)], classes: &[&'static str], legend: Vec<(&'static str, &'static str)>, pct: bool) -> Plot {
     let n = classes.len().max(1) as i64;
-    let bar_w = 18;
-    let group_w = n * bar_w + 14;
+    let bar_w = 24;
+    let group_w = (n * bar_w + 16).max(64);
     let max = groups.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(if pct { 100.0 } else { 1.0 });
     let mut bars = Vec::new();
     for (gi, (label, vals)) in groups.iter().enumerate() {
@@ -561,7 +561,22 @@ pub(crate) async fn figures(State(state): State<AppState>, staff: Staff) -> Resp
         }
         dept_totals.push((d.clone(), t));
     }
-    let short = |d: &str| d.trim_end_matches("局").chars().take(6).collect::<String>();
+    let short = |d: &str| {
+        match d {
+            "人力资源和社会保障局" => "人社局",
+            "地方金融监督管理局" => "金融局",
+            "工业和信息化局" => "工信局",
+            "发展和改革局" => "发改局",
+            "科学技术局" => "科技局",
+            "县委两新工委" => "两新工委",
+            "中国人民银行" => "人民银行",
+            "残疾人联合会" => "残联",
+            other => other,
+        }
+        .chars()
+        .take(5)
+        .collect::<String>()
+    };
     let sat: Vec<(String, Vec<f64>)> = dept_totals
         .iter()
         .map(|(d, t)| (short(d), vec![t.on_time_pct().unwrap_or(0.0), t.satisfaction_pct().unwrap_or(0.0)]))

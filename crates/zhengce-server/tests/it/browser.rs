@@ -398,6 +398,22 @@ async fn browser_request_loop() {
     assert_eq!(c.find_all(Locator::Css("figure.plot svg")).await.unwrap().len(), 3);
     shot(&c, "desktop-r8-figures").await;
 
+    // With the demo season added (as a fresh `zhengce serve` has it), the plots fill up.
+    let policies: Vec<(String, Vec<zhengce_model::policy::Dimension>)> =
+        f.state.corpus().snapshot.policies().iter().map(|p| (p.meta.slug.clone(), p.meta.dimensions.clone())).collect();
+    let end: zhengce_model::Date = AT.parse().unwrap();
+    let season: Vec<_> = (0..zhengce_roster::demo::season::SEASON_REQUESTS)
+        .filter_map(|k| zhengce_roster::demo::season::request(zhengce_roster::demo::season::SEASON_SEED, k, end, &policies, &|_| true))
+        .collect();
+    store.record_requests(&season, true).await.unwrap();
+    c.goto(&format!("{base}/console/requests/figures")).await.unwrap();
+    assert!(text_of(&c, "main").await.contains("演示数据"));
+    shot(&c, "desktop-r9-figures-demo-season").await;
+    scroll_to(&c, "main > h2:last-of-type").await;
+    shot(&c, "desktop-r9b-figures-towns").await;
+    c.goto(&format!("{base}/requests")).await.unwrap();
+    shot(&c, "desktop-r10-officer-list").await;
+
     // The same pages at phone width: nothing scrolls sideways.
     viewport(&c, 390, 844).await;
     for (who, path, name) in [

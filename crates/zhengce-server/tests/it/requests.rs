@@ -163,3 +163,68 @@ async fn overdue_requests_escalate_to_the_dispatcher_once() {
     let (_, v) = call(s, "GET", "/api/v1/requests?overdue=1", Some(&f.officer), None).await;
     assert_eq!(v["total"], 0, "not overdue on the fixture's today (2025-06-01)");
 }
+
+/// The visit brief lists each enterprise's open requests in every form (JSON, Markdown, HTML,
+/// xlsx), and the visit form of the console brief records several at once as `visit`.
+#[tokio::test]
+async fn the_visit_brief_lists_open_requests_and_records_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path()).await;
+    let s = &f.state;
+    let a = &f.a.0;
+    // The console's visit form (token callers are exempt from CSRF, as scripts).
+    let form = format!("credit_code={a}&next=%2Fconsole%2Fbriefs%3Ftown%3Dx&category_1=employment&text_1=%E7%BC%BA%E7%BC%9D%E7%BA%AB%E5%B7%A5&category_2=digital&text_2=%E6%83%B3%E4%B8%8AERP&category_3=tax&text_3=");
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/console/requests/visit")
+        .header("authorization", format!("Bearer {}", f.officer))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(form))
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(zhengce_server::router(s.clone()), req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/console/briefs?town=x&recorded=2#firm-"), "{to}");
+    let (_, v) = call(s, "GET", "/api/v1/requests", Some(&f.officer), None).await;
+    assert_eq!(v["total"], 2);
+    assert!(v["requests"].as_array().unwrap().iter().all(|r| r["source"] == "visit"));
+
+    let (st, v) = call(s, "GET", &format!("/api/v1/briefs?enterprise={a}&at=2025-06-01"), Some(&f.officer), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let reqs = v["enterprises"][0]["requests"].as_array().unwrap();
+    assert_eq!(reqs.len(), 2, "{v}");
+    for format in ["md", "html"] {
+        let req = axum::http::Request::builder()
+            .uri(format!("/api/v1/briefs?enterprise={a}&at=2025-06-01&format={format}"))
+            .header("authorization", format!("Bearer {}", f.officer))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(zhengce_server::router(s.clone()), req).await.unwrap();
+        let text = String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap();
+        assert!(text.contains("在办诉求") && text.contains("缺缝纫工") && text.contains("想上ERP"), "{format}");
+    }
+    let req = axum::http::Request::builder()
+        .uri(format!("/api/v1/briefs?enterprise={a}&at=2025-06-01&format=xlsx"))
+        .header("authorization", format!("Bearer {}", f.officer))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(zhengce_server::router(s.clone()), req).await.unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec();
+    use calamine::Reader as _;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = wb.worksheet_range("诉求").unwrap();
+    assert_eq!(sheet.height(), 3, "header and two requests");
+
+    // The figures workbook reads back too.
+    let req = axum::http::Request::builder()
+        .uri("/console/requests/figures.xlsx")
+        .header("authorization", format!("Bearer {}", f.officer))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(zhengce_server::router(s.clone()), req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec();
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let cats = wb.worksheet_range("诉求类别").unwrap();
+    assert_eq!(cats.get_value((1, 1)).map(|c| c.to_string()), Some("1".into()), "one 用工 request");
+}
