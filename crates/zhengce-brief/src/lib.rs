@@ -26,6 +26,6 @@ pub mod text;
 pub mod xlsx;
 
 pub use model::{
-    Brief, Department, EnterpriseBrief, Identity, Item, MAX_QUESTIONS, Mark, Material, OpenRequest, PolicyCount, Question, Scope, Tally,
-    Totals, Window, build,
+    Brief, Department, EnterpriseBrief, Identity, Item, MAX_QUESTIONS, Mark, Material, OpenRequest, PolicyCount, Question, Scope,
+    Tally, Totals, Window, build,
 };

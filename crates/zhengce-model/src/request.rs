@@ -421,8 +421,7 @@ fn next_step(s: State) -> &'static str {
 /// The one state machine: the transition `action` by `actor` on `req` on `today`, or why not.
 pub fn apply(req: Standing<'_>, actor: Actor<'_>, action: &Action, today: Date) -> Result<Transition, Refusal> {
     let from = req.state;
-    let wrong_state =
-        || Refusal::State(format!("诉求当前为“{}”，不能{}：{}", from.label(), action.label(), next_step(from)));
+    let wrong_state = || Refusal::State(format!("诉求当前为“{}”，不能{}：{}", from.label(), action.label(), next_step(from)));
     let in_department = |a: Actor<'_>| match (a, req.department) {
         (Actor::Staff { department: Some(mine), .. }, Some(theirs)) => mine == theirs,
         _ => false,
@@ -727,7 +726,7 @@ mod tests {
         let dispatcher = Actor::Staff { dispatcher: true, department: None };
         let dept = Actor::Staff { dispatcher: false, department: Some(DEPT) };
         let mut s = Standing { state: State::Submitted, department: None, reopened: 0 };
-        let mut step = |s: &mut Standing<'_>, actor, action: Action| {
+        let step = |s: &mut Standing<'_>, actor, action: Action| {
             let t = apply(*s, actor, &action, today).expect("allowed");
             s.state = t.to;
             s.reopened = t.reopened;
@@ -794,7 +793,15 @@ mod tests {
         };
         let late = Facts { handled: Some(d("2026-05-20")), rating: Some(Rating::Unsatisfied), reopened: 1, ..base.clone() };
         let open = Facts { state: State::InProgress, handled: None, rating: None, category: Category::Finance, ..base.clone() };
-        let waiting = Facts { state: State::Submitted, department: None, dispatched: None, due: None, handled: None, rating: None, ..base.clone() };
+        let waiting = Facts {
+            state: State::Submitted,
+            department: None,
+            dispatched: None,
+            due: None,
+            handled: None,
+            rating: None,
+            ..base.clone()
+        };
         let f = figures(&[base, late, open, waiting]);
         let m = &f.by_department[DEPT]["2026-05"];
         assert_eq!((m.received, m.on_time, m.handled, m.rated, m.satisfied, m.reopened), (3, 1, 2, 2, 1, 1));

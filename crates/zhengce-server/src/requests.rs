@@ -99,9 +99,11 @@ pub(crate) fn filter_from(params: &HashMap<String, String>, today: Date) -> Resu
     };
     let created_by_day = match get("min_age_days") {
         Some(a) => {
-            let n: i64 = a.parse().ok().filter(|n| (0..=36_500).contains(n)).ok_or_else(|| {
-                ApiError::bad_request(format!("min_age_days=`{a}` 无效，应为 0 到 36500 之间的天数"))
-            })?;
+            let n: i64 = a
+                .parse()
+                .ok()
+                .filter(|n| (0..=36_500).contains(n))
+                .ok_or_else(|| ApiError::bad_request(format!("min_age_days=`{a}` 无效，应为 0 到 36500 之间的天数")))?;
             Date::from_days_since_epoch(today.days_since_epoch() - n)
         }
         None => None,
@@ -128,7 +130,10 @@ pub(crate) fn parse_yuan(s: &str) -> Result<Option<i64>, ApiError> {
     }
     let bad = || field_error("amount", format!("涉及金额“{s}”无效，应为以元计的数字，如 50000 或 1234.5"));
     let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit())
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.bytes().all(|b| b.is_ascii_digit())
     {
         return Err(bad());
     }
@@ -383,7 +388,8 @@ pub(crate) async fn create_json(
     let p = auth::require_user(&caller)?;
     auth::check_csrf(p, &method, &headers, None)?;
     let v = json_body(body)?;
-    let list = v.get("requests").and_then(Value::as_array).ok_or_else(|| field_error("requests", "请求体应为 {\"requests\": [...]}"))?;
+    let list =
+        v.get("requests").and_then(Value::as_array).ok_or_else(|| field_error("requests", "请求体应为 {\"requests\": [...]}"))?;
     let items = list
         .iter()
         .map(|x| Item {

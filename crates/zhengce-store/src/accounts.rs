@@ -234,7 +234,8 @@ impl Store {
             q = q.bind(d.to_string());
         }
         q.bind(i64::from(new.can_dispatch)).bind(hash).bind(at_ms).execute(&mut *tx).await?;
-        let detail = json!({"role": new.role.as_str(), "enterprise": enterprise, "department": department, "dispatch": new.can_dispatch});
+        let detail =
+            json!({"role": new.role.as_str(), "enterprise": enterprise, "department": department, "dispatch": new.can_dispatch});
         append_in(&mut tx, at_ms, actor, "user_add", new.name, &detail).await?;
         tx.commit().await?;
         Ok(User {
@@ -254,17 +255,21 @@ impl Store {
 
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch FROM users ORDER BY name").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch FROM users ORDER BY name")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
     /// Checks a name and password; on success opens a session and returns (session secret, session).
     /// Success and failure are both audited.
     pub async fn login(&self, name: &str, password: &str, at_ms: i64) -> Result<Option<(String, Session)>, StoreError> {
-        let row = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch, password_hash, disabled FROM users WHERE name = $1")
-            .bind(name.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, role, enterprise, department, can_dispatch, password_hash, disabled FROM users WHERE name = $1",
+        )
+        .bind(name.to_string())
+        .fetch_optional(self.pool())
+        .await?;
         let ok = row.as_ref().and_then(|r| {
             let hash: String = r.try_get("password_hash").ok()?;
             let disabled: i64 = r.try_get("disabled").ok()?;

@@ -15,9 +15,7 @@
 use serde_json::{Value, json};
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Row as _};
 use zhengce_model::Date;
-use zhengce_model::request::{
-    self as rq, Action, Actor, Category, Facts, Rating, Refusal, Source, Standing, State, Transition,
-};
+use zhengce_model::request::{self as rq, Action, Actor, Category, Facts, Rating, Refusal, Source, Standing, State, Transition};
 
 use crate::audit::append_in;
 use crate::push::NewNotification;
@@ -455,10 +453,8 @@ impl Store {
     /// Records requests (several at once, as from a visit) in one transaction: all or none.
     /// Returns their numbers.
     pub async fn add_requests(&self, new: &[NewRequest], actor: &str, on: Date, at_ms: i64) -> Result<Vec<i64>, StoreError> {
-        let recorded: Vec<Recorded> = new
-            .iter()
-            .map(|n| Recorded { new: n.clone(), by: actor.to_string(), on, at_ms, steps: Vec::new() })
-            .collect();
+        let recorded: Vec<Recorded> =
+            new.iter().map(|n| Recorded { new: n.clone(), by: actor.to_string(), on, at_ms, steps: Vec::new() }).collect();
         self.record_requests(&recorded, false).await
     }
 
@@ -509,7 +505,8 @@ impl Store {
                 handled_on: None,
                 rated_on: None,
             };
-            let submit = json!({"category": row.category.as_str(), "source": row.source.as_str(), "policy": row.policy, "demo": demo});
+            let submit =
+                json!({"category": row.category.as_str(), "source": row.source.as_str(), "policy": row.policy, "demo": demo});
             let mut events = vec![(r.at_ms, r.on, r.by.clone(), "submit", None, State::Submitted, submit)];
             for s in &r.steps {
                 let t = rq::apply(row.standing(), s.actor(), &s.action, s.on).map_err(StoreError::Refused)?;
@@ -564,12 +561,7 @@ impl Store {
     }
 
     /// Requests matching `filter`, newest first, with the total count before `limit`/`offset`.
-    pub async fn requests(
-        &self,
-        filter: &RequestFilter,
-        limit: i64,
-        offset: i64,
-    ) -> Result<(Vec<RequestRow>, i64), StoreError> {
+    pub async fn requests(&self, filter: &RequestFilter, limit: i64, offset: i64) -> Result<(Vec<RequestRow>, i64), StoreError> {
         let mut conds: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
         let mut eq = |col: &str, v: Option<String>| {
@@ -661,8 +653,7 @@ impl Store {
             run.rollback().await?;
             return Ok(Vec::new());
         }
-        let channels: Vec<_> =
-            run.channels_in_run().await?.into_iter().filter(|c| c.enabled && c.owner_kind == "town").collect();
+        let channels: Vec<_> = run.channels_in_run().await?.into_iter().filter(|c| c.enabled && c.owner_kind == "town").collect();
         let run_id = run.id();
         let mut notes = Vec::new();
         let mut out = Vec::new();
@@ -677,10 +668,8 @@ impl Store {
                 r.id,
                 r.state.label()
             );
-            let mine: Vec<_> = channels
-                .iter()
-                .filter(|c| c.owner == "*" || r.town.as_deref() == Some(c.owner.as_str()))
-                .collect();
+            let mine: Vec<_> =
+                channels.iter().filter(|c| c.owner == "*" || r.town.as_deref() == Some(c.owner.as_str())).collect();
             for c in &mine {
                 let policy = format!("request:{}", r.id);
                 notes.push(NewNotification {

@@ -331,7 +331,13 @@ async fn overdue_requests_are_delivered_to_the_officers_channel() {
         let snap = snapshot(corpus_files());
         seed(&store, &snap, 3).await;
         let code = store.list_enterprises(&Default::default(), 1, 0).await.expect("list")[0].credit_code.clone();
-        let new = NewRequest { credit_code: code, category: Category::Finance, text: "续贷".into(), policy: None, source: Source::Visit };
+        let new = NewRequest {
+            credit_code: code,
+            category: Category::Finance,
+            text: "续贷".into(),
+            policy: None,
+            source: Source::Visit,
+        };
         let ids = store.add_requests(&[new], "officer:o", date("2025-06-01"), 1).await.expect("add");
         let dispatcher = Actor::Staff { dispatcher: true, department: None };
         let dispatch = Action::Dispatch { department: "地方金融监督管理局".into(), due: date("2025-06-10") };
@@ -341,6 +347,10 @@ async fn overdue_requests_are_delivered_to_the_officers_channel() {
         assert_eq!((stats.sent, stats.notifications_sent), (1, 1), "{}", db.backend);
         let t = rx.tally();
         assert_eq!(t.requests.len(), 1);
-        assert!(t.requests[0].body.contains("诉求督办") && t.requests[0].body.contains("地方金融监督管理局"), "{}", t.requests[0].body);
+        assert!(
+            t.requests[0].body.contains("诉求督办") && t.requests[0].body.contains("地方金融监督管理局"),
+            "{}",
+            t.requests[0].body
+        );
     }
 }

@@ -856,7 +856,11 @@ pub(crate) async fn briefs(State(state): State<AppState>, staff: Staff, Query(pa
             .map(|c| Choice { value: c.as_str().into(), label: c.label().into(), selected: false })
             .collect(),
         visit_rows: (1..=super::requests::VISIT_ROWS).collect(),
-        recorded: if recorded.is_empty() { String::new() } else { format!("已记录 {recorded} 条走访诉求，待派单。") },
+        recorded: if recorded.is_empty() {
+            String::new()
+        } else {
+            format!("已记录 {recorded} 条走访诉求，待派单。")
+        },
         nav,
         at: at.to_string(),
         title: if scope.is_any() { format!("走访简报：{}", scope.label()) } else { "走访简报".into() },

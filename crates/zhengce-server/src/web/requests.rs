@@ -192,7 +192,11 @@ async fn list_page(state: &AppState, p: &Principal, params: &HashMap<String, Str
             .map(|c| Choice { value: c.as_str().into(), label: c.label().into(), selected: false })
             .collect(),
         policies,
-        message: if get("added").is_empty() { String::new() } else { format!("已提交 {} 条诉求，将由县里派单给相关部门办理。", get("added")) },
+        message: if get("added").is_empty() {
+            String::new()
+        } else {
+            format!("已提交 {} 条诉求，将由县里派单给相关部门办理。", get("added"))
+        },
         error,
         nav,
     };
@@ -259,7 +263,8 @@ fn event_view(e: &zhengce_store::requests::RequestEvent) -> EventView {
         "dispatch" => format!("派单给{}，{} 前办结", d("department"), d("due")),
         "start" => "开始办理".into(),
         "handle" => {
-            let amount = e.detail.get("amount_fen").and_then(|v| v.as_i64()).map(|f| format!("（涉及金额 {}）", core::yuan_text(f)));
+            let amount =
+                e.detail.get("amount_fen").and_then(|v| v.as_i64()).map(|f| format!("（涉及金额 {}）", core::yuan_text(f)));
             format!("办结：{}{}", d("note"), amount.unwrap_or_default())
         }
         "rate" => {
@@ -301,10 +306,7 @@ struct DetailPage {
 
 /// Whether `p` may take a step of kind `probe` now (a refusal for input only still counts).
 fn may(p: &Principal, r: &RequestRow, probe: &Action, today: Date) -> bool {
-    !matches!(
-        rq::apply(r.standing(), core::actor_of(p, r), probe, today),
-        Err(rq::Refusal::Role(_) | rq::Refusal::State(_))
-    )
+    !matches!(rq::apply(r.standing(), core::actor_of(p, r), probe, today), Err(rq::Refusal::Role(_) | rq::Refusal::State(_)))
 }
 
 async fn detail_page(state: &AppState, p: &Principal, id: i64, error: String, done: String) -> Response {
@@ -326,10 +328,8 @@ async fn detail_page(state: &AppState, p: &Principal, id: i64, error: String, do
     };
     let title = |slug: &str| snap.policy(slug).map_or_else(|| slug.to_string(), |p| p.meta.title.clone());
     let default_dept = r.department.clone().or_else(|| r.category.department().map(str::to_string)).unwrap_or_default();
-    let depts = departments(state)
-        .into_iter()
-        .map(|d| Choice { selected: d == default_dept, label: d.clone(), value: d })
-        .collect();
+    let depts =
+        departments(state).into_iter().map(|d| Choice { selected: d == default_dept, label: d.clone(), value: d }).collect();
     let probe_dispatch = Action::Dispatch { department: "x".into(), due: today };
     let probe_handle = Action::Handle { note: "x".into(), amount_fen: None };
     let probe_rate = Action::Rate { rating: Rating::Satisfied, comment: String::new() };
@@ -473,7 +473,13 @@ const PLOT_H: i64 = 160;
 const PLOT_TOP: i64 = 24;
 
 /// Groups of bars (`series` per group) scaled to the largest value.
-fn plot(title: &str, groups: &[(String, Vec<f64>)], classes: &[&'static str], legend: Vec<(&'static str, &'static str)>, pct: bool) -> Plot {
+fn plot(
+    title: &str,
+    groups: &[(String, Vec<f64>)],
+    classes: &[&'static str],
+    legend: Vec<(&'static str, &'static str)>,
+    pct: bool,
+) -> Plot {
     let n = classes.len().max(1) as i64;
     let bar_w = 24;
     let group_w = (n * bar_w + 16).max(64);
@@ -581,10 +587,18 @@ pub(crate) async fn figures(State(state): State<AppState>, staff: Staff) -> Resp
         .iter()
         .map(|(d, t)| (short(d), vec![t.on_time_pct().unwrap_or(0.0), t.satisfaction_pct().unwrap_or(0.0)]))
         .collect();
-    let cats: Vec<(String, Vec<f64>)> =
-        Category::ALL.iter().map(|c| (c.label().to_string(), vec![f64::from(f.by_category.get(c).copied().unwrap_or(0))])).collect();
+    let cats: Vec<(String, Vec<f64>)> = Category::ALL
+        .iter()
+        .map(|c| (c.label().to_string(), vec![f64::from(f.by_category.get(c).copied().unwrap_or(0))]))
+        .collect();
     let plots = vec![
-        plot("每月受理、按时办结与重开（件）", &months, &["s0", "s1", "s2"], vec![("s0", "受理"), ("s1", "按时办结"), ("s2", "重开")], false),
+        plot(
+            "每月受理、按时办结与重开（件）",
+            &months,
+            &["s0", "s1", "s2"],
+            vec![("s0", "受理"), ("s1", "按时办结"), ("s2", "重开")],
+            false,
+        ),
         plot("各部门按时办结率与满意率", &sat, &["s1", "s3"], vec![("s1", "按时办结率"), ("s3", "满意率")], true),
         plot("企业诉求类别（件）", &cats, &["s0"], vec![("s0", "诉求数")], false),
     ];
@@ -646,7 +660,13 @@ pub(crate) async fn figures_xlsx(State(state): State<AppState>, staff: Staff) ->
     };
     if let Some(store) = state.store.as_ref()
         && let Err(e) = store
-            .append_audit(state.clock.now_ms(), &staff.principal.user.actor(), "export", "requests_figures", &serde_json::json!({}))
+            .append_audit(
+                state.clock.now_ms(),
+                &staff.principal.user.actor(),
+                "export",
+                "requests_figures",
+                &serde_json::json!({}),
+            )
             .await
     {
         return api_error_page(staff.nav, e.into());
@@ -667,7 +687,19 @@ fn figures_workbook(rep: &core::Report, today: Date) -> Result<Vec<u8>, rust_xls
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();
     ws.set_name("部门月度")?;
-    let heads = ["部门", "月份", "受理", "按时办结", "按时办结率(%)", "已办结", "办理天数中位数", "已评价", "满意及基本满意", "满意率(%)", "重开"];
+    let heads = [
+        "部门",
+        "月份",
+        "受理",
+        "按时办结",
+        "按时办结率(%)",
+        "已办结",
+        "办理天数中位数",
+        "已评价",
+        "满意及基本满意",
+        "满意率(%)",
+        "重开",
+    ];
     for (c, h) in heads.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
         ws.set_column_width(c as u16, if c == 0 { 22.0 } else { 12.0 })?;
@@ -722,7 +754,11 @@ fn figures_workbook(rep: &core::Report, today: Date) -> Result<Vec<u8>, rust_xls
     }
     let ws = wb.add_worksheet();
     ws.set_name("说明")?;
-    ws.write_string(0, 0, format!("统计日期 {today}；共 {} 件诉求，其中演示数据 {} 件，今日超期 {} 件。", rep.figures.total, rep.demo, rep.overdue))?;
+    ws.write_string(
+        0,
+        0,
+        format!("统计日期 {today}；共 {} 件诉求，其中演示数据 {} 件，今日超期 {} 件。", rep.figures.total, rep.demo, rep.overdue),
+    )?;
     ws.write_string(1, 0, "月份按派单月份计；按时办结＝首次办结日不晚于办理时限；满意率＝（满意＋基本满意）÷ 已评价。")?;
     wb.save_to_buffer()
 }

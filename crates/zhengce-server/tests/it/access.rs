@@ -226,10 +226,9 @@ async fn an_enterprise_never_sees_or_changes_another_enterprise_s_requests() {
         ids.push(v["ids"][0].as_i64().unwrap());
     }
     let missing = 999_999;
-    for (who, (own, token), own_id, (other, _), other_id, other_text) in [
-        ("A", &f.a, ids[0], &f.b, ids[1], "乙企业的秘密诉求"),
-        ("B", &f.b, ids[1], &f.a, ids[0], "甲企业的秘密诉求"),
-    ] {
+    for (who, (own, token), own_id, (other, _), other_id, other_text) in
+        [("A", &f.a, ids[0], &f.b, ids[1], "乙企业的秘密诉求"), ("B", &f.b, ids[1], &f.a, ids[0], "甲企业的秘密诉求")]
+    {
         let token = token.as_str();
         // Own request: readable.
         let (st, v) = call(s, "GET", &format!("/api/v1/requests/{own_id}"), Some(token), None).await;
@@ -245,8 +244,13 @@ async fn an_enterprise_never_sees_or_changes_another_enterprise_s_requests() {
         for id in [other_id, missing] {
             let (st, v) = call(s, "GET", &format!("/api/v1/requests/{id}"), Some(token), None).await;
             assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{who} {id}");
-            for body in [json!({"action": "rate", "rating": "satisfied"}), json!({"action": "dispatch", "department": "税务局"}), json!({"action": "start"})] {
-                let (st, _) = call(s, "POST", &format!("/api/v1/requests/{id}/actions"), Some(token), Some(body.to_string())).await;
+            for body in [
+                json!({"action": "rate", "rating": "satisfied"}),
+                json!({"action": "dispatch", "department": "税务局"}),
+                json!({"action": "start"}),
+            ] {
+                let (st, _) =
+                    call(s, "POST", &format!("/api/v1/requests/{id}/actions"), Some(token), Some(body.to_string())).await;
                 assert_eq!(st, StatusCode::NOT_FOUND, "{who} acts on {id}");
             }
             for (method, uri, form) in [
@@ -296,7 +300,9 @@ async fn an_enterprise_never_sees_or_changes_another_enterprise_s_requests() {
         // Staff-only routes: forbidden.
         let (st, _) = call(s, "GET", "/api/v1/requests/figures", Some(token), None).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{who}");
-        for (method, uri) in [("GET", "/console/requests/figures"), ("GET", "/console/requests/figures.xlsx"), ("POST", "/console/requests/visit")] {
+        for (method, uri) in
+            [("GET", "/console/requests/figures"), ("GET", "/console/requests/figures.xlsx"), ("POST", "/console/requests/visit")]
+        {
             let req = Request::builder()
                 .method(method)
                 .uri(uri)

@@ -332,7 +332,12 @@ async fn browser_request_loop() {
     login(&c, &base, "officer1").await;
     c.goto(&format!("{base}/console/briefs?town={}&at={AT}", super_qs(&town))).await.unwrap();
     click(&c, &format!("{firm} details.brief-visit > summary")).await;
-    c.find(Locator::Css(&format!("{firm} select[name='category_1']"))).await.unwrap().select_by_value("employment").await.unwrap();
+    c.find(Locator::Css(&format!("{firm} select[name='category_1']")))
+        .await
+        .unwrap()
+        .select_by_value("employment")
+        .await
+        .unwrap();
     c.find(Locator::Css(&format!("{firm} input[name='text_1']"))).await.unwrap().send_keys("旺季缺 20 名缝纫工").await.unwrap();
     c.find(Locator::Css(&format!("{firm} select[name='category_2']"))).await.unwrap().select_by_value("finance").await.unwrap();
     c.find(Locator::Css(&format!("{firm} input[name='text_2']"))).await.unwrap().send_keys("流动资金贷款续贷").await.unwrap();
@@ -367,7 +372,12 @@ async fn browser_request_loop() {
     c.goto(&format!("{base}/requests/{id}")).await.unwrap();
     click(&c, "#step-start button[type=submit]").await;
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#step-handle")).await.unwrap();
-    c.find(Locator::Css("#step-handle textarea[name='note']")).await.unwrap().send_keys("组织专场招聘会，推荐 12 名求职者").await.unwrap();
+    c.find(Locator::Css("#step-handle textarea[name='note']"))
+        .await
+        .unwrap()
+        .send_keys("组织专场招聘会，推荐 12 名求职者")
+        .await
+        .unwrap();
     c.find(Locator::Css("#step-handle input[name='amount']")).await.unwrap().send_keys("6000").await.unwrap();
     click(&c, "#step-handle button[type=submit]").await;
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
@@ -403,7 +413,9 @@ async fn browser_request_loop() {
         f.state.corpus().snapshot.policies().iter().map(|p| (p.meta.slug.clone(), p.meta.dimensions.clone())).collect();
     let end: zhengce_model::Date = AT.parse().unwrap();
     let season: Vec<_> = (0..zhengce_roster::demo::season::SEASON_REQUESTS)
-        .filter_map(|k| zhengce_roster::demo::season::request(zhengce_roster::demo::season::SEASON_SEED, k, end, &policies, &|_| true))
+        .filter_map(|k| {
+            zhengce_roster::demo::season::request(zhengce_roster::demo::season::SEASON_SEED, k, end, &policies, &|_| true)
+        })
         .collect();
     store.record_requests(&season, true).await.unwrap();
     c.goto(&format!("{base}/console/requests/figures")).await.unwrap();

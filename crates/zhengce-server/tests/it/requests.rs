@@ -22,7 +22,8 @@ pub async fn duties(f: &Fixture) -> Duties {
     let store = f.state.store.as_ref().unwrap();
     let mut tokens = Vec::new();
     for (name, dept, dispatch) in [("dispatch1", None, true), ("hr1", Some(HR), false), ("tax1", Some("税务局"), false)] {
-        let new = NewUser { name, role: Role::Officer, enterprise: None, password: PASSWORD, department: dept, can_dispatch: dispatch };
+        let new =
+            NewUser { name, role: Role::Officer, enterprise: None, password: PASSWORD, department: dept, can_dispatch: dispatch };
         let user = store.add_user(&new, "test", 1).await.unwrap();
         assert_eq!((user.department.as_deref(), user.can_dispatch), (dept, dispatch));
         tokens.push(store.issue_token(&user, "test", 1).await.unwrap());
@@ -57,7 +58,14 @@ async fn every_step_of_the_loop_by_role_over_http() {
     let rate_bad = json!({"action": "rate", "rating": "unsatisfied", "comment": "只来了一个人"});
     let rate_ok = json!({"action": "rate", "rating": "satisfied"});
     let all = [&dispatch, &start, &handle, &rate_ok];
-    let everyone = [("A", ta), ("B", tb), ("officer", officer), ("dispatcher", d.dispatcher.as_str()), ("hr", d.hr.as_str()), ("tax", d.tax.as_str())];
+    let everyone = [
+        ("A", ta),
+        ("B", tb),
+        ("officer", officer),
+        ("dispatcher", d.dispatcher.as_str()),
+        ("hr", d.hr.as_str()),
+        ("tax", d.tax.as_str()),
+    ];
     // Every refused (actor, action) in a state, then the one allowed step.
     let refused = async |state: &str, allowed: (&str, &Value)| {
         for (who, token) in everyone {
@@ -66,11 +74,8 @@ async fn every_step_of_the_loop_by_role_over_http() {
                     continue;
                 }
                 let (st, v) = act(&f, token, id, action.clone()).await;
-                let want: &[StatusCode] = if who == "B" {
-                    &[StatusCode::NOT_FOUND]
-                } else {
-                    &[StatusCode::FORBIDDEN, StatusCode::CONFLICT]
-                };
+                let want: &[StatusCode] =
+                    if who == "B" { &[StatusCode::NOT_FOUND] } else { &[StatusCode::FORBIDDEN, StatusCode::CONFLICT] };
                 assert!(want.contains(&st), "{state}: {who} {action}: {st} {v}");
                 assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty() && !m.is_ascii()), "{v}");
             }
@@ -134,13 +139,30 @@ async fn every_step_of_the_loop_by_role_over_http() {
     let log = s.store.as_ref().unwrap().audit_log(0, 100_000).await.unwrap();
     let subject = format!("request:{id}");
     let actors: Vec<&str> = log.iter().filter(|e| e.subject == subject).map(|e| e.actor.as_str()).collect();
-    assert_eq!(actors, ["enterprise:ent-a", "officer:dispatch1", "officer:hr1", "officer:hr1", "enterprise:ent-a", "officer:dispatch1", "officer:hr1", "officer:hr1", "officer:officer1"]);
+    assert_eq!(
+        actors,
+        [
+            "enterprise:ent-a",
+            "officer:dispatch1",
+            "officer:hr1",
+            "officer:hr1",
+            "enterprise:ent-a",
+            "officer:dispatch1",
+            "officer:hr1",
+            "officer:hr1",
+            "officer:officer1"
+        ]
+    );
 
     // Figures count it (staff only).
     let (st, v) = call(s, "GET", "/api/v1/requests/figures", Some(officer), None).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let m = &v["figures"]["by_department"][HR]["2025-06"];
-    assert_eq!((m["received"].as_u64(), m["handled"].as_u64(), m["reopened"].as_u64(), m["rated"].as_u64()), (Some(1), Some(1), Some(1), Some(1)), "{v}");
+    assert_eq!(
+        (m["received"].as_u64(), m["handled"].as_u64(), m["reopened"].as_u64(), m["rated"].as_u64()),
+        (Some(1), Some(1), Some(1), Some(1)),
+        "{v}"
+    );
     assert_eq!(call(s, "GET", "/api/v1/requests/figures", Some(ta), None).await.0, StatusCode::FORBIDDEN);
 }
 
@@ -173,7 +195,9 @@ async fn the_visit_brief_lists_open_requests_and_records_new_ones() {
     let s = &f.state;
     let a = &f.a.0;
     // The console's visit form (token callers are exempt from CSRF, as scripts).
-    let form = format!("credit_code={a}&next=%2Fconsole%2Fbriefs%3Ftown%3Dx&category_1=employment&text_1=%E7%BC%BA%E7%BC%9D%E7%BA%AB%E5%B7%A5&category_2=digital&text_2=%E6%83%B3%E4%B8%8AERP&category_3=tax&text_3=");
+    let form = format!(
+        "credit_code={a}&next=%2Fconsole%2Fbriefs%3Ftown%3Dx&category_1=employment&text_1=%E7%BC%BA%E7%BC%9D%E7%BA%AB%E5%B7%A5&category_2=digital&text_2=%E6%83%B3%E4%B8%8AERP&category_3=tax&text_3="
+    );
     let req = axum::http::Request::builder()
         .method("POST")
         .uri("/console/requests/visit")

@@ -48,7 +48,14 @@ async fn requests_move_through_the_loop_and_escalate_once() {
             .unwrap();
         assert_eq!(ids, vec![1, 2], "{}", db.backend);
         // All or none: an unknown enterprise or an empty text writes nothing.
-        let bad = store.add_requests(&[new(&b, Category::Tax, "留抵退税"), new(&code("MA000199"), Category::Tax, "x")], "o", d("2026-05-01"), 11).await;
+        let bad = store
+            .add_requests(
+                &[new(&b, Category::Tax, "留抵退税"), new(&code("MA000199"), Category::Tax, "x")],
+                "o",
+                d("2026-05-01"),
+                11,
+            )
+            .await;
         assert!(matches!(bad, Err(StoreError::UnknownEnterprise(_))), "{bad:?}");
         let bad = store.add_requests(&[new(&b, Category::Tax, "  ")], "o", d("2026-05-01"), 11).await;
         assert!(matches!(bad, Err(StoreError::Refused(_))), "{bad:?}");
@@ -65,14 +72,20 @@ async fn requests_move_through_the_loop_and_escalate_once() {
         assert_eq!(store.request_events(1).await.unwrap().len(), 1);
 
         let (row, _) = store.act_on_request(1, dispatcher, "officer:o1", &dispatch, d("2026-05-02"), 20).await.unwrap();
-        assert_eq!((row.state, row.department.as_deref(), row.dispatcher.as_deref()), (State::Dispatched, Some(DEPT), Some("officer:o1")));
+        assert_eq!(
+            (row.state, row.department.as_deref(), row.dispatcher.as_deref()),
+            (State::Dispatched, Some(DEPT), Some("officer:o1"))
+        );
         store.act_on_request(2, dispatcher, "officer:o1", &dispatch, d("2026-05-02"), 21).await.unwrap();
         store.act_on_request(1, dept, "officer:d1", &Action::Start, d("2026-05-03"), 30).await.unwrap();
         let handle = Action::Handle { note: "推荐了三名缝纫工".into(), amount_fen: None };
         store.act_on_request(1, dept, "officer:d1", &handle, d("2026-05-04"), 40).await.unwrap();
         let rate = Action::Rate { rating: Rating::Satisfied, comment: String::new() };
         let (row, _) = store.act_on_request(1, Actor::OwnEnterprise, "enterprise:a", &rate, d("2026-05-05"), 50).await.unwrap();
-        assert_eq!((row.state, row.rating, row.amount_fen, row.handled_on), (State::Rated, Some(Rating::Satisfied), None, Some(d("2026-05-04"))));
+        assert_eq!(
+            (row.state, row.rating, row.amount_fen, row.handled_on),
+            (State::Rated, Some(Rating::Satisfied), None, Some(d("2026-05-04")))
+        );
         let events = store.request_events(1).await.unwrap();
         let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["submit", "dispatch", "start", "handle", "rate"]);
@@ -87,9 +100,15 @@ async fn requests_move_through_the_loop_and_escalate_once() {
         assert_eq!(f(RequestFilter { town: Some("南站镇".into()), ..Default::default() }).await, 2);
         assert_eq!(f(RequestFilter { credit_code: Some(b.clone()), ..Default::default() }).await, 0);
         assert_eq!(f(RequestFilter { open_only: true, ..Default::default() }).await, 1);
-        assert_eq!(f(RequestFilter { category: Some(Category::Finance), department: Some(DEPT.into()), ..Default::default() }).await, 1);
+        assert_eq!(
+            f(RequestFilter { category: Some(Category::Finance), department: Some(DEPT.into()), ..Default::default() }).await,
+            1
+        );
         assert_eq!(f(RequestFilter { overdue_on: Some(d("2026-05-11")), ..Default::default() }).await, 1);
-        assert_eq!(f(RequestFilter { chamber: Some("服装商会".into()), state: Some(State::Rated), ..Default::default() }).await, 1);
+        assert_eq!(
+            f(RequestFilter { chamber: Some("服装商会".into()), state: Some(State::Rated), ..Default::default() }).await,
+            1
+        );
 
         // Escalation: request 2 is overdue on 05-11; queued once on the officers' channel.
         let ch = Channel {
@@ -132,7 +151,13 @@ async fn requests_move_through_the_loop_and_escalate_once() {
             steps: vec![
                 step("2026-04-02", false, true, None, Action::Dispatch { department: "税务局".into(), due: d("2026-04-20") }),
                 step("2026-04-03", false, false, Some("税务局"), Action::Start),
-                step("2026-04-08", false, false, Some("税务局"), Action::Handle { note: "已退税".into(), amount_fen: Some(12_345_600) }),
+                step(
+                    "2026-04-08",
+                    false,
+                    false,
+                    Some("税务局"),
+                    Action::Handle { note: "已退税".into(), amount_fen: Some(12_345_600) },
+                ),
             ],
         };
         let mut bad = good.clone();
