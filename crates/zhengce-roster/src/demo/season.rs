@@ -135,7 +135,7 @@ pub fn request(
         }
         steps.push(staff(on, 10, false, Action::Start));
         // Most are handled in time; some late.
-        let days = if r.chance(0.8) { r.int(1, (due.days_since_epoch() - on.days_since_epoch()).max(1)) } else { r.int(10, 40) };
+        let days = if r.chance(0.75) { r.int(1, (due.days_since_epoch() - on.days_since_epoch()).max(1)) } else { r.int(15, 60) };
         on = day(on, days);
         if on > end {
             break;
