@@ -425,6 +425,14 @@ async fn browser_request_loop() {
     shot(&c, "desktop-r9b-figures-towns").await;
     c.goto(&format!("{base}/requests")).await.unwrap();
     shot(&c, "desktop-r10-officer-list").await;
+    // Overdue requests of the season are escalated to the dispatcher, who sees them listed.
+    let escalated = store.escalate_overdue(end, 1_748_736_000_000).await.unwrap();
+    login(&c, &base, "dispatch1").await;
+    c.goto(&format!("{base}/requests?overdue=1")).await.unwrap();
+    if !escalated.is_empty() {
+        assert!(text_of(&c, ".escalations").await.contains("超期督办"));
+    }
+    shot(&c, "desktop-r11-dispatcher-overdue").await;
 
     // The same pages at phone width: nothing scrolls sideways.
     viewport(&c, 390, 844).await;
