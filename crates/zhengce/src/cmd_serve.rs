@@ -95,8 +95,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
         if seeded > 0 {
             tracing::info!("企业库为空，已写入演示县数据 {seeded} 家企业（汶上县，示例数据）");
         }
-        let policies: Vec<(String, Vec<zhengce_model::policy::Dimension>)> =
-            corpus.snapshot.policies().iter().map(|p| (p.meta.slug.clone(), p.meta.dimensions.clone())).collect();
+        // The demo season links some requests to policies in force today.
+        let policies: Vec<(String, Vec<zhengce_model::policy::Dimension>)> = corpus
+            .snapshot
+            .policies()
+            .iter()
+            .filter(|p| p.meta.effective_to.is_none_or(|d| d >= clock.today()))
+            .map(|p| (p.meta.slug.clone(), p.meta.dimensions.clone()))
+            .collect();
         let season = zhengce_roster::demo::season::seed_if_none(&store, &policies, clock.today())
             .await
             .map_err(|e| bad_input(format!("无法写入演示诉求：{e}")))?;

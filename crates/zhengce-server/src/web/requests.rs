@@ -117,6 +117,7 @@ struct ListPage {
     states: Vec<Choice>,
     min_age: String,
     overdue: bool,
+    open_only: bool,
     my_department: String,
     escalations: Vec<zhengce_store::requests::Escalation>,
     // The new-request form (enterprise).
@@ -185,6 +186,7 @@ async fn list_page(state: &AppState, p: &Principal, params: &HashMap<String, Str
         states: choices(&state_pairs, &get("state")),
         min_age: get("min_age_days"),
         overdue: get("overdue") == "1",
+        open_only: get("open") == "1",
         my_department: p.user.department.clone().unwrap_or_default(),
         escalations,
         new_categories: Category::ALL
