@@ -245,6 +245,13 @@ fn enterprise(out: &mut String, n: usize, e: &EnterpriseBrief, numbered: bool) {
             let _ = writeln!(out, "#small({})\n", lit(&format!("另有 {} 个问题，见各政策说明。", e.more_questions)));
         }
     }
+    if !e.requests.is_empty() {
+        out.push_str("#section-title[在办诉求（上门时一并答复）]\n#list(tight: true,\n");
+        for r in &e.requests {
+            let _ = writeln!(out, "  [#{}],", lit(&r.line()));
+        }
+        out.push_str(")\n");
+    }
     if e.items.is_empty() {
         out.push_str("#text(fill: muted)[按现有信息，暂无符合、可能符合或差一点的政策。]\n\n");
         return;

@@ -285,6 +285,13 @@ fn enterprise(out: &mut String, n: usize, e: &EnterpriseBrief, numbered: bool) {
             let _ = writeln!(out, "<p class=\"empty\">另有 {} 个问题，见各政策说明。</p>", e.more_questions);
         }
     }
+    if !e.requests.is_empty() {
+        out.push_str("<h3>在办诉求（上门时一并答复）</h3>\n<ul class=\"requests\">\n");
+        for r in &e.requests {
+            let _ = writeln!(out, "<li>{}</li>", esc(&r.line()));
+        }
+        out.push_str("</ul>\n");
+    }
     if e.items.is_empty() {
         out.push_str("<p class=\"empty\">按现有信息，暂无符合、可能符合或差一点的政策。</p>\n</section>\n");
         return;

@@ -101,6 +101,13 @@ fn enterprise(out: &mut String, n: usize, e: &EnterpriseBrief, numbered: bool) {
         }
         out.push('\n');
     }
+    if !e.requests.is_empty() {
+        let _ = writeln!(out, "**在办诉求（上门时一并答复）**\n");
+        for r in &e.requests {
+            let _ = writeln!(out, "- {}", r.line());
+        }
+        out.push('\n');
+    }
     if e.items.is_empty() {
         let _ = writeln!(out, "按现有信息，暂无符合、可能符合或差一点的政策。\n");
         return;

@@ -226,6 +226,38 @@ pub struct Material {
     pub policies: Vec<String>,
 }
 
+/// An open request (诉求) of the enterprise, for the visiting team to answer (进一次门、办多项事).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OpenRequest {
+    /// The request's number.
+    pub id: i64,
+    /// Category label (用工, 融资, …).
+    pub category: String,
+    /// The request in the enterprise's words.
+    pub text: String,
+    /// State label (待派单, 办理中, …).
+    pub state: String,
+    /// The handling department, once dispatched.
+    pub department: Option<String>,
+    /// Due date, once dispatched.
+    pub due: Option<Date>,
+    /// Past its due date on the brief's day.
+    pub overdue: bool,
+}
+
+impl OpenRequest {
+    /// One line of Chinese: `第 N 号 用工：…（办理中，人社局，2025-06-15 前，已超期）`.
+    pub fn line(&self) -> String {
+        let mut tail = vec![self.state.clone()];
+        tail.extend(self.department.clone());
+        tail.extend(self.due.map(|d| format!("{d} 前")));
+        if self.overdue {
+            tail.push("已超期".into());
+        }
+        format!("第 {} 号 {}：{}（{}）", self.id, self.category, self.text, tail.join("，"))
+    }
+}
+
 /// Everything about one enterprise.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct EnterpriseBrief {
@@ -248,6 +280,9 @@ pub struct EnterpriseBrief {
     pub near_miss: Tally,
     /// Materials for the eligible and possible policies, each once.
     pub materials: Vec<Material>,
+    /// Its open requests (诉求), oldest first; attached by the caller ([`Brief::attach_requests`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<OpenRequest>,
 }
 
 impl EnterpriseBrief {
@@ -326,6 +361,19 @@ pub struct Brief {
 }
 
 impl Brief {
+    /// Attaches each enterprise's open requests (by credit code), so every rendering lists them.
+    pub fn attach_requests(&mut self, by_code: &mut BTreeMap<String, Vec<OpenRequest>>) {
+        for e in &mut self.enterprises {
+            if let Some(list) = by_code.remove(&e.identity.credit_code) {
+                e.requests = list;
+            }
+        }
+    }
+
+    /// How many open requests the brief lists.
+    pub fn open_requests(&self) -> usize {
+        self.enterprises.iter().map(|e| e.requests.len()).sum()
+    }
     /// Notes every rendering prints with the brief.
     pub fn caveats(&self) -> Vec<String> {
         let mut out = vec![
@@ -504,6 +552,7 @@ fn enterprise(snapshot: &Snapshot, identity: &Identity, report: &MatchReport) ->
         possible,
         near_miss,
         materials,
+        requests: Vec::new(),
     }
 }
 

@@ -6,6 +6,7 @@
 //!   identity columns, a filter on every column; the 「计入合计」 column says which amounts the
 //!   totals add up (one document per support);
 //! - 「问题」: the questions to ask, per enterprise.
+//! - 「诉求」: the enterprises' open requests, when there are any.
 
 pub use rust_xlsxwriter::XlsxError;
 use rust_xlsxwriter::{Color, Format, FormatAlign, Workbook, Worksheet};
@@ -87,6 +88,9 @@ pub fn render(b: &Brief) -> Result<Vec<u8>, XlsxError> {
     summary(wb.add_worksheet(), b, &f)?;
     detail(wb.add_worksheet(), b, &f)?;
     questions(wb.add_worksheet(), b, &f)?;
+    if b.open_requests() > 0 {
+        requests(wb.add_worksheet(), b, &f)?;
+    }
     wb.save_to_buffer()
 }
 
@@ -233,6 +237,41 @@ fn questions(ws: &mut Worksheet, b: &Brief, f: &Formats) -> Result<(), XlsxError
             ws.write_number(row, 4, q.policies.len() as f64)?;
             ws.write_number_with_format(row, 5, q.unlocks_wan, &f.money)?;
             ws.write_string_with_format(row, 6, q.policies.join("、"), &f.wrap)?;
+            row += 1;
+        }
+    }
+    Ok(())
+}
+
+/// 「诉求」: each enterprise's open requests (only when there are any).
+fn requests(ws: &mut Worksheet, b: &Brief, f: &Formats) -> Result<(), XlsxError> {
+    ws.set_name("诉求")?;
+    ws.set_paper_size(9);
+    let heads = [
+        ("统一社会信用代码", 21.0),
+        ("企业名称", 30.0),
+        ("编号", 8.0),
+        ("类别", 8.0),
+        ("诉求", 50.0),
+        ("状态", 12.0),
+        ("承办部门", 20.0),
+        ("办理时限", 12.0),
+        ("超期", 6.0),
+    ];
+    header_row(ws, 0, &heads, f)?;
+    ws.set_freeze_panes(1, 2)?;
+    let mut row = 1u32;
+    for e in &b.enterprises {
+        for r in &e.requests {
+            ws.write_string_with_format(row, 0, &e.identity.credit_code, &f.wrap)?;
+            ws.write_string_with_format(row, 1, &e.identity.name, &f.wrap)?;
+            ws.write_number(row, 2, r.id as f64)?;
+            ws.write_string(row, 3, &r.category)?;
+            ws.write_string_with_format(row, 4, &r.text, &f.wrap)?;
+            ws.write_string(row, 5, &r.state)?;
+            ws.write_string_with_format(row, 6, r.department.as_deref().unwrap_or(""), &f.wrap)?;
+            ws.write_string(row, 7, r.due.map(|d| d.to_string()).unwrap_or_default())?;
+            ws.write_string(row, 8, if r.overdue { "是" } else { "" })?;
             row += 1;
         }
     }

@@ -10,6 +10,7 @@
 //! - [`rule`]: `rules/<slug>.ron` rule files.
 //! - [`region`]: `rules/region-facts.ron`, facts that hold for a whole region.
 //! - [`verdict`]: the match result shapes of `contracts.md`.
+//! - [`request`]: enterprise requests (诉求) and their closed loop (a pure state machine and figures).
 //! - [`diagnostic`]: stable diagnostic codes with file, line and column.
 //! - [`date`], [`uscc`]: dates and the GB 32100-2015 credit-code check.
 
@@ -19,6 +20,7 @@ pub mod diagnostic;
 pub mod fact;
 pub mod policy;
 pub mod region;
+pub mod request;
 pub mod rule;
 pub mod schema;
 pub mod uscc;

@@ -98,10 +98,21 @@ pub fn render(kind: ChangeKind, p: &Policy, result: Option<&PolicyResult>, enter
     (text, detail)
 }
 
-/// The subject and body of a message: an enterprise's digest (every change of one run) or, for a
-/// town recipient (`town:…`), the officers' digest of who newly qualifies.
+/// The subject and body of a message: an enterprise's digest (every change of one run), for a
+/// town recipient (`town:…`) the officers' digest of who newly qualifies, or for a dispatcher
+/// (`dispatch:…`) the overdue requests escalated to them.
 pub fn digest(m: &ClaimedMessage) -> (String, String) {
     let n = m.notifications.len();
+    if m.recipient.starts_with("dispatch:") {
+        // Overdue requests escalated to their dispatcher (queued by the store's escalation).
+        let subject = format!("【诉求督办】超期未办结 {n} 件");
+        let mut lines: Vec<String> = m.notifications.iter().take(MAX_DIGEST_LINES).map(|x| x.text.clone()).collect();
+        if n > MAX_DIGEST_LINES {
+            lines.push(format!("……等共 {n} 件，详见系统“企业诉求”。"));
+        }
+        let body = format!("{subject}\n{}", numbered(&lines));
+        return (subject, body);
+    }
     if let Some(town) = m.recipient.strip_prefix("town:") {
         let subject = format!("【政策找企业】{town}：新符合条件 {n} 项");
         let mut lines: Vec<String> = m.notifications.iter().take(MAX_DIGEST_LINES).map(officer_line).collect();

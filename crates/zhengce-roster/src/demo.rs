@@ -16,6 +16,7 @@
 
 mod data;
 mod generate;
+pub mod season;
 
 use std::io::{self, Write};
 use std::path::Path;

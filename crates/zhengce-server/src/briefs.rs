@@ -1,6 +1,7 @@
 //! `GET /api/v1/briefs`: a visit brief for one enterprise or a group (town, park, chamber), in
 //! the forms of the one `zhengce_brief` model: JSON (the model), Markdown, a printable HTML page
-//! (A4), xlsx and PDF. Staff only; every export is audited with the actor.
+//! (A4), xlsx and PDF, each listing every enterprise's open requests (诉求). Staff only; every
+//! export is audited with the actor.
 
 use std::collections::HashMap;
 
@@ -87,7 +88,24 @@ pub(crate) async fn briefs(
             matched.push((identity(code, profile), snap.match_profile(&parsed, at)));
         }
     }
-    let brief = zhengce_brief::build(snap, scope.clone(), at, &matched);
+    let mut brief = zhengce_brief::build(snap, scope.clone(), at, &matched);
+    // Each enterprise's open requests (诉求), so the visit can answer them too.
+    let codes: std::collections::HashSet<&str> = matched.iter().map(|(i, _)| i.credit_code.as_str()).collect();
+    let filter = zhengce_store::requests::RequestFilter { open_only: true, ..Default::default() };
+    let (open, _) = store.requests(&filter, 20_000, 0).await?;
+    let mut by_code: std::collections::BTreeMap<String, Vec<zhengce_brief::OpenRequest>> = Default::default();
+    for r in open.into_iter().rev().filter(|r| codes.contains(r.credit_code.as_str())) {
+        by_code.entry(r.credit_code.clone()).or_default().push(zhengce_brief::OpenRequest {
+            id: r.id,
+            category: r.category.label().to_string(),
+            text: r.text.clone(),
+            state: r.state.label().to_string(),
+            department: r.department.clone(),
+            due: r.due,
+            overdue: r.overdue(state.clock.today()),
+        });
+    }
+    brief.attach_requests(&mut by_code);
     let detail = json!({"scope": scope.kind_label(), "name": scope.name(), "format": format, "enterprises": matched.len()});
     store.append_audit(state.clock.now_ms(), &p.user.actor(), "brief_export", scope.name(), &detail).await?;
     let file = format!("走访简报-{}-{at}", scope.name());

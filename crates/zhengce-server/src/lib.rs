@@ -18,6 +18,7 @@ mod handlers;
 mod openapi;
 pub mod reload;
 pub mod schedule;
+mod requests;
 pub mod shed;
 pub mod web;
 
@@ -133,6 +134,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/tokens/{label}"),
     ("GET", "/api/v1/corpus"),
     ("GET", "/api/v1/briefs"),
+    ("GET", "/api/v1/requests"),
+    ("POST", "/api/v1/requests"),
+    ("GET", "/api/v1/requests/figures"),
+    ("GET", "/api/v1/requests/{id}"),
+    ("POST", "/api/v1/requests/{id}/actions"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/docs"),
     ("GET", "/"),
@@ -150,6 +156,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/console/policies/{slug}"),
     ("GET", "/console/policies/{slug}/export.xlsx"),
     ("GET", "/console/briefs"),
+    ("GET", "/requests"),
+    ("POST", "/requests"),
+    ("GET", "/requests/{id}"),
+    ("POST", "/requests/{id}"),
+    ("POST", "/console/requests/visit"),
+    ("GET", "/console/requests/figures"),
+    ("GET", "/console/requests/figures.xlsx"),
     ("GET", "/static/htmx-2.0.11.min.js"),
     ("GET", "/static/zhengce.css"),
     ("GET", "/static/zhengce.js"),

@@ -87,5 +87,9 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::revoke_token))
         .routes(routes!(handlers::corpus_status))
         .routes(routes!(crate::briefs::briefs))
+        .routes(routes!(crate::requests::list, crate::requests::create_json))
+        .routes(routes!(crate::requests::figures_json))
+        .routes(routes!(crate::requests::get_one))
+        .routes(routes!(crate::requests::act_json))
         .split_for_parts()
 }

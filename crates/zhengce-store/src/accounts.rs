@@ -82,12 +82,21 @@ pub struct User {
     pub role: Role,
     /// The credit code an enterprise account is bound to (`None` for staff).
     pub enterprise: Option<String>,
+    /// The department a staff member works for (handles requests dispatched to it).
+    pub department: Option<String>,
+    /// Staff with the dispatch permission (派单) for enterprise requests.
+    pub can_dispatch: bool,
 }
 
 impl User {
     /// The actor string written to profile versions and the audit log.
     pub fn actor(&self) -> String {
         format!("{}:{}", self.role.as_str(), self.name)
+    }
+
+    /// Whether this user may dispatch requests (admins always may).
+    pub fn dispatches(&self) -> bool {
+        self.role == Role::Admin || (self.role.is_staff() && self.can_dispatch)
     }
 
     /// Whether this user may read and change the enterprise `code`.
@@ -107,6 +116,10 @@ pub struct NewUser<'a> {
     pub enterprise: Option<&'a str>,
     /// The password in clear (hashed here).
     pub password: &'a str,
+    /// The department of a staff member (handles requests dispatched to it).
+    pub department: Option<&'a str>,
+    /// A staff member with the dispatch permission (派单).
+    pub can_dispatch: bool,
 }
 
 /// A logged-in session: who and its CSRF token.
@@ -157,6 +170,8 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         name: r.try_get("name")?,
         role: role.parse().map_err(StoreError::Corrupt)?,
         enterprise: r.try_get("enterprise")?,
+        department: r.try_get("department")?,
+        can_dispatch: r.try_get::<i64, _>("can_dispatch")? != 0,
     })
 }
 
@@ -178,6 +193,13 @@ impl Store {
             }
             _ => {}
         }
+        let department = new.department.map(str::trim).filter(|d| !d.is_empty());
+        if !new.role.is_staff() && (department.is_some() || new.can_dispatch) {
+            return Err(StoreError::Invalid("只有工作人员账号可以设置部门（--department）或派单权限（--dispatch）".into()));
+        }
+        if department.is_some_and(|d| d.chars().count() > 64) {
+            return Err(StoreError::Invalid("部门名称不能超过64个字符（--department）".into()));
+        }
         let hash = hash_password(new.password)?;
         let mut tx = self.begin_write().await?;
         let taken =
@@ -190,23 +212,40 @@ impl Store {
             .await?
             .try_get(0)?;
         let enterprise = new.enterprise.map(str::to_string);
-        let insert = match &enterprise {
-            Some(_) => {
-                "INSERT INTO users (id, name, role, enterprise, password_hash, created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6, 0)"
-            }
-            None => {
-                "INSERT INTO users (id, name, role, enterprise, password_hash, created_at, disabled) VALUES ($1, $2, $3, NULL, $4, $5, 0)"
-            }
+        // Optional text columns are written as a literal NULL, never bound as a typed NULL.
+        let (e_sql, d_sql) = match (&enterprise, department) {
+            (Some(_), Some(_)) => ("$4", "$5"),
+            (Some(_), None) => ("$4", "NULL"),
+            (None, Some(_)) => ("NULL", "$4"),
+            (None, None) => ("NULL", "NULL"),
         };
-        let mut q = sqlx::query(insert).bind(id).bind(new.name.to_string()).bind(new.role.as_str());
+        let n = 4 + usize::from(enterprise.is_some()) + usize::from(department.is_some());
+        let insert = format!(
+            "INSERT INTO users (id, name, role, enterprise, department, can_dispatch, password_hash, created_at, disabled) \
+             VALUES ($1, $2, $3, {e_sql}, {d_sql}, ${n}, ${}, ${}, 0)",
+            n + 1,
+            n + 2
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(insert)).bind(id).bind(new.name.to_string()).bind(new.role.as_str());
         if let Some(e) = &enterprise {
             q = q.bind(e.clone());
         }
-        q.bind(hash).bind(at_ms).execute(&mut *tx).await?;
-        append_in(&mut tx, at_ms, actor, "user_add", new.name, &json!({"role": new.role.as_str(), "enterprise": enterprise}))
-            .await?;
+        if let Some(d) = department {
+            q = q.bind(d.to_string());
+        }
+        q.bind(i64::from(new.can_dispatch)).bind(hash).bind(at_ms).execute(&mut *tx).await?;
+        let detail =
+            json!({"role": new.role.as_str(), "enterprise": enterprise, "department": department, "dispatch": new.can_dispatch});
+        append_in(&mut tx, at_ms, actor, "user_add", new.name, &detail).await?;
         tx.commit().await?;
-        Ok(User { id, name: new.name.to_string(), role: new.role, enterprise })
+        Ok(User {
+            id,
+            name: new.name.to_string(),
+            role: new.role,
+            enterprise,
+            department: department.map(str::to_string),
+            can_dispatch: new.can_dispatch,
+        })
     }
 
     /// How many users exist (a fresh store has none; `serve` then explains how to add the first admin).
@@ -216,17 +255,21 @@ impl Store {
 
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, role, enterprise FROM users ORDER BY name").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch FROM users ORDER BY name")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
     /// Checks a name and password; on success opens a session and returns (session secret, session).
     /// Success and failure are both audited.
     pub async fn login(&self, name: &str, password: &str, at_ms: i64) -> Result<Option<(String, Session)>, StoreError> {
-        let row = sqlx::query("SELECT id, name, role, enterprise, password_hash, disabled FROM users WHERE name = $1")
-            .bind(name.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, role, enterprise, department, can_dispatch, password_hash, disabled FROM users WHERE name = $1",
+        )
+        .bind(name.to_string())
+        .fetch_optional(self.pool())
+        .await?;
         let ok = row.as_ref().and_then(|r| {
             let hash: String = r.try_get("password_hash").ok()?;
             let disabled: i64 = r.try_get("disabled").ok()?;
@@ -256,7 +299,7 @@ impl Store {
     pub async fn session(&self, secret: &str, at_ms: i64, idle_ms: i64) -> Result<Option<Session>, StoreError> {
         let id_hash = secret_hash(secret);
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.enterprise, u.disabled, s.csrf, s.last_seen FROM sessions s \
+            "SELECT u.id, u.name, u.role, u.enterprise, u.department, u.can_dispatch, u.disabled, s.csrf, s.last_seen FROM sessions s \
              JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
         .bind(id_hash.clone())
@@ -305,7 +348,7 @@ impl Store {
     /// The user of a live API token.
     pub async fn token_user(&self, token: &str) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.enterprise FROM api_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT u.id, u.name, u.role, u.enterprise, u.department, u.can_dispatch FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0",
         )
         .bind(secret_hash(token))
@@ -329,9 +372,50 @@ impl Store {
         Ok(n)
     }
 
+    /// Sets a staff member's department (`None`: none) and dispatch permission; audited.
+    pub async fn set_user_duties(
+        &self,
+        name: &str,
+        department: Option<&str>,
+        can_dispatch: bool,
+        actor: &str,
+        at_ms: i64,
+    ) -> Result<User, StoreError> {
+        let department = department.map(str::trim).filter(|d| !d.is_empty());
+        if department.is_some_and(|d| d.chars().count() > 64) {
+            return Err(StoreError::Invalid("部门名称不能超过64个字符（--department）".into()));
+        }
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch FROM users WHERE name = $1")
+            .bind(name.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Err(StoreError::Invalid(format!("没有用户 `{name}`"))) };
+        let mut user = user_from_row(&row)?;
+        if !user.role.is_staff() && (department.is_some() || can_dispatch) {
+            return Err(StoreError::Invalid("只有工作人员账号可以设置部门（--department）或派单权限（--dispatch）".into()));
+        }
+        let sql = if department.is_some() {
+            "UPDATE users SET department = $1, can_dispatch = $2 WHERE id = $3"
+        } else {
+            "UPDATE users SET department = NULL, can_dispatch = $1 WHERE id = $2"
+        };
+        let mut q = sqlx::query(sql);
+        if let Some(d) = department {
+            q = q.bind(d.to_string());
+        }
+        q.bind(i64::from(can_dispatch)).bind(user.id).execute(&mut *tx).await?;
+        append_in(&mut tx, at_ms, actor, "user_duties", name, &json!({"department": department, "dispatch": can_dispatch}))
+            .await?;
+        tx.commit().await?;
+        user.department = department.map(str::to_string);
+        user.can_dispatch = can_dispatch;
+        Ok(user)
+    }
+
     /// A user by name.
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, name, role, enterprise FROM users WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, enterprise, department, can_dispatch FROM users WHERE name = $1")
             .bind(name.to_string())
             .fetch_optional(self.pool())
             .await?;

@@ -195,6 +195,13 @@ fn migrations(backend: Backend) -> Vec<Migration> {
             include_str!("../migrations/0004_push.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            5,
+            "requests".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0005_requests.sql").into_sql_str(),
+            false,
+        ),
     ]
 }
 

@@ -33,6 +33,10 @@ pub enum StoreError {
     /// A request the store refuses (user error): a taken user name, a short password, ….
     #[error("{0}")]
     Invalid(String),
+    /// The request loop refuses a transition (wrong role, wrong state or bad input), or a
+    /// concurrent change got there first.
+    #[error("{0}")]
+    Refused(zhengce_model::request::Refusal),
     /// The enterprise is not in the store.
     #[error("库中没有统一社会信用代码为 {0} 的企业")]
     UnknownEnterprise(String),
@@ -59,6 +63,7 @@ impl StoreError {
                 | StoreError::Io { .. }
                 | StoreError::UnknownEnterprise(_)
                 | StoreError::Invalid(_)
+                | StoreError::Refused(_)
         )
     }
 

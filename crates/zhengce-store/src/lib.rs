@@ -13,6 +13,9 @@
 //! - [`push`]: batch push — standings, the transactional notification outbox (UNIQUE per
 //!   enterprise, policy, policy version, channel and kind), delivery claims with leases, dead
 //!   letters and replay, channels, unsubscriptions and uptake (已申报/已兑现).
+//! - [`requests`]: enterprise requests (诉求) in a closed loop — every transition checked by the
+//!   model's state machine and written with its event and audit entry in one transaction;
+//!   overdue requests escalated to their dispatcher through the push outbox (migration 5).
 //! - [`bulk`]: many profile writes in one transaction, all or nothing (used by roster import and
 //!   demo seeding, which live in `zhengce-roster`).
 //! - [`canonical`]: the stored form of a profile (canonical JSON text and its content hash).
@@ -36,6 +39,7 @@ mod error;
 pub mod matches;
 pub mod profiles;
 pub mod push;
+pub mod requests;
 #[cfg(feature = "testing")]
 pub mod testing;
 

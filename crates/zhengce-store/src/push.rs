@@ -357,6 +357,16 @@ impl PushRun {
         self.id
     }
 
+    /// The run's transaction, for other parts of the store that queue into the same outbox.
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    /// Every channel (inside the run's transaction), for other parts of the store.
+    pub(crate) async fn channels_in_run(&mut self) -> Result<Vec<Channel>, StoreError> {
+        channels_in(&mut self.tx).await
+    }
+
     /// Up to `limit` enterprises with a credit code after `after` (`""` for the first page), by code.
     pub async fn enterprises_page(&mut self, after: &str, limit: i64) -> Result<Vec<EnterpriseRow>, StoreError> {
         let rows = sqlx::query(

@@ -149,6 +149,13 @@ pub fn run(args: &PushArgs) -> anyhow::Result<i32> {
             report_run(&s);
             summary = Some(s);
         }
+        if !args.dry_run {
+            // Overdue requests (诉求) go to their dispatchers through the same outbox.
+            let escalated = store.escalate_overdue(as_of, clock.now_ms()).await.map_err(|e| push_error(e.into()))?;
+            if !escalated.is_empty() {
+                eprintln!("诉求督办：{} 条诉求已超期，已排队通知派单人", escalated.len());
+            }
+        }
         let mut stats = None;
         if !args.dry_run && !args.no_deliver {
             let mut cfg = DeliveryConfig::new(worker_name(clock.now_ms()));

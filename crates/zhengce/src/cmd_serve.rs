@@ -79,6 +79,8 @@ async fn first_admin(store: &zhengce_store::Store, clock: &dyn Clock, addr: Sock
         role: zhengce_store::accounts::Role::Admin,
         enterprise: None,
         password: &password,
+        department: None,
+        can_dispatch: false,
     };
     store.add_user(&new, "system:first-run", clock.now_ms()).await?;
     #[allow(clippy::print_stderr)]
@@ -106,6 +108,20 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
         if seeded > 0 {
             tracing::info!("企业库为空，已写入演示县数据 {seeded} 家企业（汶上县，示例数据）");
         }
+        // The demo season links some requests to policies in force today.
+        let policies: Vec<(String, Vec<zhengce_model::policy::Dimension>)> = corpus
+            .snapshot
+            .policies()
+            .iter()
+            .filter(|p| p.meta.effective_to.is_none_or(|d| d >= clock.today()))
+            .map(|p| (p.meta.slug.clone(), p.meta.dimensions.clone()))
+            .collect();
+        let season = zhengce_roster::demo::season::seed_if_none(&store, &policies, clock.today())
+            .await
+            .map_err(|e| bad_input(format!("无法写入演示诉求：{e}")))?;
+        if season > 0 {
+            tracing::info!("已写入演示县的一季企业诉求 {season} 条（演示数据）");
+        }
         let refreshed = zhengce_server::refresh_matches(&store, &corpus.snapshot, clock.today(), clock.as_ref()).await?;
         tracing::info!("已为 {refreshed} 家企业计算规则库版本 {} 的匹配结果", &corpus.snapshot.version()[..12]);
         first_admin(&store, clock.as_ref(), args.addr).await?;
@@ -120,7 +136,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
             .map(|u| zhengce_push::SmtpConfig::parse(u, &args.smtp_from))
             .transpose()
             .map_err(bad_input)?;
-        let state = AppState::new(corpus, Some(store), clock, config);
+        let state = AppState::new(corpus, Some(store.clone()), clock.clone(), config);
+        tokio::spawn(escalate_overdue(store, clock));
         // Push: change detection at startup, daily after midnight China time and after every
         // import, edit or corpus change; delivery of what is queued (see zhengce_server::schedule).
         if !args.no_push {
@@ -148,6 +165,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)
+}
+
+/// Escalates overdue requests to their dispatchers (through the push outbox) on start and then
+/// every hour; each (request, due date) is escalated once.
+async fn escalate_overdue(store: zhengce_store::Store, clock: Arc<dyn Clock>) {
+    loop {
+        match store.escalate_overdue(clock.today(), clock.now_ms()).await {
+            Ok(list) if !list.is_empty() => tracing::info!("{} 条诉求已超期，已督办派单人", list.len()),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("诉求超期督办失败：{e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM; the server then stops accepting and finishes in-flight requests.

@@ -1,4 +1,5 @@
-//! `zhengce user add`: create an account (admin, officer, or an enterprise bound to its credit code).
+//! `zhengce user add`: create an account (admin, officer, or an enterprise bound to its credit code);
+//! staff may get a department (`--department`) and the dispatch permission for requests (`--dispatch`).
 
 use std::io::BufRead as _;
 
@@ -27,6 +28,12 @@ pub struct AddArgs {
     /// The credit code an enterprise account is bound to.
     #[arg(long, value_name = "CREDIT_CODE")]
     enterprise: Option<String>,
+    /// The department a staff member works for (handles the requests dispatched to it), e.g. 人力资源和社会保障局.
+    #[arg(long)]
+    department: Option<String>,
+    /// Give a staff member the dispatch permission (派单) for enterprise requests.
+    #[arg(long)]
+    dispatch: bool,
     /// Read the password from the first line of standard input.
     #[arg(long)]
     password_stdin: bool,
@@ -60,7 +67,14 @@ fn add(args: &AddArgs) -> anyhow::Result<i32> {
     let rt = tokio::runtime::Runtime::new()?;
     let user = rt.block_on(async {
         let store = zhengce_store::Store::open(&url).await.map_err(|e| bad_input(format!("无法打开企业库 {url}：{e}")))?;
-        let new = NewUser { name: &args.name, role, enterprise: args.enterprise.as_deref(), password: &password };
+        let new = NewUser {
+            name: &args.name,
+            role,
+            enterprise: args.enterprise.as_deref(),
+            password: &password,
+            department: args.department.as_deref(),
+            can_dispatch: args.dispatch,
+        };
         let user = store
             .add_user(&new, "cli:user-add", SystemClock.now_ms())
             .await
@@ -71,6 +85,12 @@ fn add(args: &AddArgs) -> anyhow::Result<i32> {
     let mut out = format!("已创建{}账号 {}", user.role.label(), user.name);
     if let Some(e) = &user.enterprise {
         out.push_str(&format!("（绑定企业 {e}）"));
+    }
+    if let Some(d) = &user.department {
+        out.push_str(&format!("（部门：{d}）"));
+    }
+    if user.can_dispatch {
+        out.push_str("（可派单）");
     }
     if generated {
         out.push_str(&format!("\n密码：{password}（只显示这一次）"));

@@ -78,7 +78,19 @@ fn pdf_has_the_chinese_text_and_the_totals_of_the_html() {
         return;
     }
     let font = CjkFont::load(None).unwrap_or_else(|e| panic!("{e}"));
-    let brief = brief();
+    let mut brief = brief();
+    // An open request (诉求) attached to the first enterprise is printed too.
+    let code = brief.enterprises[0].identity.credit_code.clone();
+    let open = zhengce_brief::OpenRequest {
+        id: 7,
+        category: "用工".into(),
+        text: "旺季缺二十名缝纫工".into(),
+        state: "办理中".into(),
+        department: Some("人力资源和社会保障局".into()),
+        due: "2025-06-15".parse().ok(),
+        overdue: false,
+    };
+    brief.attach_requests(&mut [(code, vec![open])].into_iter().collect());
     let pdf = zhengce_brief_pdf::render(&brief, &font).unwrap_or_else(|e| panic!("{e}"));
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
     let text = squeeze(&pdftotext(&pdf));
@@ -103,6 +115,7 @@ fn pdf_has_the_chinese_text_and_the_totals_of_the_html() {
         }
     }
     assert!(text.contains("建议同行部门") && text.contains("要问的问题"));
+    assert!(text.contains("在办诉求") && text.contains("旺季缺二十名缝纫工"), "{text}");
 }
 
 #[test]

@@ -315,3 +315,42 @@ fn backoff_doubles_with_jitter_and_caps() {
     }
     assert_ne!(backoff_ms(5, 100, 100_000, 1), backoff_ms(5, 100, 100_000, 999), "jitter spreads retries");
 }
+
+/// Overdue requests (诉求) escalated by the store reach the officers' channel through the same
+/// delivery as every notification, as one 诉求督办 digest per dispatcher.
+#[tokio::test]
+async fn overdue_requests_are_delivered_to_the_officers_channel() {
+    use zhengce_model::request::{Action, Actor, Category, Source};
+    use zhengce_store::requests::NewRequest;
+    for db in dbs().await {
+        let store = db.open().await;
+        let rx = Receiver::start(Behavior::default()).await.expect("rx");
+        add_channel(&store, &req("officers", "wecom", &rx.url("/robot"), "", "town", "*"), &admin_guard(), true, false, 1)
+            .await
+            .expect("channel");
+        let snap = snapshot(corpus_files());
+        seed(&store, &snap, 3).await;
+        let code = store.list_enterprises(&Default::default(), 1, 0).await.expect("list")[0].credit_code.clone();
+        let new = NewRequest {
+            credit_code: code,
+            category: Category::Finance,
+            text: "续贷".into(),
+            policy: None,
+            source: Source::Visit,
+        };
+        let ids = store.add_requests(&[new], "officer:o", date("2025-06-01"), 1).await.expect("add");
+        let dispatcher = Actor::Staff { dispatcher: true, department: None };
+        let dispatch = Action::Dispatch { department: "地方金融监督管理局".into(), due: date("2025-06-10") };
+        store.act_on_request(ids[0], dispatcher, "officer:派单员", &dispatch, date("2025-06-01"), 2).await.expect("dispatch");
+        assert_eq!(store.escalate_overdue(date("2025-06-11"), 3).await.expect("escalate").len(), 1);
+        let stats = deliver_pending(&store, &cfg("w1"), &RealClock, &mut |_| {}).await.expect("deliver");
+        assert_eq!((stats.sent, stats.notifications_sent), (1, 1), "{}", db.backend);
+        let t = rx.tally();
+        assert_eq!(t.requests.len(), 1);
+        assert!(
+            t.requests[0].body.contains("诉求督办") && t.requests[0].body.contains("地方金融监督管理局"),
+            "{}",
+            t.requests[0].body
+        );
+    }
+}

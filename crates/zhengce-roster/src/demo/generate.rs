@@ -8,10 +8,10 @@ use super::data::{COUNTY_CHAMBER, INDUSTRIES, Industry, NAME_FIRST, NAME_SECOND,
 const USCC_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// A splitmix64 stream.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64, index: u64) -> Rng {
+    pub(crate) fn new(seed: u64, index: u64) -> Rng {
         let mut r = Rng(mix(seed) ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03));
         r.next();
         r
@@ -32,7 +32,7 @@ impl Rng {
     }
 
     /// Uniform integer in [lo, hi].
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
+    pub(crate) fn int(&mut self, lo: i64, hi: i64) -> i64 {
         if hi <= lo {
             return lo;
         }
@@ -45,7 +45,7 @@ impl Rng {
         (v.floor() as i64).clamp(lo, hi)
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         self.f() < p
     }
 
@@ -56,7 +56,7 @@ impl Rng {
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 
-    fn weighted<'a, T>(&mut self, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
+    pub(crate) fn weighted<'a, T>(&mut self, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
         let total: u64 = items.iter().map(|i| u64::from(weight(i))).sum();
         let mut pick = self.next() % total.max(1);
         for item in items {
@@ -69,7 +69,7 @@ impl Rng {
         &items[items.len() - 1]
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next() % items.len() as u64) as usize]
     }
 }

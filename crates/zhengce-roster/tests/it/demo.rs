@@ -77,3 +77,32 @@ async fn serve_seeds_an_empty_store_once() {
         store.close().await;
     }
 }
+
+/// The demo season of requests: deterministic, written once, marked as demo, every step accepted
+/// by the state machine, and the figures it gives are not empty.
+#[tokio::test]
+async fn a_demo_season_of_requests_fills_the_figures() {
+    use zhengce_model::request::{State, figures};
+    use zhengce_roster::demo::season::{SEASON_SEED, request, seed_if_none};
+    let end: zhengce_model::Date = "2026-06-01".parse().unwrap();
+    let policies = vec![("cn-ui-job-retention-refund-2025".to_string(), vec![zhengce_model::policy::Dimension::Employment])];
+    let all = |_: &str| true;
+    assert_eq!(request(SEASON_SEED, 5, end, &policies, &all), request(SEASON_SEED, 5, end, &policies, &all));
+    assert_ne!(request(SEASON_SEED, 5, end, &policies, &all), request(SEASON_SEED, 6, end, &policies, &all));
+    for db in dbs().await {
+        let (store, _) = open_seeded(&db.url, schema(), 1).await.expect("seeded");
+        let n = seed_if_none(&store, &policies, end).await.expect("season");
+        assert!(n >= 200, "{n}");
+        assert_eq!(seed_if_none(&store, &policies, end).await.expect("again"), 0, "once only");
+        let (rows, total) = store.requests(&Default::default(), 10_000, 0).await.expect("rows");
+        assert_eq!(total as usize, n);
+        assert!(rows.iter().all(|r| r.demo && r.text.ends_with("（演示）")));
+        let f = figures(&rows.iter().map(|r| r.facts()).collect::<Vec<_>>());
+        assert!(f.by_department.len() >= 4 && f.by_month.len() >= 5, "{f:?}");
+        let count = |s: State| rows.iter().filter(|r| r.state == s).count();
+        assert!(count(State::Rated) > 50 && count(State::InProgress) > 0 && count(State::Submitted) > 0);
+        assert!(rows.iter().any(|r| r.reopened > 0), "some were reopened");
+        assert!(rows.iter().any(|r| r.overdue(end)), "some are overdue");
+        assert!(rows.iter().any(|r| r.policy.is_some()));
+    }
+}

@@ -720,6 +720,8 @@ struct BriefFirm {
     near_miss: Vec<String>,
     questions: Vec<String>,
     team: String,
+    /// Open requests (诉求) of the enterprise, so the visiting team can answer them.
+    requests: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -736,6 +738,14 @@ struct BriefsPage {
     truncated: bool,
     /// The scope as a query for the exports of `GET /api/v1/briefs` (one model, every form).
     export: String,
+    /// This page's URL (the visit form comes back to it).
+    here: String,
+    /// Request categories for the visit form.
+    categories: Vec<Choice>,
+    /// Rows of the visit form.
+    visit_rows: Vec<usize>,
+    /// "N requests recorded" after the visit form.
+    recorded: String,
 }
 
 /// The most enterprises one brief page lists.
@@ -760,6 +770,22 @@ pub(crate) async fn briefs(State(state): State<AppState>, staff: Staff, Query(pa
     let mut total = 0.0;
     let mut team: BTreeSet<String> = BTreeSet::new();
     let members: Vec<&Firm> = if scope.is_any() { all.iter().filter(|f| scope.admits(f)).collect() } else { Vec::new() };
+    let mut open: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    if !members.is_empty()
+        && let Some(store) = state.store.as_ref()
+    {
+        let filter = zhengce_store::requests::RequestFilter { open_only: true, ..Default::default() };
+        let rows = match store.requests(&filter, 20_000, 0).await {
+            Ok((rows, _)) => rows,
+            Err(e) => return api_error_page(nav, e.into()),
+        };
+        for r in rows.into_iter().rev() {
+            let due = r.due.map(|d| format!("，{d} 前")).unwrap_or_default();
+            let dept = r.department.as_deref().map(|d| format!("，{d}")).unwrap_or_default();
+            let line = format!("{}：{}（{}{dept}{due}）", r.category.label(), r.text, r.state.label());
+            open.entry(r.credit_code).or_default().push((r.id, line));
+        }
+    }
     for f in members.iter().take(BRIEF_MAX) {
         let report = snap.match_profile(&f.profile, at);
         let t = Tally::of(report.results.iter().map(|r| r.status));
@@ -810,6 +836,7 @@ pub(crate) async fn briefs(State(state): State<AppState>, staff: Staff, Query(pa
             near_miss,
             questions,
             team: depts.into_iter().collect::<Vec<_>>().join("、"),
+            requests: open.remove(&f.code).unwrap_or_default(),
         });
     }
     let export = [("town", &scope.town), ("park", &scope.park), ("chamber", &scope.chamber)]
@@ -817,7 +844,23 @@ pub(crate) async fn briefs(State(state): State<AppState>, staff: Staff, Query(pa
         .find(|(_, v)| !v.is_empty())
         .map(|(k, v)| format!("{k}={}", crate::briefs::percent(v)))
         .unwrap_or_default();
+    let here = url(
+        "/console/briefs",
+        &[("town", &scope.town), ("park", &scope.park), ("chamber", &scope.chamber), ("at", &at.to_string())],
+    );
+    let recorded = param(&params, "recorded");
     let page = BriefsPage {
+        here,
+        categories: zhengce_model::request::Category::ALL
+            .iter()
+            .map(|c| Choice { value: c.as_str().into(), label: c.label().into(), selected: false })
+            .collect(),
+        visit_rows: (1..=super::requests::VISIT_ROWS).collect(),
+        recorded: if recorded.is_empty() {
+            String::new()
+        } else {
+            format!("已记录 {recorded} 条走访诉求，待派单。")
+        },
         nav,
         at: at.to_string(),
         title: if scope.is_any() { format!("走访简报：{}", scope.label()) } else { "走访简报".into() },

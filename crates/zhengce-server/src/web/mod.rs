@@ -9,6 +9,8 @@
 //! - [`login`]: login and logout forms.
 //! - [`console`]: the officer console (staff only, guarded by the [`console::Staff`] extractor).
 //! - [`push`]: the push desk and who-was-told pages (staff), and an enterprise's own notices.
+//! - [`requests`]: enterprise requests (诉求): lists, a request's steps, the visit form of the
+//!   brief, and the figures page with SVG plots and xlsx.
 //!
 //! Security: every response of these routes carries a CSP without inline script or style and
 //! `frame-ancestors 'none'`; state-changing forms carry a CSRF token (the session's, or the
@@ -21,6 +23,7 @@ mod login;
 mod markdown;
 mod pages;
 mod push;
+mod requests;
 mod view;
 
 use askama::Template;
@@ -78,6 +81,11 @@ pub fn routes() -> Router<AppState> {
         .route("/my/notices/subscription", post(push::my_subscription))
         .route("/my/notices/channels", post(push::my_channel))
         .route("/my/notices/uptake", post(push::my_uptake))
+        .route("/requests", get(requests::list).post(requests::submit))
+        .route("/requests/{id}", get(requests::detail).post(requests::act))
+        .route("/console/requests/visit", post(requests::visit))
+        .route("/console/requests/figures", get(requests::figures))
+        .route("/console/requests/figures.xlsx", get(requests::figures_xlsx))
         .route(HTMX_PATH, get(|| async { asset(HTMX_JS, "text/javascript; charset=utf-8") }))
         .route(CSS_PATH, get(|| async { asset(CSS, "text/css; charset=utf-8") }))
         .route(JS_PATH, get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))

@@ -209,3 +209,121 @@ async fn overload_is_shed_fast_with_retry_after() {
     let (st, v) = call(s, "GET", "/readyz", None, None).await;
     assert_eq!((st, v["status"].clone()), (StatusCode::OK, json!("ready")));
 }
+
+/// The access matrix for requests (诉求): A and B each record one; whatever either tries — the
+/// other's number in the path, its code in the query or the body, the web pages and forms — it
+/// never sees or changes the other's request (404, as for a number that does not exist).
+#[tokio::test]
+async fn an_enterprise_never_sees_or_changes_another_enterprise_s_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path()).await;
+    let s = &f.state;
+    let mut ids = Vec::new();
+    for ((code, token), text) in [(&f.a, "甲企业的秘密诉求"), (&f.b, "乙企业的秘密诉求")] {
+        let body = json!({"requests": [{"credit_code": code, "category": "融资", "text": text}]});
+        let (st, v) = call(s, "POST", "/api/v1/requests", Some(token), Some(body.to_string())).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        ids.push(v["ids"][0].as_i64().unwrap());
+    }
+    let missing = 999_999;
+    for (who, (own, token), own_id, (other, _), other_id, other_text) in
+        [("A", &f.a, ids[0], &f.b, ids[1], "乙企业的秘密诉求"), ("B", &f.b, ids[1], &f.a, ids[0], "甲企业的秘密诉求")]
+    {
+        let token = token.as_str();
+        // Own request: readable.
+        let (st, v) = call(s, "GET", &format!("/api/v1/requests/{own_id}"), Some(token), None).await;
+        assert_eq!((st, v["credit_code"].as_str()), (StatusCode::OK, Some(own.as_str())), "{who}");
+        // Lists: only its own, whatever the query says.
+        for q in ["", "?enterprise=OTHER", "?town=南站镇", "?state=submitted&category=finance", "?open=1&limit=500"] {
+            let (st, v) = call(s, "GET", &format!("/api/v1/requests{}", q.replace("OTHER", other)), Some(token), None).await;
+            assert_eq!(st, StatusCode::OK, "{who} {q}");
+            let list = v["requests"].as_array().unwrap();
+            assert!(list.iter().all(|r| r["credit_code"] == own.as_str()), "{who} {q}: {v}");
+        }
+        // The other's number (or one that does not exist), on every route: 404 alike.
+        for id in [other_id, missing] {
+            let (st, v) = call(s, "GET", &format!("/api/v1/requests/{id}"), Some(token), None).await;
+            assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{who} {id}");
+            for body in [
+                json!({"action": "rate", "rating": "satisfied"}),
+                json!({"action": "dispatch", "department": "税务局"}),
+                json!({"action": "start"}),
+            ] {
+                let (st, _) =
+                    call(s, "POST", &format!("/api/v1/requests/{id}/actions"), Some(token), Some(body.to_string())).await;
+                assert_eq!(st, StatusCode::NOT_FOUND, "{who} acts on {id}");
+            }
+            for (method, uri, form) in [
+                ("GET", format!("/requests/{id}"), None),
+                ("POST", format!("/requests/{id}"), Some("action=rate&rating=satisfied")),
+            ] {
+                let mut req = Request::builder().method(method).uri(&uri).header("authorization", format!("Bearer {token}"));
+                if form.is_some() {
+                    req = req.header("content-type", "application/x-www-form-urlencoded");
+                }
+                let resp = tower::ServiceExt::oneshot(
+                    zhengce_server::router(s.clone()),
+                    req.body(form.map(Body::from).unwrap_or_else(Body::empty)).unwrap(),
+                )
+                .await
+                .unwrap();
+                assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{who} {method} {uri}");
+                let html = axum::body::to_bytes(resp.into_body(), 1 << 22).await.unwrap();
+                assert!(!String::from_utf8_lossy(&html).contains(other_text), "{who} {uri} leaks");
+            }
+        }
+        // Recording a request for the other enterprise: 404, nothing written.
+        let body = json!({"requests": [{"credit_code": other, "category": "用工", "text": "冒名诉求"}]});
+        let (st, _) = call(s, "POST", "/api/v1/requests", Some(token), Some(body.to_string())).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{who}");
+        // The web list and form: its own only; a posted credit code is ignored (its own is used).
+        for (method, uri, form) in [
+            ("GET", "/requests".to_string(), None),
+            ("GET", format!("/requests?enterprise={other}"), None),
+            ("POST", "/requests".to_string(), Some(format!("credit_code={other}&category=tax&text=x"))),
+        ] {
+            let mut req = Request::builder().method(method).uri(&uri).header("authorization", format!("Bearer {token}"));
+            if form.is_some() {
+                req = req.header("content-type", "application/x-www-form-urlencoded");
+            }
+            let resp = tower::ServiceExt::oneshot(
+                zhengce_server::router(s.clone()),
+                req.body(form.map(Body::from).unwrap_or_else(Body::empty)).unwrap(),
+            )
+            .await
+            .unwrap();
+            let st = resp.status();
+            let html = axum::body::to_bytes(resp.into_body(), 1 << 22).await.unwrap();
+            assert!(st.is_success() || st.is_redirection(), "{who} {method} {uri}: {st}");
+            assert!(!String::from_utf8_lossy(&html).contains(other_text), "{who} {uri} leaks");
+        }
+        // Staff-only routes: forbidden.
+        let (st, _) = call(s, "GET", "/api/v1/requests/figures", Some(token), None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{who}");
+        for (method, uri) in
+            [("GET", "/console/requests/figures"), ("GET", "/console/requests/figures.xlsx"), ("POST", "/console/requests/visit")]
+        {
+            let req = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(format!("credit_code={other}&category_1=tax&text_1=x")))
+                .unwrap();
+            let resp = tower::ServiceExt::oneshot(zhengce_server::router(s.clone()), req).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{who} {method} {uri}");
+        }
+    }
+    // Nothing was written for the other: each enterprise still has exactly its own (one from
+    // the API, one from the web form that ignored the posted code).
+    let store = s.store.as_ref().unwrap();
+    for code in [&f.a.0, &f.b.0] {
+        let filter = zhengce_store::requests::RequestFilter { credit_code: Some(code.clone()), ..Default::default() };
+        let (rows, total) = store.requests(&filter, 100, 0).await.unwrap();
+        assert_eq!(total, 2, "{rows:?}");
+        assert!(rows.iter().all(|r| r.text != "冒名诉求"));
+    }
+    // The officer sees both.
+    let (_, v) = call(s, "GET", "/api/v1/requests", Some(&f.officer), None).await;
+    assert_eq!(v["total"], 4);
+}

@@ -301,3 +301,154 @@ async fn browser_flows_at_phone_and_desktop_sizes() {
 fn super_qs(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+/// The request loop in the browser: an officer records two requests from a town's visit brief, the
+/// dispatcher dispatches one, the department handles it, the enterprise rates it, and the figures
+/// page counts it. Desktop first, then the same pages at phone width.
+#[tokio::test]
+async fn browser_request_loop() {
+    if std::env::var("ZHENGCE_BROWSER_TESTS").as_deref() != Ok("1") {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** NOTE: browser tests were NOT run: set ZHENGCE_BROWSER_TESTS=1 with chromium, chromium-driver and fonts-noto-cjk installed (.ci/browser.sh). ***\n"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path()).await;
+    crate::requests::duties(&f).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(zhengce_server::serve(listener, f.state.clone(), std::future::pending()));
+    let store = f.state.store.clone().unwrap();
+    let code = f.a.0.clone();
+    let stored = store.enterprise(&code).await.unwrap().unwrap();
+    let town = stored.profile.get("town").and_then(Value::as_str).unwrap().to_string();
+    let firm = format!("#firm-{code}");
+
+    let (_driver, c) = start_driver().await;
+    viewport(&c, 1280, 800).await;
+    // 1. An officer records two requests from the visit brief.
+    login(&c, &base, "officer1").await;
+    c.goto(&format!("{base}/console/briefs?town={}&at={AT}", super_qs(&town))).await.unwrap();
+    click(&c, &format!("{firm} details.brief-visit > summary")).await;
+    c.find(Locator::Css(&format!("{firm} select[name='category_1']")))
+        .await
+        .unwrap()
+        .select_by_value("employment")
+        .await
+        .unwrap();
+    c.find(Locator::Css(&format!("{firm} input[name='text_1']"))).await.unwrap().send_keys("旺季缺 20 名缝纫工").await.unwrap();
+    c.find(Locator::Css(&format!("{firm} select[name='category_2']"))).await.unwrap().select_by_value("finance").await.unwrap();
+    c.find(Locator::Css(&format!("{firm} input[name='text_2']"))).await.unwrap().send_keys("流动资金贷款续贷").await.unwrap();
+    scroll_to(&c, &firm).await;
+    shot(&c, "desktop-r1-brief-visit-form").await;
+    click(&c, &format!("{firm} details.brief-visit button[type=submit]")).await;
+    let notice = c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(notice.text().await.unwrap().contains("已记录 2 条"));
+    let listed = text_of(&c, &format!("{firm} ul.open-requests")).await;
+    assert!(listed.contains("旺季缺 20 名缝纫工") && listed.contains("流动资金贷款续贷"), "{listed}");
+    scroll_to(&c, &firm).await;
+    shot(&c, "desktop-r2-brief-open-requests").await;
+    let filter = zhengce_store::requests::RequestFilter { credit_code: Some(code.clone()), ..Default::default() };
+    let (rows, total) = store.requests(&filter, 10, 0).await.unwrap();
+    assert_eq!(total, 2);
+    let id = rows.iter().find(|r| r.text.contains("缝纫工")).unwrap().id;
+    assert!(rows.iter().all(|r| r.source == zhengce_model::request::Source::Visit));
+
+    // 2. The dispatcher dispatches it to 人社局 (preselected for 用工).
+    login(&c, &base, "dispatch1").await;
+    c.goto(&format!("{base}/requests/{id}")).await.unwrap();
+    shot(&c, "desktop-r3-dispatcher").await;
+    click(&c, "#step-dispatch button[type=submit]").await;
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(text_of(&c, "h1").await.contains("已派单"));
+
+    // 3. The department starts and handles it.
+    login(&c, &base, "hr1").await;
+    c.goto(&format!("{base}/requests?department={}&open=1", super_qs("人力资源和社会保障局"))).await.unwrap();
+    assert!(text_of(&c, "main").await.contains("旺季缺 20 名缝纫工"));
+    shot(&c, "desktop-r4-department-queue").await;
+    c.goto(&format!("{base}/requests/{id}")).await.unwrap();
+    click(&c, "#step-start button[type=submit]").await;
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#step-handle")).await.unwrap();
+    c.find(Locator::Css("#step-handle textarea[name='note']"))
+        .await
+        .unwrap()
+        .send_keys("组织专场招聘会，推荐 12 名求职者")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#step-handle input[name='amount']")).await.unwrap().send_keys("6000").await.unwrap();
+    click(&c, "#step-handle button[type=submit]").await;
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(text_of(&c, "h1").await.contains("已办结"));
+    // The department may not rate its own work: no rating form.
+    assert!(c.find(Locator::Css("#step-rate")).await.is_err());
+    shot(&c, "desktop-r5-department-handled").await;
+
+    // 4. The enterprise sees its two requests and rates the handled one.
+    login(&c, &base, "ent-a").await;
+    c.goto(&format!("{base}/requests")).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("table.requests-table tbody tr")).await.unwrap().len(), 2);
+    shot(&c, "desktop-r6-enterprise-list").await;
+    c.goto(&format!("{base}/requests/{id}")).await.unwrap();
+    click(&c, "#step-rate input[name='rating'][value='satisfied']").await;
+    c.find(Locator::Css("#step-rate textarea[name='comment']")).await.unwrap().send_keys("招到了人，谢谢").await.unwrap();
+    click(&c, "#step-rate button[type=submit]").await;
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
+    assert!(text_of(&c, "h1").await.contains("已评价"));
+    shot(&c, "desktop-r7-enterprise-rated").await;
+
+    // 5. The figures page counts it.
+    login(&c, &base, "officer1").await;
+    c.goto(&format!("{base}/console/requests/figures")).await.unwrap();
+    let main = text_of(&c, "main").await;
+    assert!(main.contains("共 2 件诉求") && main.contains("待派单 1 件"), "{main}");
+    assert!(main.contains("人力资源和社会保障局") && main.contains("100%（1/1）"), "{main}");
+    assert_eq!(c.find_all(Locator::Css("figure.plot svg")).await.unwrap().len(), 3);
+    shot(&c, "desktop-r8-figures").await;
+
+    // With the demo season added (as a fresh `zhengce serve` has it), the plots fill up.
+    let policies: Vec<(String, Vec<zhengce_model::policy::Dimension>)> =
+        f.state.corpus().snapshot.policies().iter().map(|p| (p.meta.slug.clone(), p.meta.dimensions.clone())).collect();
+    let end: zhengce_model::Date = AT.parse().unwrap();
+    let season: Vec<_> = (0..zhengce_roster::demo::season::SEASON_REQUESTS)
+        .filter_map(|k| {
+            zhengce_roster::demo::season::request(zhengce_roster::demo::season::SEASON_SEED, k, end, &policies, &|_| true)
+        })
+        .collect();
+    store.record_requests(&season, true).await.unwrap();
+    c.goto(&format!("{base}/console/requests/figures")).await.unwrap();
+    assert!(text_of(&c, "main").await.contains("演示数据"));
+    shot(&c, "desktop-r9-figures-demo-season").await;
+    scroll_to(&c, "main > h2:last-of-type").await;
+    shot(&c, "desktop-r9b-figures-towns").await;
+    c.goto(&format!("{base}/requests")).await.unwrap();
+    shot(&c, "desktop-r10-officer-list").await;
+    // Overdue requests of the season are escalated to the dispatcher, who sees them listed.
+    let escalated = store.escalate_overdue(end, 1_748_736_000_000).await.unwrap();
+    login(&c, &base, "dispatch1").await;
+    c.goto(&format!("{base}/requests?overdue=1")).await.unwrap();
+    if !escalated.is_empty() {
+        assert!(text_of(&c, ".escalations").await.contains("超期督办"));
+    }
+    shot(&c, "desktop-r11-dispatcher-overdue").await;
+
+    // The same pages at phone width: nothing scrolls sideways.
+    viewport(&c, 390, 844).await;
+    for (who, path, name) in [
+        ("officer1", "/console/requests/figures".to_string(), "phone-r8-figures"),
+        ("officer1", format!("/console/briefs?town={}&at={AT}", super_qs(&town)), "phone-r2-brief"),
+        ("ent-a", "/requests".to_string(), "phone-r6-enterprise-list"),
+        ("ent-a", format!("/requests/{id}"), "phone-r7-enterprise-rated"),
+    ] {
+        login(&c, &base, who).await;
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        if name == "phone-r2-brief" {
+            scroll_to(&c, &firm).await;
+        }
+        assert_no_sideways_scroll(&c, name).await;
+        shot(&c, name).await;
+    }
+    c.close().await.unwrap();
+}

@@ -45,7 +45,10 @@ pub async fn fixture_with(dir: &Path, config: Config) -> Fixture {
         store.list_enterprises(&Default::default(), 2, 0).await.unwrap().into_iter().map(|e| e.credit_code).collect();
     let at = 1_748_736_000_000;
     let token = async |name: &str, role: Role, enterprise: Option<&str>| {
-        let user = store.add_user(&NewUser { name, role, enterprise, password: PASSWORD }, "test", at).await.unwrap();
+        let user = store
+            .add_user(&NewUser { name, role, enterprise, password: PASSWORD, department: None, can_dispatch: false }, "test", at)
+            .await
+            .unwrap();
         store.issue_token(&user, "test", at).await.unwrap()
     };
     let officer = token("officer1", Role::Officer, None).await;

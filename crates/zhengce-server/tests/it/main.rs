@@ -10,4 +10,5 @@ mod http;
 mod openapi;
 mod push;
 mod reload;
+pub mod requests;
 mod web;
