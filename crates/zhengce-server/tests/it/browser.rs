@@ -123,8 +123,11 @@ pub(crate) async fn login(c: &Client, base: &str, name: &str) {
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("header .who")).await.unwrap();
 }
 
+/// The text of the first element matching `css`, waiting for it to appear (a loaded machine
+/// runs several browsers at once, and a page after a form post may still be loading).
 pub(crate) async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    let el = c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await;
+    el.unwrap_or_else(|e| panic!("no element {css}: {e}")).text().await.unwrap()
 }
 
 /// Waits until the card of `slug` shows a status other than `from`; returns it.
