@@ -7,7 +7,7 @@ use zhengce_rules::compile::{CExpr, Func};
 use zhengce_rules::expr::BinOp;
 use zhengce_rules::load::numeric_threshold;
 
-use super::leaf::{Inputs, Leaf, NEAR, Src, rank_leaf};
+use super::leaf::{Inputs, Leaf, PACK, PF, PT, PU, Src, rank_leaf};
 use super::table::{Column, Columns, Kind};
 use super::vexpr::{BV, Ctx, F, T, TextFn, U, VExpr, veval};
 use super::{BLOCK, Plan, TNode, code};
@@ -20,6 +20,8 @@ pub struct Bound<'a> {
     leaves: Vec<Leaf>,
     derived: Vec<Option<VExpr>>,
     tables: Vec<Vec<u8>>,
+    /// `tables` with packed codes, for the leaves ([`super::leaf::PACK`]).
+    packed_tables: Vec<Vec<u8>>,
     strings: Vec<String>,
     /// Per policy: index into `regions`.
     policy_region: Vec<Option<usize>>,
@@ -27,6 +29,11 @@ pub struct Bound<'a> {
     regions: Vec<usize>,
     /// Policy trees with leaf children first (cheap kernels before nested groups).
     trees: Vec<TNode>,
+    /// Per leaf: its slot in the runner's leaf cache, `u32::MAX` for a leaf used by one policy
+    /// (evaluated into scratch space where it is used, never cached).
+    slots: Vec<u32>,
+    /// Number of cache slots (leaves used more than once).
+    shared: usize,
 }
 
 struct Binder<'c> {
@@ -63,7 +70,7 @@ impl Binder<'_> {
             let CExpr::Text(s) = l else { return None };
             *slot = self.text_id(s);
         }
-        let (hit, miss) = if not { (F, T) } else { (T, F) };
+        let (hit, miss) = if not { (PF, PT) } else { (PT, PF) };
         Some(Leaf::TextIn { src, ids, hit, miss })
     }
 
@@ -183,8 +190,8 @@ impl Binder<'_> {
     }
 
     fn leaf(&mut self, e: &CExpr, margin: Option<f64>, as_of_days: i32) -> Leaf {
-        const ID: [u8; 3] = [F, U, T];
-        const FLIP: [u8; 3] = [T, U, F];
+        const ID: [u8; 3] = [PF, PU, PT];
+        const FLIP: [u8; 3] = [PT, PU, PF];
         match e {
             CExpr::Bin(op, x, c)
                 if op.is_comparison()
@@ -299,7 +306,7 @@ impl Plan {
         }
         let mut strings: Vec<String> = cols.interner().strings().to_vec();
         strings.extend(b.ext_strings.iter().cloned());
-        let tables = b
+        let tables: Vec<Vec<u8>> = b
             .specs
             .iter()
             .map(|(f, ids, not)| {
@@ -330,8 +337,23 @@ impl Plan {
                     .collect()
             })
             .collect();
+        let packed_tables =
+            tables.iter().map(|t: &Vec<u8>| t.iter().map(|&x| PACK.get(x as usize).copied().unwrap_or(PU)).collect()).collect();
         let trees = self.policies.iter().map(|p| reorder(&p.root)).collect();
-        Bound { plan: self, cols, leaves, derived, tables, strings, policy_region, regions, trees }
+        let mut shared = 0;
+        let slots = self
+            .leaves
+            .iter()
+            .map(|l| {
+                if l.uses > 1 {
+                    shared += 1;
+                    (shared - 1) as u32
+                } else {
+                    u32::MAX
+                }
+            })
+            .collect();
+        Bound { plan: self, cols, leaves, derived, tables, packed_tables, strings, policy_region, regions, trees, slots, shared }
     }
 }
 
@@ -361,16 +383,71 @@ impl BlockResult<'_> {
     }
 }
 
+/// Packed codes (see [`super::leaf`]) of one tree level for a block, and the counters of an
+/// `AtLeast(k)` with k > 1: strict true, strict unknown, relaxed true, relaxed unknown and the
+/// gap. Bytes (16 rows per SSE2 instruction) for at most 254 children, so that no count
+/// overflows; 32 bits beyond that.
 struct Level {
-    s: Vec<u8>,
-    r: Vec<u8>,
-    g: Vec<u8>,
-    cnt: Vec<[u16; 4]>,
+    p: Vec<u8>,
+    cnt8: [Vec<u8>; 5],
+    cnt32: [Vec<u32>; 5],
 }
 
 impl Level {
     fn new() -> Level {
-        Level { s: vec![0; BLOCK], r: vec![0; BLOCK], g: vec![0; BLOCK], cnt: vec![[0; 4]; BLOCK] }
+        Level { p: vec![0; BLOCK], cnt8: std::array::from_fn(|_| vec![0; BLOCK]), cnt32: std::array::from_fn(|_| Vec::new()) }
+    }
+}
+
+/// A counter of `AtLeast(k)` children.
+trait Count: Copy + Ord + From<u8> {
+    fn add(self, x: Self) -> Self;
+}
+
+impl Count for u8 {
+    #[inline(always)]
+    fn add(self, x: u8) -> u8 {
+        self.wrapping_add(x)
+    }
+}
+
+impl Count for u32 {
+    #[inline(always)]
+    fn add(self, x: u32) -> u32 {
+        self.wrapping_add(x)
+    }
+}
+
+/// Adds a child's packed codes to the counters of an `AtLeast(k)` (never more children than
+/// the counter type holds, so it never wraps).
+#[inline(always)]
+fn count_into<C: Count>(cnt: &mut [Vec<C>; 5], c: &[u8], n: usize) {
+    let [ys, ms, yr, mr, g] = cnt;
+    let lanes = ys[..n].iter_mut().zip(&mut ms[..n]).zip(yr[..n].iter_mut().zip(&mut mr[..n])).zip(g[..n].iter_mut().zip(c));
+    for (((ys, ms), (yr, mr)), (g, &p)) in lanes {
+        *ys = ys.add(C::from((p >> 1) & 1));
+        *ms = ms.add(C::from(p & !(p >> 1) & 1));
+        *yr = yr.add(C::from((p >> 3) & 1));
+        *mr = mr.add(C::from((p >> 2) & !(p >> 3) & 1));
+        // The child's gap counts where it is strictly false (0/1 in the counter type).
+        *g = (*g).max(C::from(!(p >> 4) & !p & 1));
+    }
+}
+
+/// `AtLeast(k)` over the children's counts: packed codes into `out`.
+#[inline(always)]
+fn at_least<C: Count>(cnt: &[Vec<C>; 5], k: C, out: &mut [u8]) {
+    let n = out.len();
+    let [ys, ms, yr, mr, g] = cnt;
+    let one = C::from(1);
+    let lanes = out.iter_mut().zip(ys[..n].iter().zip(&ms[..n])).zip(yr[..n].iter().zip(&mr[..n]).zip(&g[..n]));
+    for ((o, (&ys, &ms)), ((&yr, &mr), &g)) in lanes {
+        // Thermometer codes: false 00, unknown 01, true 11. `yes + maybe` cannot wrap: both
+        // count distinct children.
+        let tri = |yes: C, maybe: C| u8::from(yes.add(maybe) >= k) | (u8::from(yes >= k) << 1);
+        let (s, r) = (tri(ys, ms), tri(yr, mr));
+        let gap = u8::from(g == one) & u8::from(s == 0) & u8::from(r != 0);
+        *o = s | (r << 2) | ((gap ^ 1) << 4);
     }
 }
 
@@ -379,8 +456,11 @@ pub struct Runner<'a> {
     bound: &'a Bound<'a>,
     known: Vec<Vec<u8>>,
     derived: Vec<Option<BV>>,
+    /// Results of the leaves used by more than one policy (slot per [`Bound::slots`]).
     cache: Vec<u8>,
     stamp: Vec<u32>,
+    /// Results of a leaf used once, consumed at once (stays in L1).
+    scratch: Vec<u8>,
     block_no: u32,
     levels: Vec<Level>,
     statuses: Vec<u8>,
@@ -404,8 +484,9 @@ impl<'a> Bound<'a> {
             bound: self,
             known,
             derived: vec![None; self.derived.len()],
-            cache: vec![0; self.leaves.len() * BLOCK],
-            stamp: vec![0; self.leaves.len()],
+            cache: vec![0; self.shared * BLOCK],
+            stamp: vec![0; self.shared],
+            scratch: vec![0; BLOCK],
             block_no: 0,
             levels: (0..depth).map(|_| Level::new()).collect(),
             statuses: vec![0; self.plan.policies.len() * BLOCK],
@@ -449,8 +530,10 @@ fn depth(t: &TNode) -> usize {
 /// Leaf results of the current block, computed on first use.
 struct Leaves<'r, 'b> {
     leaves: &'r [Leaf],
+    slots: &'r [u32],
     cache: &'r mut [u8],
     stamp: &'r mut [u32],
+    scratch: &'r mut [u8],
     block_no: u32,
     inp: &'r Inputs<'b>,
 }
@@ -458,168 +541,137 @@ struct Leaves<'r, 'b> {
 impl Leaves<'_, '_> {
     fn get(&mut self, id: u32) -> &[u8] {
         let i = id as usize;
-        let slot = &mut self.cache[i * BLOCK..(i + 1) * BLOCK];
-        if self.stamp[i] != self.block_no {
-            self.stamp[i] = self.block_no;
-            self.leaves[i].run(self.inp, slot);
+        let n = self.inp.cx.n;
+        let slot = self.slots[i];
+        if slot == u32::MAX {
+            // Used by one policy only: computed into the scratch block and consumed at once.
+            self.leaves[i].run(self.inp, self.scratch);
+            return &self.scratch[..n];
         }
-        &slot[..self.inp.cx.n]
+        let j = slot as usize;
+        let out = &mut self.cache[j * BLOCK..(j + 1) * BLOCK];
+        if self.stamp[j] != self.block_no {
+            self.stamp[j] = self.block_no;
+            self.leaves[i].run(self.inp, out);
+        }
+        &out[..n]
     }
-}
-
-#[inline(always)]
-fn decode(c: u8) -> (u8, u8, u8) {
-    let near = u8::from(c == NEAR);
-    (c - 3 * near, c - near, near)
 }
 
 fn any_nonzero(v: &[u8]) -> bool {
     v.iter().fold(0u8, |a, &x| a | x) != 0
 }
 
-/// Evaluates `t` into `lv[0]` (strict, relaxed, gap), using `lv[1..]` for children.
+/// `All`: Kleene `and` of strict and relaxed, `or` of the gaps (inverted: `and`); relaxed false
+/// everywhere stops early. Returns whether some row is still relaxed not false.
+#[inline(always)]
+fn and_into(acc: &mut [u8], c: &[u8]) -> bool {
+    let mut any = 0u8;
+    for (a, &c) in acc.iter_mut().zip(c) {
+        *a &= c;
+        any |= *a;
+    }
+    any & 0b100 != 0
+}
+
+/// `AtLeast(1)`: Kleene `or` of strict and relaxed; a child's gap counts only where the child is
+/// strictly false. Returns whether some row is not yet strictly true.
+#[inline(always)]
+fn or_into(acc: &mut [u8], c: &[u8]) -> bool {
+    let mut all = 0xFFu8;
+    for (a, &c) in acc.iter_mut().zip(c) {
+        let x = *a;
+        let ng = x & (c | (c << 4)) & 0x10;
+        let v = ((x | c) & 0x0F) | ng;
+        *a = v;
+        all &= v;
+    }
+    all & 0b10 == 0
+}
+
+/// Evaluates `t` into `lv[0].p` (packed codes), using `lv[1..]` for children.
 fn node(t: &TNode, lv: &mut [Level], lc: &mut Leaves<'_, '_>, n: usize) {
     let Some((cur, rest)) = lv.split_first_mut() else { return };
     match t {
         TNode::Leaf(id) => {
             let c = lc.get(*id);
-            for (((s, r), g), &c) in cur.s[..n].iter_mut().zip(&mut cur.r[..n]).zip(&mut cur.g[..n]).zip(c) {
-                (*s, *r, *g) = decode(c);
-            }
+            cur.p[..n].copy_from_slice(c);
         }
         TNode::Not(x) => {
             node(x, rest, lc, n);
             let Some(child) = rest.first() else { return };
-            for i in 0..n {
-                let s = T - child.s[i];
-                cur.s[i] = s;
-                cur.r[i] = s;
-                cur.g[i] = 0;
+            for (o, &c) in cur.p[..n].iter_mut().zip(&child.p[..n]) {
+                // strict' = T - strict: "not false" is "not true" before, "true" is "false" before.
+                let s = ((!c >> 1) & 1) | ((!c & 1) << 1);
+                *o = s | (s << 2) | 0x10;
             }
         }
         TNode::All(cs) => {
-            cur.s[..n].fill(T);
-            cur.r[..n].fill(T);
-            cur.g[..n].fill(0);
+            cur.p[..n].fill(PT);
             for c in cs {
-                match c {
-                    TNode::Leaf(id) => {
-                        let codes = lc.get(*id);
-                        for (((s, r), g), &c) in cur.s[..n].iter_mut().zip(&mut cur.r[..n]).zip(&mut cur.g[..n]).zip(codes) {
-                            let (cs, cr, cg) = decode(c);
-                            *s = (*s).min(cs);
-                            *r = (*r).min(cr);
-                            *g |= cg;
-                        }
-                    }
+                let live = match c {
+                    TNode::Leaf(id) => and_into(&mut cur.p[..n], lc.get(*id)),
                     other => {
                         node(other, rest, lc, n);
                         let Some(child) = rest.first() else { return };
-                        for (((s, r), g), ((&cs, &cr), &cg)) in cur.s[..n]
-                            .iter_mut()
-                            .zip(&mut cur.r[..n])
-                            .zip(&mut cur.g[..n])
-                            .zip(child.s[..n].iter().zip(&child.r[..n]).zip(&child.g[..n]))
-                        {
-                            *s = (*s).min(cs);
-                            *r = (*r).min(cr);
-                            *g |= cg;
-                        }
+                        and_into(&mut cur.p[..n], &child.p[..n])
                     }
-                }
+                };
                 // Relaxed false everywhere (hence strict false): the rest cannot change anything.
-                if !any_nonzero(&cur.r[..n]) {
+                if !live {
                     break;
                 }
             }
-            for (g, &r) in cur.g[..n].iter_mut().zip(&cur.r[..n]) {
-                *g &= u8::from(r != F);
+            // A gap counts only where relaxed is not false.
+            for p in cur.p[..n].iter_mut() {
+                *p |= (!*p << 2) & 0x10;
             }
         }
         TNode::AtLeast(1, cs) => {
-            cur.s[..n].fill(F);
-            cur.r[..n].fill(F);
-            cur.g[..n].fill(0);
+            cur.p[..n].fill(PF);
             for c in cs {
-                match c {
-                    TNode::Leaf(id) => {
-                        let codes = lc.get(*id);
-                        for (((s, r), g), &c) in cur.s[..n].iter_mut().zip(&mut cur.r[..n]).zip(&mut cur.g[..n]).zip(codes) {
-                            let (cs, cr, cg) = decode(c);
-                            *s = (*s).max(cs);
-                            *r = (*r).max(cr);
-                            *g |= cg & u8::from(cs == F);
-                        }
-                    }
+                let open = match c {
+                    TNode::Leaf(id) => or_into(&mut cur.p[..n], lc.get(*id)),
                     other => {
                         node(other, rest, lc, n);
                         let Some(child) = rest.first() else { return };
-                        for (((s, r), g), ((&cs, &cr), &cg)) in cur.s[..n]
-                            .iter_mut()
-                            .zip(&mut cur.r[..n])
-                            .zip(&mut cur.g[..n])
-                            .zip(child.s[..n].iter().zip(&child.r[..n]).zip(&child.g[..n]))
-                        {
-                            *s = (*s).max(cs);
-                            *r = (*r).max(cr);
-                            *g |= cg & u8::from(cs == F);
-                        }
+                        or_into(&mut cur.p[..n], &child.p[..n])
                     }
-                }
+                };
                 // Strict true everywhere: the group holds and reports no gap.
-                if cur.s[..n].iter().fold(T, |a, &s| a.min(s)) == T {
+                if !open {
                     break;
                 }
             }
-            for ((g, &s), &r) in cur.g[..n].iter_mut().zip(&cur.s[..n]).zip(&cur.r[..n]) {
-                *g &= u8::from(s == F) & u8::from(r != F);
+            // A gap counts only where strict is false and relaxed is not.
+            for p in cur.p[..n].iter_mut() {
+                *p |= ((*p << 4) | (!*p << 2)) & 0x10;
             }
         }
         TNode::AtLeast(k, cs) => {
-            let k = (*k).min(u16::MAX as usize) as u16;
-            cur.g[..n].fill(0);
-            cur.cnt[..n].fill([0; 4]);
-            for c in cs {
-                let add = |i: usize, s: u8, r: u8, g: u8, cnt: &mut [[u16; 4]], gap: &mut [u8]| {
-                    let x = &mut cnt[i];
-                    x[0] += u16::from(s == T);
-                    x[1] += u16::from(s == U);
-                    x[2] += u16::from(r == T);
-                    x[3] += u16::from(r == U);
-                    gap[i] |= g & u8::from(s == F);
-                };
-                match c {
-                    TNode::Leaf(id) => {
-                        let codes = lc.get(*id);
-                        for i in 0..n {
-                            let (s, r, g) = decode(codes[i]);
-                            add(i, s, r, g, &mut cur.cnt, &mut cur.g);
+            macro_rules! counted {
+                ($cnt:ident, $t:ty) => {{
+                    // No count exceeds the number of children, which the type holds: `k` above
+                    // it is clamped without changing any comparison.
+                    let k = <$t>::try_from(*k).unwrap_or(<$t>::MAX);
+                    for v in cur.$cnt.iter_mut() {
+                        v.clear();
+                        v.resize(n, 0);
+                    }
+                    for c in cs {
+                        match c {
+                            TNode::Leaf(id) => count_into(&mut cur.$cnt, lc.get(*id), n),
+                            other => {
+                                node(other, rest, lc, n);
+                                let Some(child) = rest.first() else { return };
+                                count_into(&mut cur.$cnt, &child.p[..n], n);
+                            }
                         }
                     }
-                    other => {
-                        node(other, rest, lc, n);
-                        let Some(child) = rest.first() else { return };
-                        for i in 0..n {
-                            add(i, child.s[i], child.r[i], child.g[i], &mut cur.cnt, &mut cur.g);
-                        }
-                    }
-                }
+                    at_least(&cur.$cnt, k, &mut cur.p[..n]);
+                }};
             }
-            let tri = |yes: u16, maybe: u16| {
-                if yes >= k {
-                    T
-                } else if u32::from(yes) + u32::from(maybe) < u32::from(k) {
-                    F
-                } else {
-                    U
-                }
-            };
-            for i in 0..n {
-                let x = cur.cnt[i];
-                cur.s[i] = tri(x[0], x[1]);
-                cur.r[i] = tri(x[2], x[3]);
-                cur.g[i] &= u8::from(cur.s[i] == F && cur.r[i] != F);
-            }
+            if cs.len() < usize::from(u8::MAX) { counted!(cnt8, u8) } else { counted!(cnt32, u32) }
         }
     }
 }
@@ -685,9 +737,16 @@ impl<'a> Runner<'a> {
             strings: &b.strings,
             as_of: b.plan.as_of,
         };
-        let inp = Inputs { cx: &cx };
-        let mut lc =
-            Leaves { leaves: &b.leaves, cache: &mut self.cache, stamp: &mut self.stamp, block_no: self.block_no, inp: &inp };
+        let inp = Inputs { cx: &cx, packed_tables: &b.packed_tables };
+        let mut lc = Leaves {
+            leaves: &b.leaves,
+            slots: &b.slots,
+            cache: &mut self.cache,
+            stamp: &mut self.stamp,
+            scratch: &mut self.scratch,
+            block_no: self.block_no,
+            inp: &inp,
+        };
         let region_ids: Option<&[u32]> = match b.plan.region_field.map(|r| b.cols.column(r)) {
             Some(Column::Text(v)) => Some(&v[start..start + n]),
             _ => None,
@@ -723,11 +782,12 @@ impl<'a> Runner<'a> {
             }
             node(tree, &mut self.levels, &mut lc, n);
             let root = &self.levels[0];
-            let lanes = out.iter_mut().zip(root.s[..n].iter().zip(&root.r[..n]).zip(&root.g[..n]));
-            for (o, ((&s, &r), &g)) in lanes {
-                // s = T → eligible (3), s = U → possible (2), near miss (1), ineligible (0).
-                let near = u8::from(s == F) & u8::from(r != F) & u8::from(g != 0);
-                *o = if s == F { near } else { s + 1 };
+            for (o, &p) in out.iter_mut().zip(&root.p[..n]) {
+                // strict true → eligible (3), unknown → possible (2), false with relaxed not
+                // false and a gap → near miss (1), else ineligible (0).
+                let s = p & 0b11;
+                let near = (p >> 2) & (!p >> 4) & 1 & u8::from(s == 0);
+                *o = s + u8::from(s != 0) - (s >> 1) + near;
             }
             if let Some(reg) = reg {
                 for (o, &rg) in out.iter_mut().zip(reg) {

@@ -104,18 +104,50 @@ pub enum Column {
     Date(Vec<i32>),
 }
 
-/// Order-preserving codes of a numeric column: thresholds compare 32-bit ranks instead of
-/// doubles, exactly (a threshold becomes the rank boundary found by binary search over the
-/// distinct values with the very same floating-point test).
+/// Order-preserving codes of a numeric column: thresholds compare ranks instead of doubles,
+/// exactly (a threshold becomes the rank boundary found by binary search over the distinct
+/// values with the very same floating-point test).
 #[derive(Clone, Debug)]
 pub struct Ranks {
-    /// Rank per row; [`UNRANKED`] when unknown or not a number.
-    pub rank: Vec<u32>,
+    /// Rank per row, as narrow as the number of distinct values allows; the type's maximum
+    /// when unknown or not a number.
+    pub rank: RankVec,
     /// Distinct values ascending (`total_cmp`), by rank.
     pub distinct: Vec<f64>,
 }
 
-/// The rank of an unknown (or NaN) value.
+/// Ranks of one column: 8 bits for fewer than 255 distinct values (16 rows per SSE2
+/// instruction in the threshold kernel), 16 bits for fewer than 65,535, else 32 bits.
+#[derive(Clone, Debug)]
+pub enum RankVec {
+    /// At most 254 distinct values; `u8::MAX` unranked.
+    U8(Vec<u8>),
+    /// At most 65,534 distinct values; `u16::MAX` unranked.
+    U16(Vec<u16>),
+    /// Otherwise; [`UNRANKED`] unranked.
+    U32(Vec<u32>),
+}
+
+impl RankVec {
+    /// The rank of row `i` ([`UNRANKED`] when unranked), whatever the width.
+    pub fn get(&self, i: usize) -> u32 {
+        match self {
+            RankVec::U8(v) => v.get(i).map_or(UNRANKED, |&r| if r == u8::MAX { UNRANKED } else { u32::from(r) }),
+            RankVec::U16(v) => v.get(i).map_or(UNRANKED, |&r| if r == u16::MAX { UNRANKED } else { u32::from(r) }),
+            RankVec::U32(v) => v.get(i).copied().unwrap_or(UNRANKED),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            RankVec::U8(v) => v.capacity(),
+            RankVec::U16(v) => v.capacity() * 2,
+            RankVec::U32(v) => v.capacity() * 4,
+        }
+    }
+}
+
+/// The rank of an unknown (or NaN) value (32-bit ranks).
 pub const UNRANKED: u32 = u32::MAX;
 
 /// A table of profiles by column.
@@ -230,6 +262,14 @@ impl Columns {
                 }
                 rank[i as usize] = (distinct.len() - 1) as u32;
             }
+            // Narrow when the distinct values allow it (the maximum stays free for "unranked").
+            let rank = if distinct.len() < usize::from(u8::MAX) {
+                RankVec::U8(rank.iter().map(|&r| if r == UNRANKED { u8::MAX } else { r as u8 }).collect())
+            } else if distinct.len() < usize::from(u16::MAX) {
+                RankVec::U16(rank.iter().map(|&r| if r == UNRANKED { u16::MAX } else { r as u16 }).collect())
+            } else {
+                RankVec::U32(rank)
+            };
             *ranks = Some(Ranks { rank, distinct });
             n += 1;
         }
@@ -276,7 +316,7 @@ impl Columns {
                 Column::Num { vals, known, ranks } => {
                     vals.capacity() * 8
                         + known.capacity() * 8
-                        + ranks.as_ref().map_or(0, |r| r.rank.capacity() * 4 + r.distinct.capacity() * 8)
+                        + ranks.as_ref().map_or(0, |r| r.rank.heap_bytes() + r.distinct.capacity() * 8)
                 }
                 Column::Bool(v) => v.capacity(),
                 Column::Text(v) => v.capacity() * 4,
