@@ -101,6 +101,14 @@ fn bench(c: &mut Criterion) {
         t.elapsed().as_secs_f64(),
         cols.heap_bytes() / 1_000_000
     );
+    let t = std::time::Instant::now();
+    let bound = plan_syn.bind(&cols);
+    eprintln!(
+        "binding the plan ({} distinct text values in the table): {:.1} ms",
+        cols.interner().len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    drop(bound);
     for n in [100_000usize, rows] {
         if n > rows {
             continue;

@@ -8,7 +8,7 @@ use zhengce_rules::expr::BinOp;
 use zhengce_rules::load::numeric_threshold;
 
 use super::leaf::{Inputs, Leaf, PACK, PF, PT, PU, Src, rank_leaf};
-use super::table::{Column, Columns, Kind};
+use super::table::{Column, Columns, Kind, LocalCodes};
 use super::vexpr::{BV, Ctx, F, T, TextFn, U, VExpr, veval};
 use super::{BLOCK, Plan, TNode, code};
 
@@ -27,6 +27,10 @@ pub struct Bound<'a> {
     policy_region: Vec<Option<usize>>,
     /// Per distinct policy region: the table giving each text id's outcome (F outside, T inside).
     regions: Vec<usize>,
+    /// The same by the region column's local codes, when it has a local dictionary.
+    region_local: Option<Vec<Vec<u8>>>,
+    /// Local dictionaries of the text columns, by field.
+    local: Vec<Option<&'a LocalCodes>>,
     /// Policy trees with leaf children first (cheap kernels before nested groups).
     trees: Vec<TNode>,
     /// Per leaf: its slot in the runner's leaf cache, `u32::MAX` for a leaf used by one policy
@@ -288,7 +292,7 @@ impl Plan {
         let as_of_days = self.as_of.days_since_epoch() as i32;
         let derived =
             self.derived.iter().zip(&self.derived_needed).map(|((e, _), need)| need.then(|| b.vexpr(e, as_of_days))).collect();
-        let leaves = self.leaves.iter().map(|l| b.leaf(&l.expr, l.margin, as_of_days)).collect();
+        let leaves: Vec<Leaf> = self.leaves.iter().map(|l| b.leaf(&l.expr, l.margin, as_of_days)).collect();
         let mut region_names: Vec<&str> = Vec::new();
         let mut regions = Vec::new();
         let mut policy_region = Vec::new();
@@ -306,36 +310,53 @@ impl Plan {
         }
         let mut strings: Vec<String> = cols.interner().strings().to_vec();
         strings.extend(b.ext_strings.iter().cloned());
+        // The outcome (F / T) of text test `spec` for the string of id `id`.
+        let outcome = |(f, ids, not): &(TextFn, Vec<u32>, bool), id: u32| -> u8 {
+            let hit = match f {
+                // Ids are unique per string: compare the literals' ids, no string comparison.
+                TextFn::In => ids.contains(&id),
+                _ => {
+                    let s = strings.get(id as usize).map_or("", String::as_str);
+                    ids.iter().filter_map(|&i| strings.get(i as usize)).any(|p| match f {
+                        TextFn::Prefix => s.starts_with(p.as_str()),
+                        TextFn::In => s == p,
+                        TextFn::Within => region_contains(p, s),
+                    })
+                }
+            };
+            if hit ^ not { T } else { F }
+        };
+        // Text tests of a leaf on a field with a local dictionary get a table over the field's
+        // distinct values only; the others (derived facts, generic expressions, unsealed
+        // tables) one over every string of the table.
+        let mut leaves: Vec<Leaf> = leaves;
+        let mut global = vec![true; b.specs.len()];
+        let mut sorted: HashMap<usize, LocalIndex> = HashMap::new();
+        for l in &mut leaves {
+            if let Leaf::TextLut { src: Src::Field(i), table } = l
+                && let Some(lc) = cols.local_codes(*i)
+            {
+                global[*table] = false;
+                let ix = sorted.entry(*i).or_insert_with(|| LocalIndex::new(lc, &strings));
+                let t = ix.table(&b.specs[*table], &strings, &outcome).into_iter().map(|x| PACK[usize::from(x)]).collect();
+                *l = Leaf::TextLocal { field: *i, table: t };
+            }
+        }
+        let region_local = self.region_field.and_then(|r| cols.local_codes(r).map(|lc| (r, lc))).map(|(r, lc)| {
+            let ix = sorted.entry(r).or_insert_with(|| LocalIndex::new(lc, &strings));
+            regions
+                .iter()
+                .map(|&spec| {
+                    global[spec] = false;
+                    ix.table(&b.specs[spec], &strings, &outcome)
+                })
+                .collect::<Vec<_>>()
+        });
         let tables: Vec<Vec<u8>> = b
             .specs
             .iter()
-            .map(|(f, ids, not)| {
-                if let TextFn::In = f {
-                    // Ids are unique per string: mark the literals' ids, no string comparison.
-                    let (hit, miss) = if *not { (F, T) } else { (T, F) };
-                    let mut t = vec![miss; strings.len()];
-                    for &i in ids {
-                        if let Some(x) = t.get_mut(i as usize) {
-                            *x = hit;
-                        }
-                    }
-                    return t;
-                }
-                let lits = ids;
-                let lits: Vec<&str> = lits.iter().filter_map(|&i| strings.get(i as usize).map(String::as_str)).collect();
-                let f = &f;
-                strings
-                    .iter()
-                    .map(|s| {
-                        let hit = lits.iter().any(|p| match f {
-                            TextFn::Prefix => s.starts_with(p),
-                            TextFn::In => s == p,
-                            TextFn::Within => region_contains(p, s),
-                        });
-                        if hit ^ not { T } else { F }
-                    })
-                    .collect()
-            })
+            .zip(&global)
+            .map(|(spec, &g)| if g { (0..strings.len() as u32).map(|id| outcome(spec, id)).collect() } else { Vec::new() })
             .collect();
         let packed_tables =
             tables.iter().map(|t: &Vec<u8>| t.iter().map(|&x| PACK.get(x as usize).copied().unwrap_or(PU)).collect()).collect();
@@ -353,7 +374,94 @@ impl Plan {
                 }
             })
             .collect();
-        Bound { plan: self, cols, leaves, derived, tables, packed_tables, strings, policy_region, regions, trees, slots, shared }
+        let local = (0..self.fields.len()).map(|i| cols.local_codes(i)).collect();
+        Bound {
+            plan: self,
+            cols,
+            leaves,
+            derived,
+            tables,
+            packed_tables,
+            strings,
+            policy_region,
+            regions,
+            region_local,
+            local,
+            trees,
+            slots,
+            shared,
+        }
+    }
+}
+
+/// A text column's distinct values in string order, to build a text test's table over the
+/// column's local codes by marking ranges: the strings with a given prefix are contiguous.
+struct LocalIndex {
+    /// Local codes sorted by their strings.
+    order: Vec<u16>,
+    /// Their strings, in the same order.
+    keys: Vec<String>,
+    /// Local code of each interner id present in the column.
+    code_of: HashMap<u32, u16>,
+    /// Interner id of each local code.
+    dict: Vec<u32>,
+}
+
+impl LocalIndex {
+    fn new(lc: &LocalCodes, strings: &[String]) -> LocalIndex {
+        let s = |id: u32| strings.get(id as usize).cloned().unwrap_or_default();
+        let mut order: Vec<u16> = (0..lc.dict.len() as u16).collect();
+        order.sort_by_cached_key(|&c| s(lc.dict[usize::from(c)]));
+        let keys = order.iter().map(|&c| s(lc.dict[usize::from(c)])).collect();
+        let code_of = lc.dict.iter().enumerate().map(|(c, &id)| (id, c as u16)).collect();
+        LocalIndex { order, keys, code_of, dict: lc.dict.clone() }
+    }
+
+    /// The tri outcome (F / T) of `spec` per local code; `outcome` decides a candidate exactly.
+    fn table(
+        &self,
+        spec: &(TextFn, Vec<u32>, bool),
+        strings: &[String],
+        outcome: &dyn Fn(&(TextFn, Vec<u32>, bool), u32) -> u8,
+    ) -> Vec<u8> {
+        let (f, ids, not) = spec;
+        let (hit, miss) = if *not { (F, T) } else { (T, F) };
+        let mut t = vec![miss; self.order.len()];
+        match f {
+            TextFn::In => {
+                for id in ids {
+                    if let Some(&c) = self.code_of.get(id) {
+                        t[usize::from(c)] = hit;
+                    }
+                }
+            }
+            TextFn::Prefix | TextFn::Within => {
+                // Every hit starts with the literal (`prefix`) or with the part of the region
+                // code that `region_contains` compares (a key that is a prefix of every hit is
+                // enough: the exact test decides each candidate of the range).
+                for &id in ids {
+                    let Some(lit) = strings.get(id as usize) else { continue };
+                    let key: &str = match f {
+                        TextFn::Prefix => lit,
+                        _ => {
+                            let p = lit.trim_end_matches("00");
+                            if p.len() % 2 == 1 { lit.get(..p.len() + 1).unwrap_or("") } else { p }
+                        }
+                    };
+                    let from = self.keys.partition_point(|k| k.as_str() < key);
+                    for (j, k) in self.keys[from..].iter().enumerate() {
+                        if !k.starts_with(key) {
+                            break;
+                        }
+                        let c = self.order[from + j];
+                        if outcome(spec, self.dict[usize::from(c)]) != miss {
+                            t[usize::from(c)] = hit;
+                        }
+                    }
+                }
+            }
+        }
+        t
     }
 }
 
@@ -505,7 +613,7 @@ impl<'a> Bound<'a> {
                 Leaf::NumCmp { .. } | Leaf::RankCmp { .. } => 0,
                 Leaf::NumScaled { .. } | Leaf::NumSum { .. } => 1,
                 Leaf::Truth { .. } => 2,
-                Leaf::TextLut { .. } | Leaf::TextIn { .. } => 3,
+                Leaf::TextLut { .. } | Leaf::TextIn { .. } | Leaf::TextLocal { .. } => 3,
                 Leaf::Generic { .. } => 4,
             };
             c[i].1 += 1;
@@ -715,6 +823,7 @@ impl<'a> Runner<'a> {
                         start,
                         n,
                         cols: cols_slice(b.cols),
+                        local: &b.local,
                         known: &self.known,
                         derived: &self.derived,
                         tables: &b.tables,
@@ -731,6 +840,7 @@ impl<'a> Runner<'a> {
             start,
             n,
             cols: cols_slice(b.cols),
+            local: &b.local,
             known: &self.known,
             derived: &self.derived,
             tables: &b.tables,
@@ -751,6 +861,8 @@ impl<'a> Runner<'a> {
             Some(Column::Text(v)) => Some(&v[start..start + n]),
             _ => None,
         };
+        let region_codes: Option<&[u16]> =
+            b.plan.region_field.and_then(|r| b.local.get(r).copied().flatten()).map(|l| &l.codes[start..start + n]);
         for (p, tree) in b.trees.iter().enumerate() {
             let out = &mut self.statuses[p * BLOCK..p * BLOCK + n];
             // The region first: a block entirely outside it never touches the rule.
@@ -761,13 +873,19 @@ impl<'a> Runner<'a> {
                     if self.region_stamp[ri] != self.block_no {
                         self.region_stamp[ri] = self.block_no;
                         let t = &b.tables[b.regions[ri]];
-                        match region_ids {
-                            Some(ids) => {
+                        match (region_ids, &b.region_local, region_codes) {
+                            (_, Some(rl), Some(codes)) => {
+                                let t = &rl[ri];
+                                for (o, &c) in slot.iter_mut().zip(codes) {
+                                    *o = t.get(usize::from(c)).copied().unwrap_or(U);
+                                }
+                            }
+                            (Some(ids), _, _) => {
                                 for (o, &id) in slot.iter_mut().zip(ids) {
                                     *o = t.get(id as usize).copied().unwrap_or(U);
                                 }
                             }
-                            None => slot[..n].fill(U),
+                            _ => slot[..n].fill(U),
                         }
                     }
                     Some(&slot[..n])

@@ -133,6 +133,9 @@ pub(crate) enum Leaf {
     Truth { src: Src, lut: [u8; 3] },
     /// A text test through table `table` (`x == 'a'`, `in(x, …)`, `prefix(x, …)`, `within(x, …)`).
     TextLut { src: Src, table: usize },
+    /// A text test on a field with a local dictionary ([`super::table::LocalCodes`]): `table`
+    /// gives the packed code of each local code.
+    TextLocal { field: usize, table: Vec<u8> },
     /// Anything else; `near` holds the threshold's sides and margin.
     Generic { e: VExpr, near: Option<(BinOp, VExpr, VExpr, f64)> },
 }
@@ -356,6 +359,17 @@ impl Leaf {
                 let t: &[u8] = &inp.packed_tables[*table];
                 for (o, &id) in out.iter_mut().zip(ids) {
                     *o = t.get(id as usize).copied().unwrap_or(PU);
+                }
+            }
+            Leaf::TextLocal { field, table } => {
+                let cx = inp.cx;
+                let Some(l) = cx.local.get(*field).and_then(|l| *l) else {
+                    out.fill(PU);
+                    return;
+                };
+                let t: &[u8] = table;
+                for (o, &c) in out.iter_mut().zip(&l.codes[cx.start..cx.start + n]) {
+                    *o = t.get(usize::from(c)).copied().unwrap_or(PU);
                 }
             }
             Leaf::Generic { e, near } => {

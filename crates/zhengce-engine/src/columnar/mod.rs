@@ -34,7 +34,7 @@ use zhengce_rules::load::{CCond, numeric_threshold};
 
 pub use exec::{BlockResult, Bound, Runner};
 pub use single::Single;
-pub use table::{Column, Columns, Interner, Kind, NONE_DATE, NONE_TEXT, RankVec, Ranks, UNRANKED};
+pub use table::{Column, Columns, Interner, Kind, LocalCodes, NONE_DATE, NONE_TEXT, RankVec, Ranks, UNRANKED};
 
 use crate::Snapshot;
 

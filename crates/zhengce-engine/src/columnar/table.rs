@@ -158,6 +158,20 @@ pub struct Columns {
     kinds: Vec<Kind>,
     names: Vec<String>,
     interner: Interner,
+    /// After [`Columns::seal`], per text column: its own small dictionary (see [`LocalCodes`]).
+    local: Vec<Option<LocalCodes>>,
+}
+
+/// A text column's own dictionary: each row's value as a 16-bit code into `dict` (the column's
+/// distinct interner ids, in order of first appearance), `u16::MAX` when unknown. Text tests
+/// on the column become a lookup in a table of the column's few distinct values (it stays in
+/// L1) instead of one over every string of the table.
+#[derive(Clone, Debug)]
+pub struct LocalCodes {
+    /// Code per row.
+    pub codes: Vec<u16>,
+    /// Interner id per code.
+    pub dict: Vec<u32>,
 }
 
 impl Columns {
@@ -179,7 +193,15 @@ impl Columns {
                 }
             })
             .collect();
-        Columns { len: 0, cols, kinds, names: fields.iter().map(|(n, _)| n.clone()).collect(), interner: Interner::default() }
+        let local = vec![None; fields.len()];
+        Columns {
+            len: 0,
+            cols,
+            kinds,
+            names: fields.iter().map(|(n, _)| n.clone()).collect(),
+            interner: Interner::default(),
+            local,
+        }
     }
 
     /// Reserves room for `n` more rows.
@@ -240,6 +262,10 @@ impl Columns {
             }
         }
         self.len += 1;
+        // Like the ranks, the local dictionaries hold only until the next push.
+        if self.local.iter().any(Option::is_some) {
+            self.local.iter_mut().for_each(|l| *l = None);
+        }
     }
 
     /// Ranks every numeric column (after the last [`Columns::push`]; a later push drops them).
@@ -247,6 +273,33 @@ impl Columns {
     pub fn seal(&mut self) -> usize {
         let len = self.len;
         let mut n = 0;
+        for (c, local) in self.cols.iter().zip(self.local.iter_mut()) {
+            let Column::Text(ids) = c else { continue };
+            let mut code_of: HashMap<u32, u16> = HashMap::new();
+            let mut dict: Vec<u32> = Vec::new();
+            let mut codes = Vec::with_capacity(ids.len());
+            let mut fits = true;
+            for &id in ids {
+                if id == NONE_TEXT {
+                    codes.push(u16::MAX);
+                    continue;
+                }
+                let code = match code_of.get(&id) {
+                    Some(&c) => c,
+                    None if dict.len() + 1 < usize::from(u16::MAX) => {
+                        dict.push(id);
+                        code_of.insert(id, (dict.len() - 1) as u16);
+                        (dict.len() - 1) as u16
+                    }
+                    None => {
+                        fits = false;
+                        break;
+                    }
+                };
+                codes.push(code);
+            }
+            *local = fits.then_some(LocalCodes { codes, dict });
+        }
         for c in &mut self.cols {
             let Column::Num { vals, known, ranks } = c else { continue };
             let mut order: Vec<u32> = (0..len as u32)
@@ -301,6 +354,12 @@ impl Columns {
         self.kinds.get(i).copied()
     }
 
+    /// The local dictionary of text column `i`, after [`Columns::seal`] (none when the column
+    /// has 65,535 distinct values or more).
+    pub fn local_codes(&self, i: usize) -> Option<&LocalCodes> {
+        self.local.get(i).and_then(Option::as_ref)
+    }
+
     /// The text values.
     pub fn interner(&self) -> &Interner {
         &self.interner
@@ -324,6 +383,7 @@ impl Columns {
             })
             .sum();
         let text: usize = self.interner.strings.iter().map(|s| 2 * s.capacity() + 64).sum();
-        cols + text
+        let local: usize = self.local.iter().flatten().map(|l| l.codes.capacity() * 2 + l.dict.capacity() * 4).sum();
+        cols + text + local
     }
 }

@@ -71,6 +71,8 @@ pub(crate) struct Ctx<'b> {
     pub start: usize,
     pub n: usize,
     pub cols: &'b [Column],
+    /// Local dictionaries of text columns (by field; `None` when absent).
+    pub local: &'b [Option<&'b super::table::LocalCodes>],
     /// Known bytes of numeric fields for this block (empty for others).
     pub known: &'b [Vec<u8>],
     /// Derived values of this block (computed in order).
