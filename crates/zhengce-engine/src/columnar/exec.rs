@@ -338,7 +338,10 @@ impl Plan {
             {
                 global[*table] = false;
                 let ix = sorted.entry(*i).or_insert_with(|| LocalIndex::new(lc, &strings));
-                let t = ix.table(&b.specs[*table], &strings, &outcome).into_iter().map(|x| PACK[usize::from(x)]).collect();
+                let mut t: Vec<u8> =
+                    ix.table(&b.specs[*table], &strings, &outcome).into_iter().map(|x| PACK[usize::from(x)]).collect();
+                // The code of unknown rows (their local code is clamped to the last entry).
+                t.push(PU);
                 *l = Leaf::TextLocal { field: *i, table: t };
             }
         }

@@ -23,6 +23,7 @@
 
 use zhengce_rules::expr::BinOp;
 
+use super::BLOCK;
 use super::table::RankVec;
 use super::vexpr::{BV, Ctx, F, T, U, VExpr, veval};
 
@@ -39,16 +40,6 @@ pub(crate) const PT: u8 = 0b1_1111;
 pub(crate) const PNEAR: u8 = 0b0_1100;
 /// Tri byte ([`F`], [`U`], [`T`]) to packed.
 pub(crate) const PACK: [u8; 3] = [PF, PU, PT];
-
-/// The packed byte of a tri code or [`NEAR`].
-pub(crate) const fn pack(c: u8) -> u8 {
-    match c {
-        F => PF,
-        T => PT,
-        NEAR => PNEAR,
-        _ => PU,
-    }
-}
 
 /// The near-miss test of `zhengce_rules::judge` (`Ctx::near_miss`): `x op y` failed; is the
 /// shortfall at most `margin` of the threshold `y`?
@@ -134,7 +125,7 @@ pub(crate) enum Leaf {
     /// A text test through table `table` (`x == 'a'`, `in(x, …)`, `prefix(x, …)`, `within(x, …)`).
     TextLut { src: Src, table: usize },
     /// A text test on a field with a local dictionary ([`super::table::LocalCodes`]): `table`
-    /// gives the packed code of each local code.
+    /// gives the packed code of each local code, then [`PU`] (the last entry, for unknown).
     TextLocal { field: usize, table: Vec<u8> },
     /// Anything else; `near` holds the threshold's sides and margin.
     Generic { e: VExpr, near: Option<(BinOp, VExpr, VExpr, f64)> },
@@ -226,6 +217,57 @@ fn cmp_kernel(
     }
 }
 
+/// `lhs op rhs` lane by lane, known where `kn` is nonzero and both sides are numbers, with
+/// the near-miss test of `zhengce_rules::judge` when `margin` is set: branch-free, so that it
+/// vectorizes (two doubles per SSE2 instruction).
+#[inline(always)]
+fn pair_kernel(lhs: &[f64], rhs: &[f64], kn: &[u8], op: BinOp, margin: Option<f64>, out: &mut [u8]) {
+    #[inline(always)]
+    fn go(
+        lhs: &[f64],
+        rhs: &[f64],
+        kn: &[u8],
+        margin: Option<f64>,
+        out: &mut [u8],
+        pass: impl Fn(f64, f64) -> bool,
+        short: impl Fn(f64, f64) -> f64,
+    ) {
+        let lanes = out.iter_mut().zip(lhs.iter().zip(rhs)).zip(kn);
+        match margin {
+            None => {
+                for ((o, (&a, &b)), &k) in lanes {
+                    let ordered = !(a.is_nan() | b.is_nan());
+                    let r = if pass(a, b) { PT } else { PF };
+                    *o = if (k != 0) & ordered { r } else { PU };
+                }
+            }
+            Some(m) => {
+                for ((o, (&a, &b)), &k) in lanes {
+                    let ordered = !(a.is_nan() | b.is_nan());
+                    // `near_miss`: `y != 0 && short <= margin * |y|`, y the threshold side.
+                    let near = (b != 0.0) & (short(a, b) <= m * b.abs());
+                    let r = if pass(a, b) {
+                        PT
+                    } else if near {
+                        PNEAR
+                    } else {
+                        PF
+                    };
+                    *o = if (k != 0) & ordered { r } else { PU };
+                }
+            }
+        }
+    }
+    match op {
+        BinOp::Ge => go(lhs, rhs, kn, margin, out, |a, b| a >= b, |a, b| b - a),
+        BinOp::Gt => go(lhs, rhs, kn, margin, out, |a, b| a > b, |a, b| b - a),
+        BinOp::Le => go(lhs, rhs, kn, margin, out, |a, b| a <= b, |a, b| a - b),
+        BinOp::Lt => go(lhs, rhs, kn, margin, out, |a, b| a < b, |a, b| a - b),
+        BinOp::Eq => go(lhs, rhs, kn, margin, out, |a, b| a == b, |a, b| a - b),
+        _ => go(lhs, rhs, kn, margin, out, |a, b| a != b, |a, b| a - b),
+    }
+}
+
 impl Leaf {
     /// Evaluates the leaf over the block into `out` (one packed code per row).
     pub(crate) fn run(&self, inp: &Inputs<'_>, out: &mut [u8]) {
@@ -284,44 +326,26 @@ impl Leaf {
                     out.fill(PU);
                     return;
                 };
-                let (k, op, margin) = (*k, *op, *margin);
+                let k = *k;
+                let (mut rhs, mut kn) = ([0.0f64; BLOCK], [0u8; BLOCK]);
                 for i in 0..n {
-                    let (a, b) = (xv[i], yv[i] * k);
-                    let c = match a.partial_cmp(&b) {
-                        Some(o) if xk[i] != 0 && yk[i] != 0 => {
-                            use std::cmp::Ordering::*;
-                            let pass = match op {
-                                BinOp::Eq => o == Equal,
-                                BinOp::Ne => o != Equal,
-                                BinOp::Lt => o == Less,
-                                BinOp::Le => o != Greater,
-                                BinOp::Gt => o == Greater,
-                                _ => o != Less,
-                            };
-                            if pass {
-                                PT
-                            } else if margin.is_some_and(|m| near_miss(op, a, b, m)) {
-                                PNEAR
-                            } else {
-                                PF
-                            }
-                        }
-                        _ => PU,
-                    };
-                    out[i] = c;
+                    rhs[i] = yv[i] * k;
+                    kn[i] = xk[i] & yk[i];
                 }
+                pair_kernel(xv, &rhs[..n], &kn[..n], *op, *margin, out);
             }
             Leaf::NumSum { x, y, c, op, margin } => {
                 let (Some((xv, xk)), Some((yv, yk))) = (inp.num(*x), inp.num(*y)) else {
                     out.fill(PU);
                     return;
                 };
-                let (c, op, margin) = (*c, *op, *margin);
-                let lanes = out.iter_mut().zip(xv.iter().zip(xk)).zip(yv.iter().zip(yk));
-                for ((o, (&a, &ak)), (&b, &bk)) in lanes {
-                    let code = pack(threshold_code(op, a + b, c, margin));
-                    *o = if ak & bk != 0 { code } else { PU };
+                let (mut lhs, mut kn) = ([0.0f64; BLOCK], [0u8; BLOCK]);
+                for i in 0..n {
+                    lhs[i] = xv[i] + yv[i];
+                    kn[i] = xk[i] & yk[i];
                 }
+                let rhs = [*c; BLOCK];
+                pair_kernel(&lhs[..n], &rhs[..n], &kn[..n], *op, *margin, out);
             }
             Leaf::Truth { src, lut } => {
                 let Some(x) = inp.tri(*src) else {
@@ -367,9 +391,12 @@ impl Leaf {
                     out.fill(PU);
                     return;
                 };
+                // The table ends with the code of an unknown value: clamping the code (u16::MAX
+                // when unknown) replaces a branch that mispredicts on every unknown row.
                 let t: &[u8] = table;
+                let last = t.len() - 1;
                 for (o, &c) in out.iter_mut().zip(&l.codes[cx.start..cx.start + n]) {
-                    *o = t.get(usize::from(c)).copied().unwrap_or(PU);
+                    *o = t[usize::from(c).min(last)];
                 }
             }
             Leaf::Generic { e, near } => {
