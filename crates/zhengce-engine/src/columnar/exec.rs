@@ -27,6 +27,8 @@ pub struct Bound<'a> {
     policy_region: Vec<Option<usize>>,
     /// Per distinct policy region: the table giving each text id's outcome (F outside, T inside).
     regions: Vec<usize>,
+    /// Text columns cut to a prefix length, for [`Leaf::TextPrefix`].
+    truncated: Vec<Vec<u16>>,
     /// The same by the region column's local codes, when it has a local dictionary.
     region_local: Option<Vec<Vec<u8>>>,
     /// Local dictionaries of the text columns, by field.
@@ -332,7 +334,29 @@ impl Plan {
         let mut leaves: Vec<Leaf> = leaves;
         let mut global = vec![true; b.specs.len()];
         let mut sorted: HashMap<usize, LocalIndex> = HashMap::new();
+        // (field, cut length) → (index into `truncated`, cut values in code order).
+        let mut cuts: HashMap<(usize, usize), (usize, Vec<String>)> = HashMap::new();
+        let mut truncated: Vec<Vec<u16>> = Vec::new();
         for l in &mut leaves {
+            if let Leaf::TextLut { src: Src::Field(i), table } = l
+                && let Some(lc) = cols.local_codes(*i)
+                && let (TextFn::Prefix, ids, not) = &b.specs[*table]
+                && let Some(cut) = ids.iter().map(|&id| strings.get(id as usize).map(String::len)).max().flatten()
+                && cut > 0
+            {
+                global[*table] = false;
+                let (k, values) = cuts.entry((*i, cut)).or_insert_with(|| {
+                    let (codes, values) = cut_codes(lc, &strings, cut);
+                    truncated.push(codes);
+                    (truncated.len() - 1, values)
+                });
+                let lits: Vec<&str> = ids.iter().filter_map(|&id| strings.get(id as usize).map(String::as_str)).collect();
+                let mut t: Vec<u8> =
+                    values.iter().map(|v| if lits.iter().any(|p| v.starts_with(p)) ^ not { PT } else { PF }).collect();
+                t.push(PU);
+                *l = Leaf::TextPrefix { truncated: *k, table: t };
+                continue;
+            }
             if let Leaf::TextLut { src: Src::Field(i), table } = l
                 && let Some(lc) = cols.local_codes(*i)
             {
@@ -379,6 +403,7 @@ impl Plan {
             .collect();
         let local = (0..self.fields.len()).map(|i| cols.local_codes(i)).collect();
         Bound {
+            truncated,
             plan: self,
             cols,
             leaves,
@@ -395,6 +420,32 @@ impl Plan {
             shared,
         }
     }
+}
+
+/// A text column's values cut to `cut` bytes (at a character boundary at or before it): a code
+/// per row (`u16::MAX` when unknown) and the distinct cut values by code. For a literal `p` of
+/// at most `cut` bytes, `s.starts_with(p)` equals `cut(s).starts_with(p)`: if `s` is at least
+/// as long as `p` and starts with it, `s` has a boundary at `p.len() <= cut` and keeps `p`;
+/// if not, neither does its prefix.
+fn cut_codes(lc: &LocalCodes, strings: &[String], cut: usize) -> (Vec<u16>, Vec<String>) {
+    let mut index: HashMap<&str, u16> = HashMap::new();
+    let mut values: Vec<String> = Vec::new();
+    let by_local: Vec<u16> = lc
+        .dict
+        .iter()
+        .map(|&id| {
+            let s = strings.get(id as usize).map_or("", String::as_str);
+            let end = (0..=cut.min(s.len())).rev().find(|&e| s.is_char_boundary(e)).unwrap_or(0);
+            let v = &s[..end];
+            *index.entry(v).or_insert_with(|| {
+                values.push(v.to_string());
+                (values.len() - 1) as u16
+            })
+        })
+        .collect();
+    // Fewer cut values than local codes, which fit 16 bits with room for "unknown".
+    let codes = lc.codes.iter().map(|&c| by_local.get(usize::from(c)).copied().unwrap_or(u16::MAX)).collect();
+    (codes, values)
 }
 
 /// A text column's distinct values in string order, to build a text test's table over the
@@ -616,7 +667,7 @@ impl<'a> Bound<'a> {
                 Leaf::NumCmp { .. } | Leaf::RankCmp { .. } => 0,
                 Leaf::NumScaled { .. } | Leaf::NumSum { .. } => 1,
                 Leaf::Truth { .. } => 2,
-                Leaf::TextLut { .. } | Leaf::TextIn { .. } | Leaf::TextLocal { .. } => 3,
+                Leaf::TextLut { .. } | Leaf::TextIn { .. } | Leaf::TextLocal { .. } | Leaf::TextPrefix { .. } => 3,
                 Leaf::Generic { .. } => 4,
             };
             c[i].1 += 1;
@@ -850,7 +901,7 @@ impl<'a> Runner<'a> {
             strings: &b.strings,
             as_of: b.plan.as_of,
         };
-        let inp = Inputs { cx: &cx, packed_tables: &b.packed_tables };
+        let inp = Inputs { cx: &cx, packed_tables: &b.packed_tables, truncated: &b.truncated };
         let mut lc = Leaves {
             leaves: &b.leaves,
             slots: &b.slots,

@@ -127,6 +127,11 @@ pub(crate) enum Leaf {
     /// A text test on a field with a local dictionary ([`super::table::LocalCodes`]): `table`
     /// gives the packed code of each local code, then [`PU`] (the last entry, for unknown).
     TextLocal { field: usize, table: Vec<u8> },
+    /// `prefix(x, …)` whose literals are at most L bytes long, over the codes of the column's
+    /// values cut to L bytes (`truncated`, built once per bind: an industry code's first two or
+    /// three digits). The outcome depends only on the cut value, and the cut values are few, so
+    /// `table` (packed codes by truncated code, then [`PU`] for unknown) stays in L1.
+    TextPrefix { truncated: usize, table: Vec<u8> },
     /// Anything else; `near` holds the threshold's sides and margin.
     Generic { e: VExpr, near: Option<(BinOp, VExpr, VExpr, f64)> },
 }
@@ -136,6 +141,8 @@ pub(crate) struct Inputs<'b> {
     pub cx: &'b Ctx<'b>,
     /// The text test tables with packed codes (for [`Leaf::TextLut`]).
     pub packed_tables: &'b [Vec<u8>],
+    /// Truncated text columns (for [`Leaf::TextPrefix`]): one code per row of the table.
+    pub truncated: &'b [Vec<u16>],
 }
 
 impl Inputs<'_> {
@@ -396,6 +403,18 @@ impl Leaf {
                 let t: &[u8] = table;
                 let last = t.len() - 1;
                 for (o, &c) in out.iter_mut().zip(&l.codes[cx.start..cx.start + n]) {
+                    *o = t[usize::from(c).min(last)];
+                }
+            }
+            Leaf::TextPrefix { truncated, table } => {
+                let cx = inp.cx;
+                let Some(codes) = inp.truncated.get(*truncated) else {
+                    out.fill(PU);
+                    return;
+                };
+                let t: &[u8] = table;
+                let last = t.len() - 1;
+                for (o, &c) in out.iter_mut().zip(&codes[cx.start..cx.start + n]) {
                     *o = t[usize::from(c).min(last)];
                 }
             }
