@@ -348,6 +348,17 @@ impl Plan {
         c
     }
 
+    /// The row order that groups `cols` by region ([`Columns::order_by_text`] on the region
+    /// field; the identity when the schema has none). Evaluating a table reordered with it
+    /// ([`Columns::permute`]) gives the same statuses per enterprise, in the new row order, and
+    /// city and county policies skip the blocks outside their region.
+    pub fn region_order(&self, cols: &Columns) -> Vec<u32> {
+        match self.region_field {
+            Some(r) => cols.order_by_text(r),
+            None => (0..cols.len() as u32).collect(),
+        }
+    }
+
     /// Appends one enterprise to `cols`, with the region facts of its region filled in from the
     /// corpus (as the row path reads them), so region-dependent policies agree with it.
     pub fn push(&self, cols: &mut Columns, profile: &Profile) {

@@ -51,6 +51,15 @@ fn compare(snap: &Snapshot, profiles: &[Profile], as_of: Date) -> [usize; 4] {
         plan.push(&mut raw, p);
     }
     assert_eq!(plan.statuses(&raw), got, "ranked and unranked columns agree");
+    // Rows grouped by region (sealed and unsealed tables): the same statuses per enterprise.
+    let order = plan.region_order(&raw);
+    for mut t in [plan.columns_of(profiles), raw] {
+        assert!(t.permute(&order), "a permutation");
+        let by_region = plan.statuses(&t);
+        for (row, &from) in order.iter().enumerate() {
+            assert_eq!(by_region[row], got[from as usize], "region-ordered row {row} (profile {from}) at {as_of}");
+        }
+    }
     let slugs: Vec<&str> = plan.slugs().collect();
     let single = plan.single();
     let mut counts = [0; 4];
@@ -124,6 +133,18 @@ fn synthetic_corpus_loads_clean_and_agrees() {
         }
     }
     assert!(total.iter().all(|&c| c > 0), "every status occurs: {total:?}");
+}
+
+#[test]
+fn permute_rejects_what_is_not_a_permutation() {
+    let snap = real();
+    let plan = Plan::new(snap, "2025-06-01".parse().expect("date"));
+    let profiles = synth::profiles(snap.schema().expect("schema"), 5, 0..3);
+    let mut t = plan.columns_of(&profiles);
+    assert!(!t.permute(&[0, 1]), "too short");
+    assert!(!t.permute(&[0, 1, 1]), "a repeat");
+    assert!(!t.permute(&[0, 1, 3]), "out of range");
+    assert!(t.permute(&[2, 0, 1]));
 }
 
 #[test]
