@@ -84,6 +84,8 @@ pub struct Single<'p> {
     by_name: Vec<(&'p str, usize)>,
     regions: Vec<&'p str>,
     policy_region: Vec<Option<usize>>,
+    /// Per policy: the leaves of a root `All` whose children are all leaves.
+    flat: Vec<Option<Vec<u32>>>,
 }
 
 /// Value slot of a field (its index) or derived fact (after the fields).
@@ -117,6 +119,7 @@ impl Plan {
             by_name: Vec::new(),
             regions: Vec::new(),
             policy_region: Vec::new(),
+            flat: Vec::new(),
         };
         const ID: [u8; 3] = [PF, PU, PT];
         const FLIP: [u8; 3] = [PT, PU, PF];
@@ -199,6 +202,14 @@ impl Plan {
             })
             .collect();
         s.regions = regions;
+        s.flat = self
+            .policies
+            .iter()
+            .map(|p| match &p.root {
+                TNode::All(cs) => cs.iter().map(|c| if let TNode::Leaf(id) = c { Some(*id) } else { None }).collect(),
+                _ => None,
+            })
+            .collect();
         s
     }
 }
@@ -263,8 +274,6 @@ impl Single<'_> {
     /// The status codes ([`super::code`]) of every policy for one enterprise.
     pub fn codes(&self, profile: &Profile) -> Vec<u8> {
         let plan = self.plan;
-        let profile = plan.with_region_facts(profile);
-        let profile = profile.as_ref();
         let nf = plan.fields.len();
         let mut fields: Vec<Option<&FactValue>> = vec![None; nf];
         // Both sides are sorted by name: merge.
@@ -281,6 +290,19 @@ impl Single<'_> {
                 && *n == k.as_str()
             {
                 fields[*i] = Some(v);
+            }
+        }
+        // Region facts come from the corpus's region table by the enterprise's region, never
+        // from the profile (as `Plan::with_region_facts`, without copying the profile).
+        if !plan.region_facts.is_empty() {
+            let region = match profile.get("region") {
+                Some(FactValue::Text(r)) => Some(r.as_str()),
+                _ => None,
+            };
+            for (i, _) in &plan.region_facts {
+                if let Some(f) = fields.get_mut(*i) {
+                    *f = plan.region_table.lookup(*i, region, plan.as_of).value();
+                }
             }
         }
         let mut derived: Vec<V<'_>> = Vec::with_capacity(plan.derived.len());
@@ -352,7 +374,10 @@ impl Single<'_> {
                 if reg == Some(F) {
                     return code::INELIGIBLE;
                 }
-                let c = self.node(&pol.root, &mut row);
+                let c = match &self.flat[p] {
+                    Some(ids) => self.flat_all(ids, &mut row),
+                    None => self.node(&pol.root, &mut row),
+                };
                 let s = c & 0b11;
                 let near = (c >> 2) & (!c >> 4) & 1 & u8::from(s == 0);
                 let st = s + u8::from(s != 0) - (s >> 1) + near;
@@ -389,6 +414,19 @@ impl Single<'_> {
         go(lt, num, known, codes, |x, c| x < c, false);
         go(eq, num, known, codes, |x, c| x == c, false);
         go(ne, num, known, codes, |x, c| x != c, false);
+    }
+
+    /// An `All` of leaves only (most policies): a loop over their codes.
+    fn flat_all(&self, ids: &[u32], row: &mut Row<'_, '_>) -> u8 {
+        let mut acc = PT;
+        for &id in ids {
+            let c = row.codes[id as usize];
+            acc &= if c == UNSET { self.leaf(id as usize, row) } else { c };
+            if acc & 0b100 == 0 {
+                return PF;
+            }
+        }
+        acc | ((!acc << 2) & 0x10)
     }
 
     fn node(&self, t: &TNode, row: &mut Row<'_, '_>) -> u8 {
