@@ -5,10 +5,12 @@
 //! condition leaf (`Check`) is deduplicated across policies by its expression and near-miss
 //! margin, so a sub-condition shared by many policies is evaluated once per block; condition
 //! trees lose their labels. [`Columns`] holds the profiles by column; [`Plan::run`] evaluates
-//! blocks of [`BLOCK`] rows: derived facts once per block, then each policy's tree over
-//! three-valued byte vectors (strict, relaxed, gap) exactly as `zhengce_rules::judge` decides a
-//! status, then the policy's region. An `All` stops as soon as no row of the block can still be
-//! eligible, possible or a near miss.
+//! blocks of [`BLOCK`] rows: derived facts once per block, then each policy's tree over one
+//! packed byte per row holding strict, relaxed and gap (see `leaf.rs`: an `All` is a bitwise
+//! AND, an `Any` an OR) exactly as `zhengce_rules::judge` decides a status, then the policy's
+//! region. An `All` stops as soon as no row of the block can still be eligible, possible or a
+//! near miss; a block entirely outside a policy's region never touches its rule (group the rows
+//! by region with [`Plan::region_order`] and [`Columns::permute`] to make that the common case).
 //!
 //! The results equal [`crate::Snapshot::statuses`] (property tests in `tests/columnar.rs`).
 //! Reasons, questions, gaps and amounts are not computed here: ask the row path
