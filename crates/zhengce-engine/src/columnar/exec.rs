@@ -42,13 +42,16 @@ pub struct Bound<'a> {
     shared: usize,
 }
 
+/// A text test: the function, the literal ids, negated.
+type TextSpec = (TextFn, Vec<u32>, bool);
+
 struct Binder<'c> {
     cols: &'c Columns,
     kinds: Vec<Kind>,
     derived_kinds: Vec<Kind>,
     ext: HashMap<String, u32>,
     ext_strings: Vec<String>,
-    specs: Vec<(TextFn, Vec<u32>, bool)>,
+    specs: Vec<TextSpec>,
 }
 
 impl Binder<'_> {
@@ -313,7 +316,7 @@ impl Plan {
         let mut strings: Vec<String> = cols.interner().strings().to_vec();
         strings.extend(b.ext_strings.iter().cloned());
         // The outcome (F / T) of text test `spec` for the string of id `id`.
-        let outcome = |(f, ids, not): &(TextFn, Vec<u32>, bool), id: u32| -> u8 {
+        let outcome = |(f, ids, not): &TextSpec, id: u32| -> u8 {
             let hit = match f {
                 // Ids are unique per string: compare the literals' ids, no string comparison.
                 TextFn::In => ids.contains(&id),
@@ -472,12 +475,7 @@ impl LocalIndex {
     }
 
     /// The tri outcome (F / T) of `spec` per local code; `outcome` decides a candidate exactly.
-    fn table(
-        &self,
-        spec: &(TextFn, Vec<u32>, bool),
-        strings: &[String],
-        outcome: &dyn Fn(&(TextFn, Vec<u32>, bool), u32) -> u8,
-    ) -> Vec<u8> {
+    fn table(&self, spec: &TextSpec, strings: &[String], outcome: &dyn Fn(&TextSpec, u32) -> u8) -> Vec<u8> {
         let (f, ids, not) = spec;
         let (hit, miss) = if *not { (F, T) } else { (T, F) };
         let mut t = vec![miss; self.order.len()];

@@ -205,7 +205,7 @@ pub(crate) fn veval(e: &VExpr, cx: &Ctx<'_>) -> BV {
                         let v = if c == F { y } else { *o };
                         *o = if keep { v } else { NONE_TEXT };
                     }
-                    return BV::Text(x);
+                    BV::Text(x)
                 }
                 (BV::Bool(mut x), BV::Bool(y)) => {
                     for ((o, &y), &c) in x.iter_mut().zip(&y).zip(&c) {
@@ -213,7 +213,7 @@ pub(crate) fn veval(e: &VExpr, cx: &Ctx<'_>) -> BV {
                         let v = if c == F { y } else { *o };
                         *o = if keep { v } else { U };
                     }
-                    return BV::Bool(x);
+                    BV::Bool(x)
                 }
                 (a, b) => if_lanes(&c, a, b, n),
             }
