@@ -101,13 +101,27 @@ fn bench(c: &mut Criterion) {
         t.elapsed().as_secs_f64(),
         cols.heap_bytes() / 1_000_000
     );
-    for n in [100_000usize, rows] {
-        if n > rows {
-            continue;
-        }
+    let t = std::time::Instant::now();
+    let bound = plan_syn.bind(&cols);
+    eprintln!(
+        "binding the plan ({} distinct text values in the table): {:.1} ms",
+        cols.interner().len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    drop(bound);
+    let sizes = if rows > 100_000 { vec![100_000, rows] } else { vec![rows] };
+    for n in sizes {
         g.throughput(Throughput::Elements((n * plan_syn.policy_count()) as u64));
         g.bench_function(format!("columnar/{n}_enterprises"), |b| b.iter(|| run_all(&plan_syn, &cols, n)));
     }
+    // The same table with its rows grouped by region (the reordering is setup, like ranking).
+    let t = std::time::Instant::now();
+    let order = plan_syn.region_order(&cols);
+    assert!(cols.permute(&order));
+    drop(order);
+    eprintln!("rows grouped by region in {:.2} s", t.elapsed().as_secs_f64());
+    g.throughput(Throughput::Elements((rows * plan_syn.policy_count()) as u64));
+    g.bench_function(format!("columnar_by_region/{rows}_enterprises"), |b| b.iter(|| run_all(&plan_syn, &cols, rows)));
     g.finish();
     drop(cols);
 

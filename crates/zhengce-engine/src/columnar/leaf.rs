@@ -1,16 +1,45 @@
 //! Condition leaves bound to a table, and their kernels over a block.
 //!
-//! A leaf writes one byte per row: [`F`], [`U`], [`T`] or [`NEAR`] (strictly false, but a numeric
-//! threshold missed by at most the rule's margin: relaxed true, with a gap), the decision
-//! `zhengce_rules::judge` makes for a `Check`. Common shapes get fused kernels; every other leaf
-//! goes through the generic block interpreter ([`super::vexpr`]).
+//! A leaf writes one packed byte per row ([`PF`], [`PU`], [`PT`] or [`PNEAR`]: strictly false,
+//! but a numeric threshold missed by at most the rule's margin, so relaxed true with a gap), the
+//! decision `zhengce_rules::judge` makes for a `Check`. Common shapes get fused kernels; every
+//! other leaf goes through the generic block interpreter ([`super::vexpr`]).
+//!
+//! ## Packed codes
+//!
+//! A packed byte holds the three results the condition tree combines, as bit planes:
+//!
+//! | bit | meaning |
+//! |---|---|
+//! | 0 | strict result is not false (unknown or true) |
+//! | 1 | strict result is true |
+//! | 2 | relaxed result is not false |
+//! | 3 | relaxed result is true |
+//! | 4 | no gap (inverted, so that it combines like the others) |
+//!
+//! A three-valued result is a "thermometer" (false `00`, unknown `01`, true `11`), so Kleene
+//! `and` (min) is bitwise AND and `or` (max) bitwise OR; with the gap stored inverted, an `All`
+//! of children is the bitwise AND of their bytes, 16 rows per SSE2 instruction.
 
 use zhengce_rules::expr::BinOp;
 
+use super::BLOCK;
+use super::table::RankVec;
 use super::vexpr::{BV, Ctx, F, T, U, VExpr, veval};
 
-/// Strictly false, relaxed true (a near miss with a gap).
+/// Strictly false, relaxed true (a near miss with a gap) in the single-enterprise path's tri codes.
 pub(crate) const NEAR: u8 = 3;
+
+/// Packed: false (strict and relaxed), no gap.
+pub(crate) const PF: u8 = 0b1_0000;
+/// Packed: unknown (strict and relaxed), no gap.
+pub(crate) const PU: u8 = 0b1_0101;
+/// Packed: true (strict and relaxed), no gap.
+pub(crate) const PT: u8 = 0b1_1111;
+/// Packed: strictly false, relaxed true, with a gap (a near miss).
+pub(crate) const PNEAR: u8 = 0b0_1100;
+/// Tri byte ([`F`], [`U`], [`T`]) to packed.
+pub(crate) const PACK: [u8; 3] = [PF, PU, PT];
 
 /// The near-miss test of `zhengce_rules::judge` (`Ctx::near_miss`): `x op y` failed; is the
 /// shortfall at most `margin` of the threshold `y`?
@@ -47,7 +76,7 @@ pub(crate) fn rank_leaf(field: usize, distinct: &[f64], op: BinOp, c: f64, margi
             let nr = first(&|k| k == T || k == NEAR).min(t);
             let (a1, w1) = run(t, d);
             let (a2, w2) = run(nr, t);
-            Leaf::RankCmp { field, a1, w1, x1: T, a2, w2, x2: NEAR, z: F }
+            Leaf::RankCmp { field, a1, w1, x1: PT, a2, w2, x2: PNEAR, z: PF }
         }
         // T… NEAR… F…
         BinOp::Le | BinOp::Lt => {
@@ -55,14 +84,14 @@ pub(crate) fn rank_leaf(field: usize, distinct: &[f64], op: BinOp, c: f64, margi
             let f = first(&|k| k == F).max(not_t);
             let (a1, w1) = run(0, not_t);
             let (a2, w2) = run(not_t, f);
-            Leaf::RankCmp { field, a1, w1, x1: T, a2, w2, x2: NEAR, z: F }
+            Leaf::RankCmp { field, a1, w1, x1: PT, a2, w2, x2: PNEAR, z: PF }
         }
         // F… T… F… (Eq) or T… F… T… (Ne): the run of values equal to c.
         _ => {
             let lo = distinct.partition_point(|&x| x < c) as u32;
             let hi = distinct.partition_point(|&x| x <= c) as u32;
             let (a1, w1) = run(lo, hi);
-            let (inside, outside) = if op == BinOp::Eq { (T, F) } else { (F, T) };
+            let (inside, outside) = if op == BinOp::Eq { (PT, PF) } else { (PF, PT) };
             Leaf::RankCmp { field, a1, w1, x1: inside, a2: 0, w2: 0, x2: outside, z: outside }
         }
     }
@@ -95,6 +124,14 @@ pub(crate) enum Leaf {
     Truth { src: Src, lut: [u8; 3] },
     /// A text test through table `table` (`x == 'a'`, `in(x, …)`, `prefix(x, …)`, `within(x, …)`).
     TextLut { src: Src, table: usize },
+    /// A text test on a field with a local dictionary ([`super::table::LocalCodes`]): `table`
+    /// gives the packed code of each local code, then [`PU`] (the last entry, for unknown).
+    TextLocal { field: usize, table: Vec<u8> },
+    /// `prefix(x, …)` whose literals are at most L bytes long, over the codes of the column's
+    /// values cut to L bytes (`truncated`, built once per bind: an industry code's first two or
+    /// three digits). The outcome depends only on the cut value, and the cut values are few, so
+    /// `table` (packed codes by truncated code, then [`PU`] for unknown) stays in L1.
+    TextPrefix { truncated: usize, table: Vec<u8> },
     /// Anything else; `near` holds the threshold's sides and margin.
     Generic { e: VExpr, near: Option<(BinOp, VExpr, VExpr, f64)> },
 }
@@ -102,6 +139,10 @@ pub(crate) enum Leaf {
 /// Inputs of a block for the fused kernels.
 pub(crate) struct Inputs<'b> {
     pub cx: &'b Ctx<'b>,
+    /// The text test tables with packed codes (for [`Leaf::TextLut`]).
+    pub packed_tables: &'b [Vec<u8>],
+    /// Truncated text columns (for [`Leaf::TextPrefix`]): one code per row of the table.
+    pub truncated: &'b [Vec<u16>],
 }
 
 impl Inputs<'_> {
@@ -162,8 +203,8 @@ fn cmp_kernel(
         None => {
             for ((o, &x), &k) in out.iter_mut().zip(x).zip(k) {
                 let ordered = !x.is_nan();
-                let r = if pass(x) { T } else { F };
-                *o = if k != 0 && ordered { r } else { U };
+                let r = if pass(x) { PT } else { PF };
+                *o = if k != 0 && ordered { r } else { PU };
             }
         }
         Some(lim) => {
@@ -171,27 +212,78 @@ fn cmp_kernel(
             for ((o, &x), &k) in out.iter_mut().zip(x).zip(k) {
                 let ordered = !x.is_nan();
                 let r = if pass(x) {
-                    T
+                    PT
                 } else if short(x) <= lim {
-                    NEAR
+                    PNEAR
                 } else {
-                    F
+                    PF
                 };
-                *o = if k != 0 && ordered { r } else { U };
+                *o = if k != 0 && ordered { r } else { PU };
             }
         }
     }
 }
 
+/// `lhs op rhs` lane by lane, known where `kn` is nonzero and both sides are numbers, with
+/// the near-miss test of `zhengce_rules::judge` when `margin` is set: branch-free, so that it
+/// vectorizes (two doubles per SSE2 instruction).
+#[inline(always)]
+fn pair_kernel(lhs: &[f64], rhs: &[f64], kn: &[u8], op: BinOp, margin: Option<f64>, out: &mut [u8]) {
+    #[inline(always)]
+    fn go(
+        lhs: &[f64],
+        rhs: &[f64],
+        kn: &[u8],
+        margin: Option<f64>,
+        out: &mut [u8],
+        pass: impl Fn(f64, f64) -> bool,
+        short: impl Fn(f64, f64) -> f64,
+    ) {
+        let lanes = out.iter_mut().zip(lhs.iter().zip(rhs)).zip(kn);
+        match margin {
+            None => {
+                for ((o, (&a, &b)), &k) in lanes {
+                    let ordered = !(a.is_nan() | b.is_nan());
+                    let r = if pass(a, b) { PT } else { PF };
+                    *o = if (k != 0) & ordered { r } else { PU };
+                }
+            }
+            Some(m) => {
+                for ((o, (&a, &b)), &k) in lanes {
+                    let ordered = !(a.is_nan() | b.is_nan());
+                    // `near_miss`: `y != 0 && short <= margin * |y|`, y the threshold side.
+                    let near = (b != 0.0) & (short(a, b) <= m * b.abs());
+                    let r = if pass(a, b) {
+                        PT
+                    } else if near {
+                        PNEAR
+                    } else {
+                        PF
+                    };
+                    *o = if (k != 0) & ordered { r } else { PU };
+                }
+            }
+        }
+    }
+    match op {
+        BinOp::Ge => go(lhs, rhs, kn, margin, out, |a, b| a >= b, |a, b| b - a),
+        BinOp::Gt => go(lhs, rhs, kn, margin, out, |a, b| a > b, |a, b| b - a),
+        BinOp::Le => go(lhs, rhs, kn, margin, out, |a, b| a <= b, |a, b| a - b),
+        BinOp::Lt => go(lhs, rhs, kn, margin, out, |a, b| a < b, |a, b| a - b),
+        BinOp::Eq => go(lhs, rhs, kn, margin, out, |a, b| a == b, |a, b| a - b),
+        _ => go(lhs, rhs, kn, margin, out, |a, b| a != b, |a, b| a - b),
+    }
+}
+
 impl Leaf {
-    /// Evaluates the leaf over the block into `out` (one code per row).
+    /// Evaluates the leaf over the block into `out` (one packed code per row).
     pub(crate) fn run(&self, inp: &Inputs<'_>, out: &mut [u8]) {
         let n = inp.cx.n;
         let out = &mut out[..n];
         match self {
             Leaf::NumCmp { src, op, c, margin } => {
                 let Some((x, k)) = inp.num(*src) else {
-                    out.fill(U);
+                    out.fill(PU);
                     return;
                 };
                 let c = *c;
@@ -209,69 +301,62 @@ impl Leaf {
             Leaf::RankCmp { field, a1, w1, x1, a2, w2, x2, z } => {
                 let cx = inp.cx;
                 let Some(super::table::Column::Num { ranks: Some(rk), .. }) = cx.cols.get(*field) else {
-                    out.fill(U);
+                    out.fill(PU);
                     return;
                 };
-                let r = &rk.rank[cx.start..cx.start + n];
                 let (a1, w1, x1, a2, w2, x2, z) = (*a1, *w1, *x1, *a2, *w2, *x2, *z);
-                for (o, &r) in out.iter_mut().zip(r) {
-                    let c = if r.wrapping_sub(a1) < w1 {
-                        x1
-                    } else if r.wrapping_sub(a2) < w2 {
-                        x2
-                    } else {
-                        z
-                    };
-                    *o = if r == super::table::UNRANKED { U } else { c };
+                // The bounds are below the number of distinct values, so they fit the width.
+                macro_rules! kernel {
+                    ($r:expr, $t:ty) => {{
+                        let r = &$r[cx.start..cx.start + n];
+                        let (a1, w1, a2, w2) = (a1 as $t, w1 as $t, a2 as $t, w2 as $t);
+                        for (o, &r) in out.iter_mut().zip(r) {
+                            let c = if r.wrapping_sub(a1) < w1 {
+                                x1
+                            } else if r.wrapping_sub(a2) < w2 {
+                                x2
+                            } else {
+                                z
+                            };
+                            *o = if r == <$t>::MAX { PU } else { c };
+                        }
+                    }};
+                }
+                match &rk.rank {
+                    RankVec::U8(r) => kernel!(r, u8),
+                    RankVec::U16(r) => kernel!(r, u16),
+                    RankVec::U32(r) => kernel!(r, u32),
                 }
             }
             Leaf::NumScaled { x, y, k, op, margin } => {
                 let (Some((xv, xk)), Some((yv, yk))) = (inp.num(*x), inp.num(*y)) else {
-                    out.fill(U);
+                    out.fill(PU);
                     return;
                 };
-                let (k, op, margin) = (*k, *op, *margin);
+                let k = *k;
+                let (mut rhs, mut kn) = ([0.0f64; BLOCK], [0u8; BLOCK]);
                 for i in 0..n {
-                    let (a, b) = (xv[i], yv[i] * k);
-                    let c = match a.partial_cmp(&b) {
-                        Some(o) if xk[i] != 0 && yk[i] != 0 => {
-                            use std::cmp::Ordering::*;
-                            let pass = match op {
-                                BinOp::Eq => o == Equal,
-                                BinOp::Ne => o != Equal,
-                                BinOp::Lt => o == Less,
-                                BinOp::Le => o != Greater,
-                                BinOp::Gt => o == Greater,
-                                _ => o != Less,
-                            };
-                            if pass {
-                                T
-                            } else if margin.is_some_and(|m| near_miss(op, a, b, m)) {
-                                NEAR
-                            } else {
-                                F
-                            }
-                        }
-                        _ => U,
-                    };
-                    out[i] = c;
+                    rhs[i] = yv[i] * k;
+                    kn[i] = xk[i] & yk[i];
                 }
+                pair_kernel(xv, &rhs[..n], &kn[..n], *op, *margin, out);
             }
             Leaf::NumSum { x, y, c, op, margin } => {
                 let (Some((xv, xk)), Some((yv, yk))) = (inp.num(*x), inp.num(*y)) else {
-                    out.fill(U);
+                    out.fill(PU);
                     return;
                 };
-                let (c, op, margin) = (*c, *op, *margin);
-                let lanes = out.iter_mut().zip(xv.iter().zip(xk)).zip(yv.iter().zip(yk));
-                for ((o, (&a, &ak)), (&b, &bk)) in lanes {
-                    let code = threshold_code(op, a + b, c, margin);
-                    *o = if ak & bk != 0 { code } else { U };
+                let (mut lhs, mut kn) = ([0.0f64; BLOCK], [0u8; BLOCK]);
+                for i in 0..n {
+                    lhs[i] = xv[i] + yv[i];
+                    kn[i] = xk[i] & yk[i];
                 }
+                let rhs = [*c; BLOCK];
+                pair_kernel(&lhs[..n], &rhs[..n], &kn[..n], *op, *margin, out);
             }
             Leaf::Truth { src, lut } => {
                 let Some(x) = inp.tri(*src) else {
-                    out.fill(U);
+                    out.fill(PU);
                     return;
                 };
                 let [a, b, c] = *lut;
@@ -287,39 +372,67 @@ impl Leaf {
             }
             Leaf::TextIn { src, ids: [a, b, c, d], hit, miss } => {
                 let Some(x) = inp.text(*src) else {
-                    out.fill(U);
+                    out.fill(PU);
                     return;
                 };
                 let (a, b, c, d, hit, miss) = (*a, *b, *c, *d, *hit, *miss);
                 for (o, &id) in out.iter_mut().zip(x) {
                     let is = (id == a) | (id == b) | (id == c) | (id == d);
                     let v = if is { hit } else { miss };
-                    *o = if id == super::table::NONE_TEXT { U } else { v };
+                    *o = if id == super::table::NONE_TEXT { PU } else { v };
                 }
             }
             Leaf::TextLut { src, table } => {
                 let Some(ids) = inp.text(*src) else {
-                    out.fill(U);
+                    out.fill(PU);
                     return;
                 };
-                let t: &[u8] = &inp.cx.tables[*table];
+                let t: &[u8] = &inp.packed_tables[*table];
                 for (o, &id) in out.iter_mut().zip(ids) {
-                    *o = t.get(id as usize).copied().unwrap_or(U);
+                    *o = t.get(id as usize).copied().unwrap_or(PU);
+                }
+            }
+            Leaf::TextLocal { field, table } => {
+                let cx = inp.cx;
+                let Some(l) = cx.local.get(*field).and_then(|l| *l) else {
+                    out.fill(PU);
+                    return;
+                };
+                // The table ends with the code of an unknown value: clamping the code (u16::MAX
+                // when unknown) replaces a branch that mispredicts on every unknown row.
+                let t: &[u8] = table;
+                let last = t.len() - 1;
+                for (o, &c) in out.iter_mut().zip(&l.codes[cx.start..cx.start + n]) {
+                    *o = t[usize::from(c).min(last)];
+                }
+            }
+            Leaf::TextPrefix { truncated, table } => {
+                let cx = inp.cx;
+                let Some(codes) = inp.truncated.get(*truncated) else {
+                    out.fill(PU);
+                    return;
+                };
+                let t: &[u8] = table;
+                let last = t.len() - 1;
+                for (o, &c) in out.iter_mut().zip(&codes[cx.start..cx.start + n]) {
+                    *o = t[usize::from(c).min(last)];
                 }
             }
             Leaf::Generic { e, near } => {
                 let BV::Bool(s) = veval(e, inp.cx) else {
-                    out.fill(U);
+                    out.fill(PU);
                     return;
                 };
-                out.copy_from_slice(&s[..n]);
+                for (o, &x) in out.iter_mut().zip(&s[..n]) {
+                    *o = PACK.get(x as usize).copied().unwrap_or(PU);
+                }
                 if let Some((op, lhs, rhs, margin)) = near
                     && s.contains(&F)
                     && let (BV::Num(x, xk), BV::Num(y, yk)) = (veval(lhs, inp.cx), veval(rhs, inp.cx))
                 {
                     for i in 0..n {
-                        if out[i] == F && xk[i] != 0 && yk[i] != 0 && near_miss(*op, x[i], y[i], *margin) {
-                            out[i] = NEAR;
+                        if out[i] == PF && xk[i] != 0 && yk[i] != 0 && near_miss(*op, x[i], y[i], *margin) {
+                            out[i] = PNEAR;
                         }
                     }
                 }

@@ -5,10 +5,12 @@
 //! condition leaf (`Check`) is deduplicated across policies by its expression and near-miss
 //! margin, so a sub-condition shared by many policies is evaluated once per block; condition
 //! trees lose their labels. [`Columns`] holds the profiles by column; [`Plan::run`] evaluates
-//! blocks of [`BLOCK`] rows: derived facts once per block, then each policy's tree over
-//! three-valued byte vectors (strict, relaxed, gap) exactly as `zhengce_rules::judge` decides a
-//! status, then the policy's region. An `All` stops as soon as no row of the block can still be
-//! eligible, possible or a near miss.
+//! blocks of [`BLOCK`] rows: derived facts once per block, then each policy's tree over one
+//! packed byte per row holding strict, relaxed and gap (see `leaf.rs`: an `All` is a bitwise
+//! AND, an `Any` an OR) exactly as `zhengce_rules::judge` decides a status, then the policy's
+//! region. An `All` stops as soon as no row of the block can still be eligible, possible or a
+//! near miss; a block entirely outside a policy's region never touches its rule (group the rows
+//! by region with [`Plan::region_order`] and [`Columns::permute`] to make that the common case).
 //!
 //! The results equal [`crate::Snapshot::statuses`] (property tests in `tests/columnar.rs`).
 //! Reasons, questions, gaps and amounts are not computed here: ask the row path
@@ -34,7 +36,7 @@ use zhengce_rules::load::{CCond, numeric_threshold};
 
 pub use exec::{BlockResult, Bound, Runner};
 pub use single::Single;
-pub use table::{Column, Columns, Interner, Kind, NONE_DATE, NONE_TEXT, Ranks, UNRANKED};
+pub use table::{Column, Columns, Interner, Kind, LocalCodes, NONE_DATE, NONE_TEXT, RankVec, Ranks, UNRANKED};
 
 use crate::Snapshot;
 
@@ -346,6 +348,17 @@ impl Plan {
         }
         c.seal();
         c
+    }
+
+    /// The row order that groups `cols` by region ([`Columns::order_by_text`] on the region
+    /// field; the identity when the schema has none). Evaluating a table reordered with it
+    /// ([`Columns::permute`]) gives the same statuses per enterprise, in the new row order, and
+    /// city and county policies skip the blocks outside their region.
+    pub fn region_order(&self, cols: &Columns) -> Vec<u32> {
+        match self.region_field {
+            Some(r) => cols.order_by_text(r),
+            None => (0..cols.len() as u32).collect(),
+        }
     }
 
     /// Appends one enterprise to `cols`, with the region facts of its region filled in from the

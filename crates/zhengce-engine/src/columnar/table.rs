@@ -104,18 +104,50 @@ pub enum Column {
     Date(Vec<i32>),
 }
 
-/// Order-preserving codes of a numeric column: thresholds compare 32-bit ranks instead of
-/// doubles, exactly (a threshold becomes the rank boundary found by binary search over the
-/// distinct values with the very same floating-point test).
+/// Order-preserving codes of a numeric column: thresholds compare ranks instead of doubles,
+/// exactly (a threshold becomes the rank boundary found by binary search over the distinct
+/// values with the very same floating-point test).
 #[derive(Clone, Debug)]
 pub struct Ranks {
-    /// Rank per row; [`UNRANKED`] when unknown or not a number.
-    pub rank: Vec<u32>,
+    /// Rank per row, as narrow as the number of distinct values allows; the type's maximum
+    /// when unknown or not a number.
+    pub rank: RankVec,
     /// Distinct values ascending (`total_cmp`), by rank.
     pub distinct: Vec<f64>,
 }
 
-/// The rank of an unknown (or NaN) value.
+/// Ranks of one column: 8 bits for fewer than 255 distinct values (16 rows per SSE2
+/// instruction in the threshold kernel), 16 bits for fewer than 65,535, else 32 bits.
+#[derive(Clone, Debug)]
+pub enum RankVec {
+    /// At most 254 distinct values; `u8::MAX` unranked.
+    U8(Vec<u8>),
+    /// At most 65,534 distinct values; `u16::MAX` unranked.
+    U16(Vec<u16>),
+    /// Otherwise; [`UNRANKED`] unranked.
+    U32(Vec<u32>),
+}
+
+impl RankVec {
+    /// The rank of row `i` ([`UNRANKED`] when unranked), whatever the width.
+    pub fn get(&self, i: usize) -> u32 {
+        match self {
+            RankVec::U8(v) => v.get(i).map_or(UNRANKED, |&r| if r == u8::MAX { UNRANKED } else { u32::from(r) }),
+            RankVec::U16(v) => v.get(i).map_or(UNRANKED, |&r| if r == u16::MAX { UNRANKED } else { u32::from(r) }),
+            RankVec::U32(v) => v.get(i).copied().unwrap_or(UNRANKED),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            RankVec::U8(v) => v.capacity(),
+            RankVec::U16(v) => v.capacity() * 2,
+            RankVec::U32(v) => v.capacity() * 4,
+        }
+    }
+}
+
+/// The rank of an unknown (or NaN) value (32-bit ranks).
 pub const UNRANKED: u32 = u32::MAX;
 
 /// A table of profiles by column.
@@ -126,6 +158,20 @@ pub struct Columns {
     kinds: Vec<Kind>,
     names: Vec<String>,
     interner: Interner,
+    /// After [`Columns::seal`], per text column: its own small dictionary (see [`LocalCodes`]).
+    local: Vec<Option<LocalCodes>>,
+}
+
+/// A text column's own dictionary: each row's value as a 16-bit code into `dict` (the column's
+/// distinct interner ids, in order of first appearance), `u16::MAX` when unknown. Text tests
+/// on the column become a lookup in a table of the column's few distinct values (it stays in
+/// L1) instead of one over every string of the table.
+#[derive(Clone, Debug)]
+pub struct LocalCodes {
+    /// Code per row.
+    pub codes: Vec<u16>,
+    /// Interner id per code.
+    pub dict: Vec<u32>,
 }
 
 impl Columns {
@@ -147,7 +193,15 @@ impl Columns {
                 }
             })
             .collect();
-        Columns { len: 0, cols, kinds, names: fields.iter().map(|(n, _)| n.clone()).collect(), interner: Interner::default() }
+        let local = vec![None; fields.len()];
+        Columns {
+            len: 0,
+            cols,
+            kinds,
+            names: fields.iter().map(|(n, _)| n.clone()).collect(),
+            interner: Interner::default(),
+            local,
+        }
     }
 
     /// Reserves room for `n` more rows.
@@ -208,6 +262,10 @@ impl Columns {
             }
         }
         self.len += 1;
+        // Like the ranks, the local dictionaries hold only until the next push.
+        if self.local.iter().any(Option::is_some) {
+            self.local.iter_mut().for_each(|l| *l = None);
+        }
     }
 
     /// Ranks every numeric column (after the last [`Columns::push`]; a later push drops them).
@@ -215,6 +273,33 @@ impl Columns {
     pub fn seal(&mut self) -> usize {
         let len = self.len;
         let mut n = 0;
+        for (c, local) in self.cols.iter().zip(self.local.iter_mut()) {
+            let Column::Text(ids) = c else { continue };
+            let mut code_of: HashMap<u32, u16> = HashMap::new();
+            let mut dict: Vec<u32> = Vec::new();
+            let mut codes = Vec::with_capacity(ids.len());
+            let mut fits = true;
+            for &id in ids {
+                if id == NONE_TEXT {
+                    codes.push(u16::MAX);
+                    continue;
+                }
+                let code = match code_of.get(&id) {
+                    Some(&c) => c,
+                    None if dict.len() + 1 < usize::from(u16::MAX) => {
+                        dict.push(id);
+                        code_of.insert(id, (dict.len() - 1) as u16);
+                        (dict.len() - 1) as u16
+                    }
+                    None => {
+                        fits = false;
+                        break;
+                    }
+                };
+                codes.push(code);
+            }
+            *local = fits.then_some(LocalCodes { codes, dict });
+        }
         for c in &mut self.cols {
             let Column::Num { vals, known, ranks } = c else { continue };
             let mut order: Vec<u32> = (0..len as u32)
@@ -230,10 +315,80 @@ impl Columns {
                 }
                 rank[i as usize] = (distinct.len() - 1) as u32;
             }
+            // Narrow when the distinct values allow it (the maximum stays free for "unranked").
+            let rank = if distinct.len() < usize::from(u8::MAX) {
+                RankVec::U8(rank.iter().map(|&r| if r == UNRANKED { u8::MAX } else { r as u8 }).collect())
+            } else if distinct.len() < usize::from(u16::MAX) {
+                RankVec::U16(rank.iter().map(|&r| if r == UNRANKED { u16::MAX } else { r as u16 }).collect())
+            } else {
+                RankVec::U32(rank)
+            };
             *ranks = Some(Ranks { rank, distinct });
             n += 1;
         }
         n
+    }
+
+    /// Reorders the rows: row `i` becomes the former row `order[i]` (`order` is a permutation
+    /// of `0..len()`; otherwise the table is left unchanged and `false` returned). Ranks and
+    /// local dictionaries move with their rows, so a sealed table stays sealed. One column at a
+    /// time: the extra memory is one column.
+    pub fn permute(&mut self, order: &[u32]) -> bool {
+        let len = self.len;
+        let mut seen = vec![false; len];
+        if order.len() != len || !order.iter().all(|&i| seen.get_mut(i as usize).is_some_and(|s| !std::mem::replace(s, true))) {
+            return false;
+        }
+        fn take<X: Copy>(v: &[X], order: &[u32]) -> Vec<X> {
+            order.iter().map(|&i| v[i as usize]).collect()
+        }
+        for c in &mut self.cols {
+            match c {
+                Column::Absent => {}
+                Column::Num { vals, known, ranks } => {
+                    *vals = take(vals, order);
+                    let mut k = vec![0u64; known.len()];
+                    for (row, &from) in order.iter().enumerate() {
+                        let bit = (known[from as usize / 64] >> (from % 64)) & 1;
+                        k[row / 64] |= bit << (row % 64);
+                    }
+                    *known = k;
+                    if let Some(r) = ranks {
+                        r.rank = match &r.rank {
+                            RankVec::U8(v) => RankVec::U8(take(v, order)),
+                            RankVec::U16(v) => RankVec::U16(take(v, order)),
+                            RankVec::U32(v) => RankVec::U32(take(v, order)),
+                        };
+                    }
+                }
+                Column::Bool(v) => *v = take(v, order),
+                Column::Text(v) => *v = take(v, order),
+                Column::Date(v) => *v = take(v, order),
+            }
+        }
+        for l in self.local.iter_mut().flatten() {
+            l.codes = take(&l.codes, order);
+        }
+        true
+    }
+
+    /// The order that groups the rows by the text of field `field` (unknown last), stable: pass
+    /// it to [`Columns::permute`]. With the rows of one region together, a block holds one or a
+    /// few regions and a city or county policy skips every block outside it.
+    pub fn order_by_text(&self, field: usize) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.len as u32).collect();
+        if let Column::Text(ids) = self.column(field) {
+            let s = |id: u32| if id == NONE_TEXT { None } else { self.interner.strings.get(id as usize).map(String::as_str) };
+            // Rank the distinct strings once, then sort the rows by rank (unknown last).
+            let mut by_string: Vec<u32> = (0..self.interner.len() as u32).collect();
+            by_string.sort_by(|&a, &b| s(a).cmp(&s(b)));
+            let mut rank = vec![0u32; self.interner.len()];
+            for (r, &id) in by_string.iter().enumerate() {
+                rank[id as usize] = r as u32;
+            }
+            order.sort_by_key(|&row| ids.get(row as usize).and_then(|&id| rank.get(id as usize).copied()).unwrap_or(u32::MAX));
+        }
+        order
     }
 
     /// Number of rows.
@@ -261,6 +416,12 @@ impl Columns {
         self.kinds.get(i).copied()
     }
 
+    /// The local dictionary of text column `i`, after [`Columns::seal`] (none when the column
+    /// has 65,535 distinct values or more).
+    pub fn local_codes(&self, i: usize) -> Option<&LocalCodes> {
+        self.local.get(i).and_then(Option::as_ref)
+    }
+
     /// The text values.
     pub fn interner(&self) -> &Interner {
         &self.interner
@@ -276,7 +437,7 @@ impl Columns {
                 Column::Num { vals, known, ranks } => {
                     vals.capacity() * 8
                         + known.capacity() * 8
-                        + ranks.as_ref().map_or(0, |r| r.rank.capacity() * 4 + r.distinct.capacity() * 8)
+                        + ranks.as_ref().map_or(0, |r| r.rank.heap_bytes() + r.distinct.capacity() * 8)
                 }
                 Column::Bool(v) => v.capacity(),
                 Column::Text(v) => v.capacity() * 4,
@@ -284,6 +445,7 @@ impl Columns {
             })
             .sum();
         let text: usize = self.interner.strings.iter().map(|s| 2 * s.capacity() + 64).sum();
-        cols + text
+        let local: usize = self.local.iter().flatten().map(|l| l.codes.capacity() * 2 + l.dict.capacity() * 4).sum();
+        cols + text + local
     }
 }

@@ -71,6 +71,8 @@ pub(crate) struct Ctx<'b> {
     pub start: usize,
     pub n: usize,
     pub cols: &'b [Column],
+    /// Local dictionaries of text columns (by field; `None` when absent).
+    pub local: &'b [Option<&'b super::table::LocalCodes>],
     /// Known bytes of numeric fields for this block (empty for others).
     pub known: &'b [Vec<u8>],
     /// Derived values of this block (computed in order).
@@ -203,7 +205,7 @@ pub(crate) fn veval(e: &VExpr, cx: &Ctx<'_>) -> BV {
                         let v = if c == F { y } else { *o };
                         *o = if keep { v } else { NONE_TEXT };
                     }
-                    return BV::Text(x);
+                    BV::Text(x)
                 }
                 (BV::Bool(mut x), BV::Bool(y)) => {
                     for ((o, &y), &c) in x.iter_mut().zip(&y).zip(&c) {
@@ -211,7 +213,7 @@ pub(crate) fn veval(e: &VExpr, cx: &Ctx<'_>) -> BV {
                         let v = if c == F { y } else { *o };
                         *o = if keep { v } else { U };
                     }
-                    return BV::Bool(x);
+                    BV::Bool(x)
                 }
                 (a, b) => if_lanes(&c, a, b, n),
             }
@@ -375,12 +377,33 @@ fn bin(op: BinOp, a: BV, b: BV, cx: &Ctx<'_>) -> BV {
             let mut out = bcast(U, n);
             match (&a, &b) {
                 (BV::Num(x, xk), BV::Num(y, yk)) => {
-                    for i in 0..n {
-                        if xk[i] != 0
-                            && yk[i] != 0
-                            && let Some(o) = x[i].partial_cmp(&y[i])
-                        {
-                            out[i] = cmp_result(op, o);
+                    // Branch-free (vectorizes): the comparison chosen once, unknown where a side
+                    // is unknown or NaN (no ordering), as `partial_cmp` decides.
+                    #[inline(always)]
+                    fn lanes(x: &[f64], xk: &[u8], y: &[f64], yk: &[u8], out: &mut [u8], pass: impl Fn(f64, f64) -> bool) {
+                        for ((o, (&a, &ak)), (&b, &bk)) in out.iter_mut().zip(x.iter().zip(xk)).zip(y.iter().zip(yk)) {
+                            let ordered = !(a.is_nan() | b.is_nan());
+                            let r = if pass(a, b) { T } else { F };
+                            *o = if (ak != 0) & (bk != 0) & ordered { r } else { U };
+                        }
+                    }
+                    let (x, xk, y, yk, o) = (&x[..n], &xk[..n], &y[..n], &yk[..n], &mut out[..n]);
+                    match op {
+                        BinOp::Eq => lanes(x, xk, y, yk, o, |a, b| a == b),
+                        BinOp::Ne => lanes(x, xk, y, yk, o, |a, b| a != b),
+                        BinOp::Lt => lanes(x, xk, y, yk, o, |a, b| a < b),
+                        BinOp::Le => lanes(x, xk, y, yk, o, |a, b| a <= b),
+                        BinOp::Gt => lanes(x, xk, y, yk, o, |a, b| a > b),
+                        BinOp::Ge => lanes(x, xk, y, yk, o, |a, b| a >= b),
+                        _ => {
+                            for i in 0..n {
+                                if xk[i] != 0
+                                    && yk[i] != 0
+                                    && let Some(ord) = x[i].partial_cmp(&y[i])
+                                {
+                                    o[i] = cmp_result(op, ord);
+                                }
+                            }
                         }
                     }
                 }

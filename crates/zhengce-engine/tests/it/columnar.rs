@@ -51,6 +51,15 @@ fn compare(snap: &Snapshot, profiles: &[Profile], as_of: Date) -> [usize; 4] {
         plan.push(&mut raw, p);
     }
     assert_eq!(plan.statuses(&raw), got, "ranked and unranked columns agree");
+    // Rows grouped by region (sealed and unsealed tables): the same statuses per enterprise.
+    let order = plan.region_order(&raw);
+    for mut t in [plan.columns_of(profiles), raw] {
+        assert!(t.permute(&order), "a permutation");
+        let by_region = plan.statuses(&t);
+        for (row, &from) in order.iter().enumerate() {
+            assert_eq!(by_region[row], got[from as usize], "region-ordered row {row} (profile {from}) at {as_of}");
+        }
+    }
     let slugs: Vec<&str> = plan.slugs().collect();
     let single = plan.single();
     let mut counts = [0; 4];
@@ -124,6 +133,59 @@ fn synthetic_corpus_loads_clean_and_agrees() {
         }
     }
     assert!(total.iter().all(|&c| c > 0), "every status occurs: {total:?}");
+}
+
+/// Groups wider than the byte counters of the block evaluator (254 children): `AtLeast(k)` over
+/// 300 thresholds counts in 32 bits there, and agrees with the row path for k around the
+/// number of children (and beyond it), on profiles with unknown facts.
+#[test]
+fn wide_at_least_groups_agree() {
+    let schema = real().schema().expect("schema");
+    let mut files = schema_files();
+    let base = synth::corpus(schema, 1, 9);
+    let md = base.iter().find(|f| f.path.ends_with(".md")).expect("a policy").text.clone();
+    for k in [2usize, 150, 255, 299, 300, 301] {
+        let slug = format!("wide-{k}");
+        let checks: Vec<String> = (0..300)
+            .map(|i| match i % 3 {
+                0 => format!("Check(\"employees >= {}\")", i / 3),
+                1 => format!("Check(\"revenue <= {}\")", i * 40),
+                _ => format!("Check(\"insured_employees >= {}\")", i / 4),
+            })
+            .collect();
+        let rule = format!(
+            "Rule(\n    policy: \"{slug}\",\n    params: {{}},\n    eligibility: All([AtLeast({k}, [{}])]),\n    benefit: Benefit(amount: \"none\", text: \"金额以通知为准\"),\n)\n",
+            checks.join(", ")
+        );
+        let slug_line = md.lines().find(|l| l.starts_with("slug = ")).expect("slug line");
+        let region_free: String = md
+            .replace(slug_line, &format!("slug = \"{slug}\""))
+            .lines()
+            .filter(|l| !l.starts_with("region = ") && !l.starts_with("level = ") && !l.starts_with("effective_to = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let with_level = region_free.replacen("+++\n", "+++\nlevel = \"national\"\n", 1);
+        files.push(SourceFile { path: format!("policies/{slug}.md"), text: with_level });
+        files.push(SourceFile { path: format!("rules/{slug}.ron"), text: rule });
+    }
+    let loaded = zhengce_engine::load(files);
+    let errors: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(errors.is_empty(), "wide corpus has diagnostics: {errors:#?}");
+    let profiles = synth::profiles(schema, 21, 0..1100);
+    let counts = compare(&loaded.snapshot, &profiles, "2025-06-01".parse().expect("date"));
+    assert!(counts[0] > 0 && counts[3] > 0, "eligible and ineligible both occur: {counts:?}");
+}
+
+#[test]
+fn permute_rejects_what_is_not_a_permutation() {
+    let snap = real();
+    let plan = Plan::new(snap, "2025-06-01".parse().expect("date"));
+    let profiles = synth::profiles(snap.schema().expect("schema"), 5, 0..3);
+    let mut t = plan.columns_of(&profiles);
+    assert!(!t.permute(&[0, 1]), "too short");
+    assert!(!t.permute(&[0, 1, 1]), "a repeat");
+    assert!(!t.permute(&[0, 1, 3]), "out of range");
+    assert!(t.permute(&[2, 0, 1]));
 }
 
 #[test]
