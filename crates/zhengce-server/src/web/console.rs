@@ -805,8 +805,10 @@ pub(crate) async fn briefs(State(state): State<AppState>, staff: Staff, Query(pa
             .iter()
             .filter(|r| r.status == Status::Eligible)
             .map(|r| match &r.benefit {
-                Some(b) => format!("{}（{}）", r.title, view::wan(b.amount_wan)),
-                None => r.title.clone(),
+                // A zero estimate (e.g. a deduction with no taxable income this year) is not read
+                // out as "约 0 万元": the title alone, the card's text explains.
+                Some(b) if b.amount_wan > 0.0 => format!("{}（{}）", r.title, view::wan(b.amount_wan)),
+                _ => r.title.clone(),
             })
             .collect();
         let near_miss = report

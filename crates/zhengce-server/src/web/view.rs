@@ -193,7 +193,8 @@ pub(crate) fn card(snap: &Snapshot, r: &PolicyResult) -> Card {
         level: r.level.label(),
         dimensions: dimensions(&r.dimensions),
         department: r.department.clone(),
-        amount: r.benefit.as_ref().map(|b| wan(b.amount_wan)).unwrap_or_default(),
+        // A zero estimate is not shown as a headline amount; the benefit text says why.
+        amount: r.benefit.as_ref().filter(|b| b.amount_wan > 0.0).map(|b| wan(b.amount_wan)).unwrap_or_default(),
         benefit_text: r.benefit.as_ref().map(|b| b.text.clone()).unwrap_or_default(),
         benefit_summary: policy.map(|p| p.meta.benefit_summary.clone()).unwrap_or_default(),
         reasons,
