@@ -1,8 +1,9 @@
 //! Batch matching: many profiles against one snapshot, in input order.
 //!
-//! [`match_chunk`] is what `zhengce batch` runs on each chunk of lines: lines are parsed in
-//! parallel (rayon), laid out by column and evaluated by the columnar [`Plan`]; [`match_many`]
-//! is the row-by-row reference, kept for comparison.
+//! [`match_chunk_jsonl`] is what `zhengce batch` runs on each chunk of lines: lines are parsed in
+//! parallel (rayon), laid out by column, evaluated by the columnar [`Plan`] and written back as
+//! JSONL in parallel; [`match_chunk`] gives the same as values, and [`match_many`] is the
+//! row-by-row reference, kept for comparison.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -52,10 +53,12 @@ fn parse_line(snapshot: &Snapshot, line_no: usize, line: &str) -> Result<(String
     }
 }
 
-/// Matches a chunk of JSONL lines with the columnar evaluator (`plan` compiled from `snapshot`
-/// for the batch's date); the same output as [`match_many`]. `first_line` is the 1-based number
-/// of `lines[0]`.
-pub fn match_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_line: usize) -> Vec<BatchLine> {
+/// Statuses of one chunk: the parsed lines (enterprise name or the error line) and, per parsed
+/// enterprise in order, the indices into the plan's slugs of its eligible, possible and near-miss
+/// policies (no strings are made per pair).
+type Evaluated = (Vec<Result<String, BatchLine>>, Vec<[Vec<u32>; 3]>);
+
+fn evaluate_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_line: usize) -> Evaluated {
     let parsed: Vec<Result<(String, zhengce_model::fact::Profile), BatchLine>> =
         lines.par_iter().enumerate().map(|(i, l)| parse_line(snapshot, first_line + i, l)).collect();
     let mut cols = plan.columns();
@@ -64,12 +67,12 @@ pub fn match_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_lin
         plan.push(&mut cols, p);
     }
     cols.seal();
-    let slugs: Vec<&str> = plan.slugs().collect();
-    let mut lists: Vec<[Vec<String>; 3]> = vec![Default::default(); cols.len()];
+    let mut lists: Vec<[Vec<u32>; 3]> = vec![Default::default(); cols.len()];
     let bound = plan.bind(&cols);
     let mut runner = bound.runner();
+    let policies = plan.slugs().count();
     runner.run(0..cols.len(), |b| {
-        for (p, slug) in slugs.iter().enumerate() {
+        for p in 0..policies {
             if !b.active[p] {
                 continue;
             }
@@ -80,21 +83,82 @@ pub fn match_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_lin
                     code::NEAR_MISS => 2,
                     _ => continue,
                 };
-                lists[b.start + i][k].push((*slug).to_string());
+                lists[b.start + i][k].push(p as u32);
             }
         }
     });
+    let names = parsed.into_iter().map(|r| r.map(|(enterprise, _)| enterprise)).collect();
+    (names, lists)
+}
+
+/// Matches one chunk of lines with the columnar `plan` (made for the snapshot and date); the
+/// output keeps input order. `first_line` is the 1-based number of `lines[0]`.
+pub fn match_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_line: usize) -> Vec<BatchLine> {
+    let (names, lists) = evaluate_chunk(snapshot, plan, lines, first_line);
+    let slugs: Vec<&str> = plan.slugs().collect();
+    let strings = |ix: &[u32]| ix.iter().map(|&p| slugs[p as usize].to_string()).collect();
     let mut lists = lists.into_iter();
-    parsed
+    names
         .into_iter()
         .map(|r| match r {
-            Ok((enterprise, _)) => {
+            Ok(enterprise) => {
                 let [eligible, possible, near_miss] = lists.next().unwrap_or_default();
-                BatchLine::Ok { enterprise, eligible, possible, near_miss }
+                BatchLine::Ok { enterprise, eligible: strings(&eligible), possible: strings(&possible), near_miss: strings(&near_miss) }
             }
             Err(line) => line,
         })
         .collect()
+}
+
+/// As [`match_chunk`], written straight to JSONL bytes (the same bytes as serialising each
+/// [`BatchLine`] and a newline), lines serialised in parallel; also the number of error lines.
+pub fn match_chunk_jsonl(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_line: usize) -> (Vec<u8>, usize) {
+    let (names, lists) = evaluate_chunk(snapshot, plan, lines, first_line);
+    let slugs: Vec<&str> = plan.slugs().collect();
+    // Pair each parsed enterprise with its lists (errors have none).
+    let mut it = lists.into_iter();
+    let rows: Vec<(Result<String, BatchLine>, [Vec<u32>; 3])> =
+        names.into_iter().map(|r| { let l = if r.is_ok() { it.next().unwrap_or_default() } else { Default::default() }; (r, l) }).collect();
+    let errors = rows.iter().filter(|(r, _)| r.is_err()).count();
+    let parts: Vec<Vec<u8>> = rows
+        .par_chunks(1024)
+        .map(|part| {
+            let mut out = Vec::with_capacity(part.len() * 1024);
+            for (r, l) in part {
+                match r {
+                    Ok(enterprise) => {
+                        out.extend_from_slice(b"{\"enterprise\":");
+                        write_str(&mut out, enterprise);
+                        for (key, ix) in [("eligible", &l[0]), ("possible", &l[1]), ("near_miss", &l[2])] {
+                            out.extend_from_slice(b",\"");
+                            out.extend_from_slice(key.as_bytes());
+                            out.extend_from_slice(b"\":[");
+                            for (n, &p) in ix.iter().enumerate() {
+                                if n > 0 {
+                                    out.push(b',');
+                                }
+                                write_str(&mut out, slugs[p as usize]);
+                            }
+                            out.push(b']');
+                        }
+                        out.push(b'}');
+                    }
+                    Err(line) => {
+                        // Serialising a plain enum into a Vec cannot fail.
+                        let _ = serde_json::to_writer(&mut out, line);
+                    }
+                }
+                out.push(b'\n');
+            }
+            out
+        })
+        .collect();
+    (parts.concat(), errors)
+}
+
+/// A JSON string literal, escaped as serde_json escapes it.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// Matches one JSONL line (1-based `line_no`).

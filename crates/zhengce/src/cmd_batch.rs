@@ -52,13 +52,10 @@ pub fn run(args: &BatchArgs) -> anyhow::Result<i32> {
         if chunk.is_empty() {
             break;
         }
-        for r in zhengce_engine::match_chunk(&loaded.snapshot, &plan, &chunk, line_no) {
-            if matches!(r, zhengce_engine::BatchLine::Error { .. }) {
-                errors += 1;
-            }
-            serde_json::to_writer(&mut out, &r)?;
-            out.write_all(b"\n")?;
-        }
+        // Parsed and serialised in parallel, evaluated by column; written in input order.
+        let (bytes, bad) = zhengce_engine::match_chunk_jsonl(&loaded.snapshot, &plan, &chunk, line_no);
+        errors += bad;
+        out.write_all(&bytes)?;
         line_no += chunk.len();
         total += chunk.len();
     }

@@ -223,4 +223,15 @@ fn batch_chunk_equals_row_batch() {
     let got = zhengce_engine::match_chunk(snap, &plan, &lines, 1);
     let want = zhengce_engine::match_many(snap, &lines, 1, as_of);
     assert_eq!(got, want);
+    // The JSONL writer gives the same bytes as serialising each line, and counts the bad ones.
+    let (bytes, errors) = zhengce_engine::match_chunk_jsonl(snap, &plan, &lines, 1);
+    let mut expected = Vec::new();
+    for l in &want {
+        serde_json::to_writer(&mut expected, l).expect("json");
+        expected.push(b'\n');
+    }
+    assert_eq!(String::from_utf8(bytes).expect("utf-8"), String::from_utf8(expected).expect("utf-8"));
+    let bad = want.iter().filter(|l| matches!(l, zhengce_engine::BatchLine::Error { .. })).count();
+    assert!(bad >= 2);
+    assert_eq!(errors, bad);
 }
