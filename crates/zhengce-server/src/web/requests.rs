@@ -149,7 +149,10 @@ async fn list_page(state: &AppState, p: &Principal, params: &HashMap<String, Str
     let (mut towns, mut chambers) = (Vec::new(), Vec::new());
     let mut escalations = Vec::new();
     if staff {
-        let (all, _) = store.requests(&RequestFilter::default(), 20_000, 0).await.unwrap_or_default();
+        let (all, _) = match store.requests(&RequestFilter::default(), 20_000, 0).await {
+            Ok(x) => x,
+            Err(e) => return api_error_page(nav, e.into()),
+        };
         let mut t: Vec<String> = all.iter().filter_map(|r| r.town.clone()).collect();
         t.sort();
         t.dedup();
@@ -162,7 +165,10 @@ async fn list_page(state: &AppState, p: &Principal, params: &HashMap<String, Str
         towns = choices(&as_pairs(&t), &get("town"));
         chambers = choices(&as_pairs(&c), &get("chamber"));
         if p.user.dispatches() {
-            escalations = store.escalations(20).await.unwrap_or_default();
+            escalations = match store.escalations(20).await {
+                Ok(x) => x,
+                Err(e) => return api_error_page(nav, e.into()),
+            };
         }
     }
     let depts = departments(state);
@@ -325,7 +331,10 @@ async fn detail_page(state: &AppState, p: &Principal, id: i64, error: String, do
         Err(e) => return api_error_page(nav, e),
     };
     let events = match core::store(state) {
-        Ok(s) => s.request_events(id).await.unwrap_or_default(),
+        Ok(s) => match s.request_events(id).await {
+            Ok(ev) => ev,
+            Err(e) => return api_error_page(nav, e.into()),
+        },
         Err(e) => return api_error_page(nav, e),
     };
     let title = |slug: &str| snap.policy(slug).map_or_else(|| slug.to_string(), |p| p.meta.title.clone());
