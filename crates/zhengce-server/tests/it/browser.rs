@@ -126,8 +126,33 @@ pub(crate) async fn login(c: &Client, base: &str, name: &str) {
 /// The text of the first element matching `css`, waiting for it to appear (a loaded machine
 /// runs several browsers at once, and a page after a form post may still be loading).
 pub(crate) async fn text_of(c: &Client, css: &str) -> String {
-    let el = c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await;
-    el.unwrap_or_else(|e| panic!("no element {css}: {e}")).text().await.unwrap()
+    // Retried: an element found just before htmx swaps the page (or a navigation ends) goes stale.
+    let mut last = String::new();
+    for _ in 0..200 {
+        match c.find(Locator::Css(css)).await {
+            Ok(el) => match el.text().await {
+                Ok(t) => return t,
+                Err(e) => last = e.to_string(),
+            },
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no element {css} with text: {last}");
+}
+
+/// Waits until the text of `css` contains `needle` (after a form post the old page may still be
+/// shown for a moment); panics with the last text seen.
+pub(crate) async fn wait_text(c: &Client, css: &str, needle: &str) {
+    let mut seen = String::new();
+    for _ in 0..200 {
+        seen = text_of(c, css).await;
+        if seen.contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never showed “{needle}”: {seen}");
 }
 
 /// Waits until the card of `slug` shows a status other than `from`; returns it.
@@ -365,7 +390,7 @@ async fn browser_request_loop() {
     shot(&c, "desktop-r3-dispatcher").await;
     click(&c, "#step-dispatch button[type=submit]").await;
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
-    assert!(text_of(&c, "h1").await.contains("已派单"));
+    wait_text(&c, "h1", "已派单").await;
 
     // 3. The department starts and handles it.
     login(&c, &base, "hr1").await;
@@ -384,7 +409,7 @@ async fn browser_request_loop() {
     c.find(Locator::Css("#step-handle input[name='amount']")).await.unwrap().send_keys("6000").await.unwrap();
     click(&c, "#step-handle button[type=submit]").await;
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
-    assert!(text_of(&c, "h1").await.contains("已办结"));
+    wait_text(&c, "h1", "已办结").await;
     // The department may not rate its own work: no rating form.
     assert!(c.find(Locator::Css("#step-rate")).await.is_err());
     shot(&c, "desktop-r5-department-handled").await;
@@ -399,7 +424,7 @@ async fn browser_request_loop() {
     c.find(Locator::Css("#step-rate textarea[name='comment']")).await.unwrap().send_keys("招到了人，谢谢").await.unwrap();
     click(&c, "#step-rate button[type=submit]").await;
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".notice")).await.unwrap();
-    assert!(text_of(&c, "h1").await.contains("已评价"));
+    wait_text(&c, "h1", "已评价").await;
     shot(&c, "desktop-r7-enterprise-rated").await;
 
     // 5. The figures page counts it.
