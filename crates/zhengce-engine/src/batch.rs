@@ -103,7 +103,12 @@ pub fn match_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_lin
         .map(|r| match r {
             Ok(enterprise) => {
                 let [eligible, possible, near_miss] = lists.next().unwrap_or_default();
-                BatchLine::Ok { enterprise, eligible: strings(&eligible), possible: strings(&possible), near_miss: strings(&near_miss) }
+                BatchLine::Ok {
+                    enterprise,
+                    eligible: strings(&eligible),
+                    possible: strings(&possible),
+                    near_miss: strings(&near_miss),
+                }
             }
             Err(line) => line,
         })
@@ -117,8 +122,13 @@ pub fn match_chunk_jsonl(snapshot: &Snapshot, plan: &Plan, lines: &[String], fir
     let slugs: Vec<&str> = plan.slugs().collect();
     // Pair each parsed enterprise with its lists (errors have none).
     let mut it = lists.into_iter();
-    let rows: Vec<(Result<String, BatchLine>, [Vec<u32>; 3])> =
-        names.into_iter().map(|r| { let l = if r.is_ok() { it.next().unwrap_or_default() } else { Default::default() }; (r, l) }).collect();
+    let rows: Vec<(Result<String, BatchLine>, [Vec<u32>; 3])> = names
+        .into_iter()
+        .map(|r| {
+            let l = if r.is_ok() { it.next().unwrap_or_default() } else { Default::default() };
+            (r, l)
+        })
+        .collect();
     let errors = rows.iter().filter(|(r, _)| r.is_err()).count();
     let parts: Vec<Vec<u8>> = rows
         .par_chunks(1024)

@@ -244,8 +244,7 @@ mod tests {
 
     #[test]
     fn an_enterprise_digest_puts_money_first_and_folds_many_possibles() {
-        let mut notes: Vec<NotificationRow> =
-            (0..6).map(|i| note(ChangeKind::NewlyPossible, &format!("可能{i}"))).collect();
+        let mut notes: Vec<NotificationRow> = (0..6).map(|i| note(ChangeKind::NewlyPossible, &format!("可能{i}"))).collect();
         notes.push(note(ChangeKind::NewlyNearMiss, "差一点"));
         notes.push(note(ChangeKind::NewlyEligible, "符合"));
         let (subject, body) = digest(&message(notes));

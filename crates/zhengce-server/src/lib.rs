@@ -17,8 +17,8 @@ pub mod error;
 mod handlers;
 mod openapi;
 pub mod reload;
-pub mod schedule;
 mod requests;
+pub mod schedule;
 pub mod shed;
 pub mod web;
 

@@ -203,8 +203,7 @@ async fn run(state: &AppState, cfg: &ScheduleConfig, trigger: &str) {
     state.push.update(|s| s.busy = true);
     let corpus = state.corpus();
     let opts = RunOptions::new(state.clock.today());
-    let outcome =
-        zhengce_push::run_once(store, &corpus.snapshot, state.clock.as_ref(), &opts, Some(&cfg.delivery)).await;
+    let outcome = zhengce_push::run_once(store, &corpus.snapshot, state.clock.as_ref(), &opts, Some(&cfg.delivery)).await;
     let finished_ms = state.clock.now_ms();
     let last = match outcome {
         Ok((summary, delivery)) => {
@@ -219,7 +218,14 @@ async fn run(state: &AppState, cfg: &ScheduleConfig, trigger: &str) {
         }
         Err(e) => {
             tracing::error!(trigger, "push run failed: {e}");
-            LastRun { trigger: trigger.into(), started_ms, finished_ms, summary: None, delivery: None, error: Some(e.to_string()) }
+            LastRun {
+                trigger: trigger.into(),
+                started_ms,
+                finished_ms,
+                summary: None,
+                delivery: None,
+                error: Some(e.to_string()),
+            }
         }
     };
     state.push.update(|s| {

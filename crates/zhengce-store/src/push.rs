@@ -915,7 +915,8 @@ impl Store {
     /// API or the self-check, in this process or another): the number of profile versions and the
     /// latest change time. The scheduler in `zhengce serve` compares it between polls.
     pub async fn profiles_mark(&self) -> Result<(i64, i64), StoreError> {
-        let row = sqlx::query("SELECT COUNT(*), COALESCE(MAX(changed_at), 0) FROM profile_versions").fetch_one(self.pool()).await?;
+        let row =
+            sqlx::query("SELECT COUNT(*), COALESCE(MAX(changed_at), 0) FROM profile_versions").fetch_one(self.pool()).await?;
         Ok((row.try_get(0)?, row.try_get(1)?))
     }
 

@@ -130,23 +130,22 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
             max_in_flight: args.max_in_flight.max(1),
             ..zhengce_server::Config::default()
         };
-        let smtp = args
-            .smtp
-            .as_deref()
-            .map(|u| zhengce_push::SmtpConfig::parse(u, &args.smtp_from))
-            .transpose()
-            .map_err(bad_input)?;
+        let smtp =
+            args.smtp.as_deref().map(|u| zhengce_push::SmtpConfig::parse(u, &args.smtp_from)).transpose().map_err(bad_input)?;
         let state = AppState::new(corpus, Some(store.clone()), clock.clone(), config);
         tokio::spawn(escalate_overdue(store, clock));
         // Push: change detection at startup, daily after midnight China time and after every
         // import, edit or corpus change; delivery of what is queued (see zhengce_server::schedule).
         if !args.no_push {
-            let mut cfg =
-                zhengce_server::schedule::ScheduleConfig::new(zhengce_push::deliver::worker_name(state.clock.now_ms()));
+            let mut cfg = zhengce_server::schedule::ScheduleConfig::new(zhengce_push::deliver::worker_name(state.clock.now_ms()));
             cfg.daily_minutes = args.push_daily_minutes;
             cfg.delivery.smtp = smtp;
             zhengce_server::schedule::spawn(state.clone(), cfg);
-            tracing::info!("自动推送已启用：每天 {:02}:{:02}（北京时间）及数据变更后检查", args.push_daily_minutes / 60, args.push_daily_minutes % 60);
+            tracing::info!(
+                "自动推送已启用：每天 {:02}:{:02}（北京时间）及数据变更后检查",
+                args.push_daily_minutes / 60,
+                args.push_daily_minutes % 60
+            );
         }
         // A corpus from folders is watched: changes are checked and swapped in while serving.
         if let (Some(policies), Some(rules)) = (&args.corpus.policies, &args.corpus.rules) {

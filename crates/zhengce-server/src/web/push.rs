@@ -80,8 +80,7 @@ fn masked_target(c: &Channel) -> String {
 }
 
 fn changes_text(changes: &BTreeMap<String, u64>) -> String {
-    let parts: Vec<String> =
-        changes.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{} {n}", change_label(k))).collect();
+    let parts: Vec<String> = changes.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{} {n}", change_label(k))).collect();
     if parts.is_empty() { "无变化".into() } else { parts.join("，") }
 }
 
@@ -357,10 +356,7 @@ pub(crate) async fn replay(
         let store = store_of(&state).map_err(|e| e.message().to_string())?;
         let id = field(&pairs, "id");
         let ids: Vec<String> = if id.is_empty() { Vec::new() } else { vec![id.to_string()] };
-        let n = store
-            .replay_dead(&ids, state.clock.now_ms(), &staff.principal.user.actor())
-            .await
-            .map_err(|e| e.to_string())?;
+        let n = store.replay_dead(&ids, state.clock.now_ms(), &staff.principal.user.actor()).await.map_err(|e| e.to_string())?;
         state.push.wake("重发死信");
         Ok(format!("已将 {n} 条死信重新排队。"))
     }
@@ -566,11 +562,7 @@ fn parse_amount(s: &str) -> Result<Option<f64>, String> {
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse::<f64>()
-        .ok()
-        .filter(|a| a.is_finite() && *a >= 0.0)
-        .map(Some)
-        .ok_or_else(|| format!("金额“{s}”应为非负数（万元）"))
+    s.parse::<f64>().ok().filter(|a| a.is_finite() && *a >= 0.0).map(Some).ok_or_else(|| format!("金额“{s}”应为非负数（万元）"))
 }
 
 /// `POST /console/push/policies/{slug}/uptake`: record 已申报 / 已兑现 (with amount) for a firm.
@@ -712,10 +704,7 @@ pub(crate) async fn my_notices(State(state): State<AppState>, caller: Caller, Qu
         .filter(|s| s.status == "eligible")
         .map(|s| MyPolicy {
             title: title(&s.policy),
-            uptake: uptake
-                .iter()
-                .find(|u| u.credit_code == code && u.policy == s.policy)
-                .map_or("", |u| uptake_label(&u.state)),
+            uptake: uptake.iter().find(|u| u.credit_code == code && u.policy == s.policy).map_or("", |u| uptake_label(&u.state)),
             slug: s.policy.clone(),
         })
         .collect();
@@ -751,7 +740,11 @@ pub(crate) async fn my_subscription(
         let store = store_of(&state).map_err(|e| e.message().to_string())?;
         let off = field(&pairs, "unsubscribe") == "1";
         store.set_unsubscribed(&code, off, state.clock.now_ms(), &p.user.actor()).await.map_err(|e| e.to_string())?;
-        Ok(if off { "已退订：今后不再向本企业推送政策通知。".to_string() } else { "已恢复接收政策通知。".to_string() })
+        Ok(if off {
+            "已退订：今后不再向本企业推送政策通知。".to_string()
+        } else {
+            "已恢复接收政策通知。".to_string()
+        })
     }
     .await;
     back("/my/notices", r)

@@ -132,7 +132,10 @@ async fn push_desk_who_was_told_and_uptake_are_for_staff_with_csrf() {
     assert!(run.location().contains("err="), "{}", run.location());
 
     // Forms without the session's CSRF token are refused and change nothing.
-    let body = format!("name=x&kind=wecom&target={}&owner_kind=town&owner=", enc("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"));
+    let body = format!(
+        "name=x&kind=wecom&target={}&owner_kind=town&owner=",
+        enc("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k")
+    );
     let refused = post(s, "/console/push/channels", Who::Cookie(&officer), &body).await;
     assert!(refused.location().contains("err="), "{}", refused.location());
     assert!(s.store.as_ref().unwrap().push_channels().await.unwrap().is_empty());
@@ -143,7 +146,10 @@ async fn push_desk_who_was_told_and_uptake_are_for_staff_with_csrf() {
     assert!(desk.body.contains("企业微信群机器人") && desk.body.contains("https://qyapi.weixin.qq.com/…"));
     assert!(!desk.body.contains("key=k"));
     // A loopback webhook is refused for an officer (SSRF), and an officer cannot allow it.
-    let ssrf = format!("_csrf={csrf}&name=y&kind=webhook&target={}&owner_kind=town&owner=&allow_private=1", enc("http://127.0.0.1:9/hook"));
+    let ssrf = format!(
+        "_csrf={csrf}&name=y&kind=webhook&target={}&owner_kind=town&owner=&allow_private=1",
+        enc("http://127.0.0.1:9/hook")
+    );
     let no = post(s, "/console/push/channels", Who::Cookie(&officer), &ssrf).await;
     assert!(no.location().contains("err="), "{}", no.location());
     let ssrf = ssrf.replace("&allow_private=1", "");
@@ -201,7 +207,9 @@ async fn an_enterprise_sees_only_its_own_notices_and_can_unsubscribe_and_mark_ap
     // The code in the form is ignored: an enterprise marks 已申报 only for itself.
     let eligible = store.standings_of(&f.a.0).await.unwrap().into_iter().find(|r| r.status == "eligible");
     if let Some(e) = eligible {
-        let r = post(s, "/my/notices/uptake", Who::Cookie(&a), &format!("_csrf={csrf}&policy={}&credit_code={}", e.policy, f.b.0)).await;
+        let r =
+            post(s, "/my/notices/uptake", Who::Cookie(&a), &format!("_csrf={csrf}&policy={}&credit_code={}", e.policy, f.b.0))
+                .await;
         assert!(r.location().contains("msg="), "{}", r.location());
         let up = store.uptake(Some(&e.policy)).await.unwrap();
         assert_eq!(up.len(), 1);
@@ -235,7 +243,10 @@ async fn push_pages_in_the_browser() {
 
     if std::env::var("ZHENGCE_BROWSER_TESTS").as_deref() != Ok("1") {
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "\n*** NOTE: the push pages' browser test was NOT run: set ZHENGCE_BROWSER_TESTS=1. ***\n");
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** NOTE: the push pages' browser test was NOT run: set ZHENGCE_BROWSER_TESTS=1. ***\n"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
