@@ -97,8 +97,16 @@ fn flash(params: &HashMap<String, String>) -> (String, String) {
     (g("msg"), g("err"))
 }
 
-fn csrf(p: &Principal, method: &Method, headers: &HeaderMap, pairs: &[(String, String)]) -> Result<(), String> {
-    auth::check_csrf(p, method, headers, Some(field(pairs, "_csrf"))).map_err(|e| e.message().to_string())
+/// What every POST here checks first: the session's CSRF token, then that a store is open.
+fn checked<'a>(
+    state: &'a AppState,
+    p: &Principal,
+    method: &Method,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<&'a zhengce_store::Store, String> {
+    auth::check_csrf(p, method, headers, Some(field(pairs, "_csrf"))).map_err(|e| e.message().to_string())?;
+    store_of(state).map_err(|e| e.message().to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,6 +138,20 @@ struct ChannelView {
     per_minute: String,
     enabled: bool,
     private: bool,
+}
+
+impl ChannelView {
+    fn of(c: &Channel) -> ChannelView {
+        ChannelView {
+            name: c.name.clone(),
+            kind: kind_label(&c.kind),
+            target: masked_target(c),
+            owner: owner_label(c),
+            per_minute: if c.per_minute > 0 { format!("{}/分钟", c.per_minute) } else { "不限".into() },
+            enabled: c.enabled,
+            private: c.allow_private,
+        }
+    }
 }
 
 struct MessageView {
@@ -294,18 +316,7 @@ pub(crate) async fn desk(State(state): State<AppState>, staff: Staff, Query(para
             }
         })
         .collect();
-    let channels = channels
-        .iter()
-        .map(|c| ChannelView {
-            name: c.name.clone(),
-            kind: kind_label(&c.kind),
-            target: masked_target(c),
-            owner: owner_label(c),
-            per_minute: if c.per_minute > 0 { format!("{}/分钟", c.per_minute) } else { "不限".into() },
-            enabled: c.enabled,
-            private: c.allow_private,
-        })
-        .collect();
+    let channels = channels.iter().map(ChannelView::of).collect();
     let (msg, err) = flash(&params);
     let page = PushPage {
         admin: staff.principal.user.role == Role::Admin,
@@ -332,7 +343,7 @@ pub(crate) async fn run_now(
     headers: HeaderMap,
     Form(pairs): Pairs,
 ) -> Response {
-    let r = csrf(&staff.principal, &method, &headers, &pairs).and_then(|()| {
+    let r = checked(&state, &staff.principal, &method, &headers, &pairs).and_then(|_| {
         if state.push.status().running {
             state.push.wake("手动");
             Ok("已请求立即运行，几秒后刷新本页查看结果。".to_string())
@@ -352,8 +363,7 @@ pub(crate) async fn replay(
     Form(pairs): Pairs,
 ) -> Response {
     let r = async {
-        csrf(&staff.principal, &method, &headers, &pairs)?;
-        let store = store_of(&state).map_err(|e| e.message().to_string())?;
+        let store = checked(&state, &staff.principal, &method, &headers, &pairs)?;
         let id = field(&pairs, "id");
         let ids: Vec<String> = if id.is_empty() { Vec::new() } else { vec![id.to_string()] };
         let n = store.replay_dead(&ids, state.clock.now_ms(), &staff.principal.user.actor()).await.map_err(|e| e.to_string())?;
@@ -395,8 +405,7 @@ pub(crate) async fn add_channel(
     Form(pairs): Pairs,
 ) -> Response {
     let r = async {
-        csrf(&staff.principal, &method, &headers, &pairs)?;
-        let store = store_of(&state).map_err(|e| e.message().to_string())?;
+        let store = checked(&state, &staff.principal, &method, &headers, &pairs)?;
         let admin = staff.principal.user.role == Role::Admin;
         let owner_kind = field(&pairs, "owner_kind");
         let owner = match (owner_kind, field(&pairs, "owner")) {
@@ -425,8 +434,7 @@ pub(crate) async fn toggle_channel(
     Form(pairs): Pairs,
 ) -> Response {
     let r = async {
-        csrf(&staff.principal, &method, &headers, &pairs)?;
-        let store = store_of(&state).map_err(|e| e.message().to_string())?;
+        let store = checked(&state, &staff.principal, &method, &headers, &pairs)?;
         let name = field(&pairs, "name");
         let enable = field(&pairs, "enabled") == "1";
         if store.set_push_channel_enabled(name, enable).await.map_err(|e| e.to_string())? {
@@ -576,8 +584,7 @@ pub(crate) async fn record_uptake(
 ) -> Response {
     let path = format!("/console/push/policies/{slug}");
     let r = async {
-        csrf(&staff.principal, &method, &headers, &pairs)?;
-        let store = store_of(&state).map_err(|e| e.message().to_string())?;
+        let store = checked(&state, &staff.principal, &method, &headers, &pairs)?;
         if state.corpus().snapshot.policy(&slug).is_none() {
             return Err(format!("没有政策“{slug}”"));
         }
@@ -686,19 +693,7 @@ pub(crate) async fn my_notices(State(state): State<AppState>, caller: Caller, Qu
             state: state_label(&n.state),
         })
         .collect();
-    let channels = channels
-        .iter()
-        .filter(|c| c.owner_kind == "enterprise" && c.owner == code)
-        .map(|c| ChannelView {
-            name: c.name.clone(),
-            kind: kind_label(&c.kind),
-            target: masked_target(c),
-            owner: owner_label(c),
-            per_minute: String::new(),
-            enabled: c.enabled,
-            private: c.allow_private,
-        })
-        .collect();
+    let channels = channels.iter().filter(|c| c.owner_kind == "enterprise" && c.owner == code).map(ChannelView::of).collect();
     let eligible = standings
         .iter()
         .filter(|s| s.status == "eligible")
@@ -736,8 +731,7 @@ pub(crate) async fn my_subscription(
         Err(r) => return r,
     };
     let r = async {
-        csrf(p, &method, &headers, &pairs)?;
-        let store = store_of(&state).map_err(|e| e.message().to_string())?;
+        let store = checked(&state, p, &method, &headers, &pairs)?;
         let off = field(&pairs, "unsubscribe") == "1";
         store.set_unsubscribed(&code, off, state.clock.now_ms(), &p.user.actor()).await.map_err(|e| e.to_string())?;
         Ok(if off {
@@ -764,8 +758,7 @@ pub(crate) async fn my_channel(
         Err(r) => return r,
     };
     let r = async {
-        csrf(p, &method, &headers, &pairs)?;
-        let store = store_of(&state).map_err(|e| e.message().to_string())?;
+        let store = checked(&state, p, &method, &headers, &pairs)?;
         let mut req = channel_request(&pairs, "enterprise", &code)?;
         req.per_minute = None;
         // Names are global: an enterprise's channel names carry its code, so two firms never clash.
@@ -792,8 +785,7 @@ pub(crate) async fn my_uptake(
         Err(r) => return r,
     };
     let r = async {
-        csrf(p, &method, &headers, &pairs)?;
-        let store = store_of(&state).map_err(|e| e.message().to_string())?;
+        let store = checked(&state, p, &method, &headers, &pairs)?;
         let slug = field(&pairs, "policy");
         if state.corpus().snapshot.policy(slug).is_none() {
             return Err(format!("没有政策“{slug}”"));
