@@ -1,17 +1,27 @@
 //! Batch matching: many profiles against one snapshot, in input order.
 //!
-//! [`match_chunk_jsonl`] is what `zhengce batch` runs on each chunk of lines: lines are parsed in
-//! parallel (rayon), laid out by column, evaluated by the columnar [`Plan`] and written back as
-//! JSONL in parallel; [`match_chunk`] gives the same as values, and [`match_many`] is the
-//! row-by-row reference, kept for comparison.
+//! [`match_chunk_jsonl`] is what `zhengce batch` runs on each chunk of lines. The chunk is cut
+//! into parts of [`PART`] lines, and each part goes through the whole pipeline on its own, in
+//! parallel (rayon): its lines are parsed straight into values by schema field index (no JSON
+//! tree, no profile map; see [`LineParser`]), laid out by column, evaluated by the columnar
+//! [`Plan`] and written as JSONL from the plan's slug indices. [`match_chunk`] gives the same as
+//! values, and [`match_many`] is the row-by-row reference, kept for comparison and tests.
 
 use rayon::prelude::*;
 use serde::Serialize;
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use zhengce_model::Date;
+use zhengce_model::fact::FactValue;
 use zhengce_model::verdict::Status;
+use zhengce_rules::schema::Slot;
 
-use crate::Snapshot;
 use crate::columnar::{Plan, code};
+use crate::{Schema, Snapshot};
+
+/// Lines per part: each part is parsed, laid out, evaluated and written on its own (a few
+/// columnar blocks: large enough that the per-part setup is noise, small enough to spread a
+/// chunk over the threads).
+pub const PART: usize = 4096;
 
 /// One output line of `zhengce batch` (see `contracts.md`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -53,24 +63,160 @@ fn parse_line(snapshot: &Snapshot, line_no: usize, line: &str) -> Result<(String
     }
 }
 
-/// Statuses of one chunk: the parsed lines (enterprise name or the error line) and, per parsed
+/// An enterprise's values by schema field index (`None`: unknown).
+type Values = Vec<Option<FactValue>>;
+
+/// Parses a profile line straight into values by schema field index, for the lines every
+/// check passes: the keys are looked up in the schema as they stream by, each value is checked
+/// by [`Schema::field_value`] (the very check [`Schema::parse_profile`] makes), and only the
+/// fields the plan reads are kept. Anything else — not an object, an unknown key, a derived or
+/// region fact, a bad value, trailing bytes — is refused, and the caller takes the reference
+/// path ([`Snapshot::parse_profile_json`]), which accepts or reports exactly as before (it also
+/// accepts what this refuses conservatively, such as an unknown key whose value is `null`).
+pub struct LineParser<'s> {
+    schema: &'s Schema,
+    keep: Vec<bool>,
+    credit: Option<usize>,
+}
+
+impl<'s> LineParser<'s> {
+    /// A parser keeping the fields `plan` reads (and the credit code, for the output's name).
+    pub fn new(schema: &'s Schema, plan: &Plan) -> LineParser<'s> {
+        let credit = match schema.slot("credit_code") {
+            Some(Slot::Field(i)) => Some(i),
+            _ => None,
+        };
+        let mut keep: Vec<bool> = (0..schema.fields.len()).map(|i| plan.fields_used.get(i).copied().unwrap_or(false)).collect();
+        if let Some(c) = credit {
+            keep[c] = true;
+        }
+        LineParser { schema, keep, credit }
+    }
+
+    /// The line's credit code (when it has one) and values, or `None` when the line needs the
+    /// reference path.
+    pub fn parse(&self, line: &str) -> Option<(Option<String>, Values)> {
+        let mut row = RowVisitor { parser: self, values: vec![None; self.keep.len()], credit: None };
+        let mut de = serde_json::Deserializer::from_str(line);
+        de::Deserializer::deserialize_map(&mut de, &mut row).ok()?;
+        de.end().ok()?;
+        Some((row.credit, row.values))
+    }
+}
+
+struct RowVisitor<'p, 's> {
+    parser: &'p LineParser<'s>,
+    values: Values,
+    credit: Option<String>,
+}
+
+impl<'de> Visitor<'de> for &mut RowVisitor<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a profile object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let p = self.parser;
+        while let Some(i) = map.next_key_seed(KeySeed(p.schema))? {
+            // The last of duplicate keys wins, as in the reference's JSON object.
+            let value: serde_json::Value = map.next_value()?;
+            let v = if value.is_null() { None } else { Some(p.schema.field_value(i, &value).map_err(de::Error::custom)?) };
+            if Some(i) == p.credit {
+                self.credit = match &v {
+                    Some(FactValue::Text(s)) => Some(s.clone()),
+                    _ => None,
+                };
+            }
+            if p.keep[i] {
+                self.values[i] = v;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Resolves a key to an input field that a profile may carry, refusing any other.
+struct KeySeed<'s>(&'s Schema);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = usize;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed<'_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<usize, E> {
+        match self.0.slot(s) {
+            Some(Slot::Field(i)) if !self.0.is_region_fact(i) => Ok(i),
+            _ => Err(E::custom("not a profile field")),
+        }
+    }
+}
+
+/// One line through the fast parser, else the reference path: the output name and values, or
+/// the error line.
+fn parse_values(
+    snapshot: &Snapshot,
+    parser: Option<&LineParser<'_>>,
+    line_no: usize,
+    line: &str,
+) -> Result<(String, Values), BatchLine> {
+    if let Some((credit, values)) = parser.and_then(|p| p.parse(line)) {
+        return Ok((credit.unwrap_or_else(|| line_no.to_string()), values));
+    }
+    let (enterprise, profile) = parse_line(snapshot, line_no, line)?;
+    let n = snapshot.schema().map_or(0, |s| s.fields.len());
+    let mut values: Values = vec![None; n];
+    if let Some(schema) = snapshot.schema() {
+        for (name, v) in profile {
+            if let Some(Slot::Field(i)) = schema.slot(&name) {
+                values[i] = Some(v);
+            }
+        }
+    }
+    Ok((enterprise, values))
+}
+
+/// Statuses of one part: the parsed lines (enterprise name or the error line) and, per parsed
 /// enterprise in order, the indices into the plan's slugs of its eligible, possible and near-miss
 /// policies (no strings are made per pair).
 type Evaluated = (Vec<Result<String, BatchLine>>, Vec<[Vec<u32>; 3]>);
 
-fn evaluate_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_line: usize) -> Evaluated {
-    let parsed: Vec<Result<(String, zhengce_model::fact::Profile), BatchLine>> =
-        lines.par_iter().enumerate().map(|(i, l)| parse_line(snapshot, first_line + i, l)).collect();
+fn evaluate_part<S: AsRef<str>>(
+    snapshot: &Snapshot,
+    plan: &Plan,
+    parser: Option<&LineParser<'_>>,
+    lines: &[S],
+    first_line: usize,
+) -> Evaluated {
     let mut cols = plan.columns();
-    cols.reserve(parsed.len());
-    for (_, p) in parsed.iter().flatten() {
-        plan.push(&mut cols, p);
+    cols.reserve(lines.len());
+    let mut names = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        match parse_values(snapshot, parser, first_line + i, l.as_ref()) {
+            Ok((enterprise, mut values)) => {
+                plan.fill_region_facts(&mut values);
+                cols.push_values(&values);
+                names.push(Ok(enterprise));
+            }
+            Err(line) => names.push(Err(line)),
+        }
     }
     cols.seal();
     let mut lists: Vec<[Vec<u32>; 3]> = vec![Default::default(); cols.len()];
     let bound = plan.bind(&cols);
     let mut runner = bound.runner();
-    let policies = plan.slugs().count();
+    let policies = plan.policy_count();
     runner.run(0..cols.len(), |b| {
         for p in 0..policies {
             if !b.active[p] {
@@ -87,83 +233,102 @@ fn evaluate_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_line
             }
         }
     });
-    let names = parsed.into_iter().map(|r| r.map(|(enterprise, _)| enterprise)).collect();
     (names, lists)
+}
+
+/// Each part of `lines` evaluated on its own, in parallel, then `out` of each (in input order).
+fn by_parts<S: AsRef<str> + Sync, T: Send>(
+    snapshot: &Snapshot,
+    plan: &Plan,
+    lines: &[S],
+    first_line: usize,
+    out: impl Fn(Evaluated) -> T + Sync,
+) -> Vec<T> {
+    let parser = snapshot.schema().map(|s| LineParser::new(s, plan));
+    lines
+        .par_chunks(PART)
+        .enumerate()
+        .map(|(k, part)| out(evaluate_part(snapshot, plan, parser.as_ref(), part, first_line + k * PART)))
+        .collect()
+}
+
+/// Pairs each parsed enterprise with its lists (error lines get none).
+fn rows((names, lists): Evaluated) -> impl Iterator<Item = (Result<String, BatchLine>, [Vec<u32>; 3])> {
+    let mut it = lists.into_iter();
+    names.into_iter().map(move |r| {
+        let l = if r.is_ok() { it.next().unwrap_or_default() } else { Default::default() };
+        (r, l)
+    })
 }
 
 /// Matches one chunk of lines with the columnar `plan` (made for the snapshot and date); the
 /// output keeps input order. `first_line` is the 1-based number of `lines[0]`.
-pub fn match_chunk(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_line: usize) -> Vec<BatchLine> {
-    let (names, lists) = evaluate_chunk(snapshot, plan, lines, first_line);
+pub fn match_chunk<S: AsRef<str> + Sync>(snapshot: &Snapshot, plan: &Plan, lines: &[S], first_line: usize) -> Vec<BatchLine> {
     let slugs: Vec<&str> = plan.slugs().collect();
     let strings = |ix: &[u32]| ix.iter().map(|&p| slugs[p as usize].to_string()).collect();
-    let mut lists = lists.into_iter();
-    names
-        .into_iter()
-        .map(|r| match r {
-            Ok(enterprise) => {
-                let [eligible, possible, near_miss] = lists.next().unwrap_or_default();
-                BatchLine::Ok {
+    let parts = by_parts(snapshot, plan, lines, first_line, |ev| {
+        rows(ev)
+            .map(|(r, [eligible, possible, near_miss])| match r {
+                Ok(enterprise) => BatchLine::Ok {
                     enterprise,
                     eligible: strings(&eligible),
                     possible: strings(&possible),
                     near_miss: strings(&near_miss),
-                }
-            }
-            Err(line) => line,
-        })
-        .collect()
+                },
+                Err(line) => line,
+            })
+            .collect::<Vec<_>>()
+    });
+    parts.into_iter().flatten().collect()
 }
 
 /// As [`match_chunk`], written straight to JSONL bytes (the same bytes as serialising each
-/// [`BatchLine`] and a newline), lines serialised in parallel; also the number of error lines.
-pub fn match_chunk_jsonl(snapshot: &Snapshot, plan: &Plan, lines: &[String], first_line: usize) -> (Vec<u8>, usize) {
-    let (names, lists) = evaluate_chunk(snapshot, plan, lines, first_line);
+/// [`BatchLine`] and a newline), parts written in parallel; also the number of error lines.
+pub fn match_chunk_jsonl<S: AsRef<str> + Sync>(
+    snapshot: &Snapshot,
+    plan: &Plan,
+    lines: &[S],
+    first_line: usize,
+) -> (Vec<u8>, usize) {
     let slugs: Vec<&str> = plan.slugs().collect();
-    // Pair each parsed enterprise with its lists (errors have none).
-    let mut it = lists.into_iter();
-    let rows: Vec<(Result<String, BatchLine>, [Vec<u32>; 3])> = names
-        .into_iter()
-        .map(|r| {
-            let l = if r.is_ok() { it.next().unwrap_or_default() } else { Default::default() };
-            (r, l)
-        })
-        .collect();
-    let errors = rows.iter().filter(|(r, _)| r.is_err()).count();
-    let parts: Vec<Vec<u8>> = rows
-        .par_chunks(1024)
-        .map(|part| {
-            let mut out = Vec::with_capacity(part.len() * 1024);
-            for (r, l) in part {
-                match r {
-                    Ok(enterprise) => {
-                        out.extend_from_slice(b"{\"enterprise\":");
-                        write_str(&mut out, enterprise);
-                        for (key, ix) in [("eligible", &l[0]), ("possible", &l[1]), ("near_miss", &l[2])] {
-                            out.extend_from_slice(b",\"");
-                            out.extend_from_slice(key.as_bytes());
-                            out.extend_from_slice(b"\":[");
-                            for (n, &p) in ix.iter().enumerate() {
-                                if n > 0 {
-                                    out.push(b',');
-                                }
-                                write_str(&mut out, slugs[p as usize]);
+    let parts = by_parts(snapshot, plan, lines, first_line, |ev| {
+        let mut out = Vec::with_capacity(ev.0.len() * 1024);
+        let mut errors = 0;
+        for (r, l) in rows(ev) {
+            match r {
+                Ok(enterprise) => {
+                    out.extend_from_slice(b"{\"enterprise\":");
+                    write_str(&mut out, &enterprise);
+                    for (key, ix) in [("eligible", &l[0]), ("possible", &l[1]), ("near_miss", &l[2])] {
+                        out.extend_from_slice(b",\"");
+                        out.extend_from_slice(key.as_bytes());
+                        out.extend_from_slice(b"\":[");
+                        for (n, &p) in ix.iter().enumerate() {
+                            if n > 0 {
+                                out.push(b',');
                             }
-                            out.push(b']');
+                            write_str(&mut out, slugs[p as usize]);
                         }
-                        out.push(b'}');
+                        out.push(b']');
                     }
-                    Err(line) => {
-                        // Serialising a plain enum into a Vec cannot fail.
-                        let _ = serde_json::to_writer(&mut out, line);
-                    }
+                    out.push(b'}');
                 }
-                out.push(b'\n');
+                Err(line) => {
+                    errors += 1;
+                    // Serialising a plain enum into a Vec cannot fail.
+                    let _ = serde_json::to_writer(&mut out, &line);
+                }
             }
-            out
-        })
-        .collect();
-    (parts.concat(), errors)
+            out.push(b'\n');
+        }
+        (out, errors)
+    });
+    let errors = parts.iter().map(|(_, e)| e).sum();
+    let mut bytes = Vec::with_capacity(parts.iter().map(|(b, _)| b.len()).sum());
+    for (b, _) in parts {
+        bytes.extend_from_slice(&b);
+    }
+    (bytes, errors)
 }
 
 /// A JSON string literal, escaped as serde_json escapes it.

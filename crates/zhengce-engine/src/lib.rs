@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use zhengce_model::policy::{Kind, Policy, parse_policy};
 use zhengce_rules::{CompiledRule, Input};
 
-pub use batch::{BatchLine, batch_line, match_chunk, match_chunk_jsonl, match_many};
+pub use batch::{BatchLine, LineParser, PART as BATCH_PART, batch_line, match_chunk, match_chunk_jsonl, match_many};
 pub use examples::ExampleReport;
 pub use version::canonical_policy;
 pub use zhengce_model::diagnostic::{Code, Diagnostic};

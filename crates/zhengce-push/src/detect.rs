@@ -22,7 +22,9 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zhengce_engine::Snapshot;
+use zhengce_engine::columnar::Plan;
 use zhengce_model::Date;
+use zhengce_model::fact::Profile;
 use zhengce_model::verdict::Status;
 use zhengce_store::Store;
 use zhengce_store::push::{Channel, EnterpriseRow, NewNotification, StandingRow};
@@ -169,8 +171,17 @@ pub async fn detect(
         dry_run: opts.dry_run,
         ..RunSummary::default()
     };
-    let ctx =
-        Ctx { snapshot, as_of, versions: &versions, in_force: &in_force, applied: &applied, reminder_days: opts.reminder_days };
+    let plan = Plan::new(snapshot, as_of);
+    let slugs: Vec<&str> = plan.slugs().collect();
+    let ctx = Ctx {
+        snapshot,
+        as_of,
+        slugs: &slugs,
+        versions: &versions,
+        in_force: &in_force,
+        applied: &applied,
+        reminder_days: opts.reminder_days,
+    };
     let mut after = String::new();
     loop {
         let page = run.enterprises_page(&after, opts.page as i64).await?;
@@ -180,9 +191,25 @@ pub async fn detect(
         for s in &standings {
             by_code.entry(s.credit_code.as_str()).or_default().push(s);
         }
-        let outcomes: Vec<Outcome> = page
+        // Statuses of the whole page at once, by column (the batch evaluator); a profile that no
+        // longer validates gets none and is counted invalid.
+        let profiles: Vec<Option<Profile>> =
+            page.par_iter().map(|e| snapshot.parse_profile_json(&Value::Object(e.profile.clone())).ok()).collect();
+        let mut statuses = plan.statuses(&plan.columns_of(profiles.iter().flatten())).into_iter();
+        let rows: Vec<(&EnterpriseRow, Option<Profile>, Vec<Status>)> = page
+            .iter()
+            .zip(profiles)
+            .map(|(e, p)| {
+                let st = if p.is_some() { statuses.next().unwrap_or_default() } else { Vec::new() };
+                (e, p, st)
+            })
+            .collect();
+        let outcomes: Vec<Outcome> = rows
             .par_iter()
-            .map(|e| ctx.enterprise(e, by_code.get(e.credit_code.as_str()).map_or(&[][..], Vec::as_slice)))
+            .map(|(e, profile, st)| {
+                let standings = by_code.get(e.credit_code.as_str()).map_or(&[][..], Vec::as_slice);
+                ctx.enterprise(e, standings, profile.as_ref(), st)
+            })
             .collect();
 
         let mut upserts = Vec::new();
@@ -275,6 +302,8 @@ fn recipients(
 
 struct Ctx<'a> {
     snapshot: &'a Snapshot,
+    /// The plan's policies, in the order of each enterprise's statuses.
+    slugs: &'a [&'a str],
     as_of: Date,
     versions: &'a HashMap<&'a str, String>,
     in_force: &'a HashSet<&'a str>,
@@ -287,7 +316,15 @@ fn parse_status(s: &str) -> Option<Status> {
 }
 
 impl Ctx<'_> {
-    fn enterprise(&self, e: &EnterpriseRow, standings: &[&StandingRow]) -> Outcome {
+    /// What changed for one enterprise: `profile` is its validated profile (`None`: it no longer
+    /// validates) and `statuses` its status for each policy of the plan, in `slugs` order.
+    fn enterprise(
+        &self,
+        e: &EnterpriseRow,
+        standings: &[&StandingRow],
+        profile: Option<&Profile>,
+        statuses: &[Status],
+    ) -> Outcome {
         let mut out = Outcome::default();
         let name = e.name.clone().unwrap_or_default();
         let prev: HashMap<&str, &StandingRow> = standings.iter().map(|s| (s.policy.as_str(), *s)).collect();
@@ -316,14 +353,11 @@ impl Ctx<'_> {
                 });
             }
         }
-        let profile = match self.snapshot.parse_profile_json(&Value::Object(e.profile.clone())) {
-            Ok(p) => p,
-            Err(_) => {
-                out.invalid = true;
-                return out;
-            }
+        let Some(profile) = profile else {
+            out.invalid = true;
+            return out;
         };
-        for (slug, now) in self.snapshot.statuses(&profile, self.as_of) {
+        for (&slug, &now) in self.slugs.iter().zip(statuses) {
             let version = self.versions.get(slug).cloned().unwrap_or_default();
             let before = prev.get(slug).copied();
             let was = before.and_then(|s| parse_status(&s.status)).unwrap_or(Status::Ineligible);
@@ -337,16 +371,17 @@ impl Ctx<'_> {
             let same_version = before.is_some_and(|s| s.policy_version == version);
             let mut reminded = before.is_some_and(|s| s.reminded) && same_version && was == now;
             let mut report = kind;
-            if now == Status::Eligible && !reminded && !self.applied.contains(&(e.credit_code.clone(), slug.to_string())) {
-                if let Some(p) = self.snapshot.policy(slug) {
-                    let deadline =
-                        [p.meta.apply_to, p.meta.effective_to].into_iter().flatten().filter(|d| *d >= self.as_of).min();
-                    let days = deadline.map(|d| d.days_since_epoch() - self.as_of.days_since_epoch());
-                    if days.is_some_and(|d| d <= self.reminder_days) {
-                        reminded = true;
-                        if report.is_none() {
-                            report = Some(ChangeKind::DeadlineApproaching);
-                        }
+            if now == Status::Eligible
+                && !reminded
+                && !self.applied.contains(&(e.credit_code.clone(), slug.to_string()))
+                && let Some(p) = self.snapshot.policy(slug)
+            {
+                let deadline = [p.meta.apply_to, p.meta.effective_to].into_iter().flatten().filter(|d| *d >= self.as_of).min();
+                let days = deadline.map(|d| d.days_since_epoch() - self.as_of.days_since_epoch());
+                if days.is_some_and(|d| d <= self.reminder_days) {
+                    reminded = true;
+                    if report.is_none() {
+                        report = Some(ChangeKind::DeadlineApproaching);
                     }
                 }
             }
@@ -365,7 +400,7 @@ impl Ctx<'_> {
             }
             let Some(kind) = report else { continue };
             let Some(p) = self.snapshot.policy(slug) else { continue };
-            let full = self.snapshot.match_policy(slug, &profile, self.as_of);
+            let full = self.snapshot.match_policy(slug, profile, self.as_of);
             let (text, detail) = message::render(kind, p, full.as_ref(), &name, self.as_of);
             out.changes.push(Change {
                 policy: slug.to_string(),

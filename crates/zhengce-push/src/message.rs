@@ -122,7 +122,7 @@ pub fn digest(m: &ClaimedMessage) -> (String, String) {
         let body = format!("{subject}\n{}", numbered(&lines));
         return (subject, body);
     }
-    let name = m.notifications.first().map(|x| enterprise_name(x)).unwrap_or_default();
+    let name = m.notifications.first().map(enterprise_name).unwrap_or_default();
     let subject = if n == 1 {
         format!("【政策找企业】{name}：{}", m.notifications.first().map_or("", |x| title(x)))
     } else {

@@ -83,6 +83,16 @@ impl Schema {
         self.fields.iter().map(|f| f.name.as_str()).chain(self.derived.iter().map(|d| d.def.name.as_str()))
     }
 
+    /// Converts one non-null JSON value of input field `i` as [`Schema::parse_profile`] does
+    /// (the same checks and the same value); `Err` with the message's detail when it is not
+    /// valid for the field, or when `i` is not an input field.
+    pub fn field_value(&self, i: usize, value: &Value) -> Result<FactValue, String> {
+        match self.fields.get(i) {
+            Some(def) => convert(def, value),
+            None => Err(format!("没有第 {i} 个字段")),
+        }
+    }
+
     /// Validates a JSON object against the schema. `null` means unknown.
     /// Every problem is reported, not only the first.
     pub fn parse_profile(&self, obj: &Map<String, Value>) -> Result<Profile, Vec<FieldError>> {

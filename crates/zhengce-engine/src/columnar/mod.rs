@@ -386,6 +386,30 @@ impl Plan {
         std::borrow::Cow::Owned(p)
     }
 
+    /// Sets the region facts the plan reads in `values` (values by schema field index, as
+    /// [`Columns::push_values`] takes them) from the corpus's region table by the value of the
+    /// region field: what [`Plan::with_region_facts`] does for a profile, without copying it.
+    pub fn fill_region_facts(&self, values: &mut [Option<zhengce_model::fact::FactValue>]) {
+        if self.region_facts.is_empty() {
+            return;
+        }
+        let region = match self.region_field.and_then(|r| values.get(r)) {
+            Some(Some(zhengce_model::fact::FactValue::Text(r))) => Some(r.clone()),
+            _ => None,
+        };
+        for (i, _) in &self.region_facts {
+            let v = self.region_table.lookup(*i, region.as_deref(), self.as_of).value().cloned();
+            if let Some(slot) = values.get_mut(*i) {
+                *slot = v;
+            }
+        }
+    }
+
+    /// Number of schema fields (the length of a row of values by field index).
+    pub fn field_count(&self) -> usize {
+        self.fields.len()
+    }
+
     /// Statuses of every row of `cols` against every policy: `out[row][policy]`. For tests and
     /// small batches; large batches should consume [`Runner::run`] block by block.
     pub fn statuses(&self, cols: &Columns) -> Vec<Vec<Status>> {

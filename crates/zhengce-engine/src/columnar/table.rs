@@ -223,44 +223,20 @@ impl Columns {
     /// Appends one profile. A value of the wrong kind for its field (never the case for a
     /// profile validated against the schema) is stored as unknown.
     pub fn push(&mut self, profile: &Profile) {
-        let row = self.len;
-        for (i, c) in self.cols.iter_mut().enumerate() {
-            if matches!(c, Column::Absent) {
-                continue;
-            }
-            let v = profile.get(&self.names[i]);
-            match c {
-                Column::Absent => {}
-                Column::Num { vals, known, ranks } => {
-                    *ranks = None;
-                    if row.is_multiple_of(64) {
-                        known.push(0);
-                    }
-                    match v {
-                        Some(FactValue::Num(n)) => {
-                            vals.push(*n);
-                            if let Some(w) = known.last_mut() {
-                                *w |= 1 << (row % 64);
-                            }
-                        }
-                        _ => vals.push(0.0),
-                    }
-                }
-                Column::Bool(b) => b.push(match v {
-                    Some(FactValue::Bool(true)) => 2,
-                    Some(FactValue::Bool(false)) => 0,
-                    _ => 1,
-                }),
-                Column::Text(t) => t.push(match v {
-                    Some(FactValue::Text(s)) => self.interner.intern(s),
-                    _ => NONE_TEXT,
-                }),
-                Column::Date(d) => d.push(match v {
-                    Some(FactValue::Date(x)) => x.days_since_epoch().clamp(i64::from(i32::MIN) + 1, i64::from(i32::MAX)) as i32,
-                    _ => NONE_DATE,
-                }),
-            }
-        }
+        let names = &self.names;
+        push_row(&mut self.cols, &mut self.interner, self.len, |i| profile.get(&names[i]));
+        self.after_push();
+    }
+
+    /// Appends one enterprise given as values by schema field index (`values[i]` for field
+    /// `i`, `None` when unknown; missing indices are unknown): [`Columns::push`] without a
+    /// lookup by name.
+    pub fn push_values(&mut self, values: &[Option<FactValue>]) {
+        push_row(&mut self.cols, &mut self.interner, self.len, |i| values.get(i).and_then(Option::as_ref));
+        self.after_push();
+    }
+
+    fn after_push(&mut self) {
         self.len += 1;
         // Like the ranks, the local dictionaries hold only until the next push.
         if self.local.iter().any(Option::is_some) {
@@ -447,5 +423,46 @@ impl Columns {
         let text: usize = self.interner.strings.iter().map(|s| 2 * s.capacity() + 64).sum();
         let local: usize = self.local.iter().flatten().map(|l| l.codes.capacity() * 2 + l.dict.capacity() * 4).sum();
         cols + text + local
+    }
+}
+
+/// Appends row `row` to every stored column, reading field `i`'s value with `get(i)`.
+fn push_row<'v>(cols: &mut [Column], interner: &mut Interner, row: usize, get: impl Fn(usize) -> Option<&'v FactValue>) {
+    for (i, c) in cols.iter_mut().enumerate() {
+        if matches!(c, Column::Absent) {
+            continue;
+        }
+        let v = get(i);
+        match c {
+            Column::Absent => {}
+            Column::Num { vals, known, ranks } => {
+                *ranks = None;
+                if row.is_multiple_of(64) {
+                    known.push(0);
+                }
+                match v {
+                    Some(FactValue::Num(n)) => {
+                        vals.push(*n);
+                        if let Some(w) = known.last_mut() {
+                            *w |= 1 << (row % 64);
+                        }
+                    }
+                    _ => vals.push(0.0),
+                }
+            }
+            Column::Bool(b) => b.push(match v {
+                Some(FactValue::Bool(true)) => 2,
+                Some(FactValue::Bool(false)) => 0,
+                _ => 1,
+            }),
+            Column::Text(t) => t.push(match v {
+                Some(FactValue::Text(s)) => interner.intern(s),
+                _ => NONE_TEXT,
+            }),
+            Column::Date(d) => d.push(match v {
+                Some(FactValue::Date(x)) => x.days_since_epoch().clamp(i64::from(i32::MIN) + 1, i64::from(i32::MAX)) as i32,
+                _ => NONE_DATE,
+            }),
+        }
     }
 }

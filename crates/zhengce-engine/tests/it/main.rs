@@ -2,6 +2,7 @@
 //! one broken file per diagnostic code, insta snapshots of explanations, and the engine's laws as
 //! property tests.
 
+mod batch;
 mod columnar;
 mod common;
 mod corpus;

@@ -197,8 +197,9 @@ async fn run() -> Result<Value, String> {
         }
         let i = rand_below(procs.len() as u64) as usize;
         let mut victim = procs.swap_remove(i);
-        victim.kill().map_err(|e| e.to_string())?; // SIGKILL
+        let killed = victim.kill(); // SIGKILL
         let _ = victim.wait();
+        killed.map_err(|e| e.to_string())?;
         kills += 1;
     }
     let kill_loop = started.elapsed();
