@@ -75,6 +75,8 @@ type Values = Vec<Option<FactValue>>;
 /// accepts what this refuses conservatively, such as an unknown key whose value is `null`).
 pub struct LineParser<'s> {
     schema: &'s Schema,
+    /// The input fields a profile may carry (not region facts), by name.
+    by_name: rustc_hash::FxHashMap<&'s str, usize>,
     keep: Vec<bool>,
     credit: Option<usize>,
 }
@@ -90,27 +92,38 @@ impl<'s> LineParser<'s> {
         if let Some(c) = credit {
             keep[c] = true;
         }
-        LineParser { schema, keep, credit }
+        let by_name =
+            schema.fields.iter().enumerate().filter(|(_, f)| !f.region_fact).map(|(i, f)| (f.name.as_str(), i)).collect();
+        LineParser { schema, by_name, keep, credit }
     }
 
     /// The line's credit code (when it has one) and values, or `None` when the line needs the
     /// reference path.
     pub fn parse(&self, line: &str) -> Option<(Option<String>, Values)> {
-        let mut row = RowVisitor { parser: self, values: vec![None; self.keep.len()], credit: None };
+        let mut values = Vec::new();
+        let credit = self.parse_into(line, &mut values)?;
+        Some((credit, values))
+    }
+
+    /// As [`LineParser::parse`], into `values` (cleared first; its allocation is reused).
+    pub fn parse_into(&self, line: &str, values: &mut Values) -> Option<Option<String>> {
+        values.clear();
+        values.resize(self.keep.len(), None);
+        let mut row = RowVisitor { parser: self, values, credit: None };
         let mut de = serde_json::Deserializer::from_str(line);
         de::Deserializer::deserialize_map(&mut de, &mut row).ok()?;
         de.end().ok()?;
-        Some((row.credit, row.values))
+        Some(row.credit)
     }
 }
 
-struct RowVisitor<'p, 's> {
+struct RowVisitor<'p, 's, 'v> {
     parser: &'p LineParser<'s>,
-    values: Values,
+    values: &'v mut Values,
     credit: Option<String>,
 }
 
-impl<'de> Visitor<'de> for &mut RowVisitor<'_, '_> {
+impl<'de> Visitor<'de> for &mut RowVisitor<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -119,7 +132,7 @@ impl<'de> Visitor<'de> for &mut RowVisitor<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let p = self.parser;
-        while let Some(i) = map.next_key_seed(KeySeed(p.schema))? {
+        while let Some(i) = map.next_key_seed(KeySeed(&p.by_name))? {
             // The last of duplicate keys wins, as in the reference's JSON object.
             let value: serde_json::Value = map.next_value()?;
             let v = if value.is_null() { None } else { Some(p.schema.field_value(i, &value).map_err(de::Error::custom)?) };
@@ -138,9 +151,9 @@ impl<'de> Visitor<'de> for &mut RowVisitor<'_, '_> {
 }
 
 /// Resolves a key to an input field that a profile may carry, refusing any other.
-struct KeySeed<'s>(&'s Schema);
+struct KeySeed<'m, 's>(&'m rustc_hash::FxHashMap<&'s str, usize>);
 
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {
     type Value = usize;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
@@ -148,7 +161,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     }
 }
 
-impl Visitor<'_> for KeySeed<'_> {
+impl Visitor<'_> for KeySeed<'_, '_> {
     type Value = usize;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -156,27 +169,25 @@ impl Visitor<'_> for KeySeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<usize, E> {
-        match self.0.slot(s) {
-            Some(Slot::Field(i)) if !self.0.is_region_fact(i) => Ok(i),
-            _ => Err(E::custom("not a profile field")),
-        }
+        self.0.get(s).copied().ok_or_else(|| E::custom("not a profile field"))
     }
 }
 
-/// One line through the fast parser, else the reference path: the output name and values, or
-/// the error line.
+/// One line through the fast parser, else the reference path, into `values` (by field index):
+/// the output name, or the error line.
 fn parse_values(
     snapshot: &Snapshot,
     parser: Option<&LineParser<'_>>,
     line_no: usize,
     line: &str,
-) -> Result<(String, Values), BatchLine> {
-    if let Some((credit, values)) = parser.and_then(|p| p.parse(line)) {
-        return Ok((credit.unwrap_or_else(|| line_no.to_string()), values));
+    values: &mut Values,
+) -> Result<String, BatchLine> {
+    if let Some(credit) = parser.and_then(|p| p.parse_into(line, values)) {
+        return Ok(credit.unwrap_or_else(|| line_no.to_string()));
     }
     let (enterprise, profile) = parse_line(snapshot, line_no, line)?;
-    let n = snapshot.schema().map_or(0, |s| s.fields.len());
-    let mut values: Values = vec![None; n];
+    values.clear();
+    values.resize(snapshot.schema().map_or(0, |s| s.fields.len()), None);
     if let Some(schema) = snapshot.schema() {
         for (name, v) in profile {
             if let Some(Slot::Field(i)) = schema.slot(&name) {
@@ -184,7 +195,7 @@ fn parse_values(
             }
         }
     }
-    Ok((enterprise, values))
+    Ok(enterprise)
 }
 
 /// Statuses of one part: the parsed lines (enterprise name or the error line) and, per parsed
@@ -202,9 +213,10 @@ fn evaluate_part<S: AsRef<str>>(
     let mut cols = plan.columns();
     cols.reserve(lines.len());
     let mut names = Vec::with_capacity(lines.len());
+    let mut values = Values::new();
     for (i, l) in lines.iter().enumerate() {
-        match parse_values(snapshot, parser, first_line + i, l.as_ref()) {
-            Ok((enterprise, mut values)) => {
+        match parse_values(snapshot, parser, first_line + i, l.as_ref(), &mut values) {
+            Ok(enterprise) => {
                 plan.fill_region_facts(&mut values);
                 cols.push_values(&values);
                 names.push(Ok(enterprise));
@@ -212,7 +224,7 @@ fn evaluate_part<S: AsRef<str>>(
             Err(line) => names.push(Err(line)),
         }
     }
-    cols.seal();
+    plan.seal(&mut cols);
     let mut lists: Vec<[Vec<u32>; 3]> = vec![Default::default(); cols.len()];
     let bound = plan.bind(&cols);
     let mut runner = bound.runner();
@@ -290,7 +302,15 @@ pub fn match_chunk_jsonl<S: AsRef<str> + Sync>(
     lines: &[S],
     first_line: usize,
 ) -> (Vec<u8>, usize) {
-    let slugs: Vec<&str> = plan.slugs().collect();
+    // Each slug as a JSON string literal, escaped once.
+    let slugs: Vec<Vec<u8>> = plan
+        .slugs()
+        .map(|s| {
+            let mut b = Vec::new();
+            write_str(&mut b, s);
+            b
+        })
+        .collect();
     let parts = by_parts(snapshot, plan, lines, first_line, |ev| {
         let mut out = Vec::with_capacity(ev.0.len() * 1024);
         let mut errors = 0;
@@ -307,7 +327,7 @@ pub fn match_chunk_jsonl<S: AsRef<str> + Sync>(
                             if n > 0 {
                                 out.push(b',');
                             }
-                            write_str(&mut out, slugs[p as usize]);
+                            out.extend_from_slice(&slugs[p as usize]);
                         }
                         out.push(b']');
                     }

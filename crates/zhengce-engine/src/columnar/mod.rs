@@ -40,6 +40,9 @@ pub use table::{Column, Columns, Interner, Kind, LocalCodes, NONE_DATE, NONE_TEX
 
 use crate::Snapshot;
 
+/// Threshold leaves on a numeric field from which [`Plan::seal`] ranks it.
+pub const RANK_MIN_THRESHOLDS: usize = 8;
+
 /// Rows per block: every kernel runs over this many enterprises at a time.
 pub const BLOCK: usize = 1024;
 
@@ -403,6 +406,25 @@ impl Plan {
                 *slot = v;
             }
         }
+    }
+
+    /// Seals `cols` ([`Columns::seal_ranking`]) ranking only the numeric fields that at least
+    /// [`RANK_MIN_THRESHOLDS`] distinct threshold leaves of the plan compare with a constant:
+    /// the sort that ranking costs is repaid only by many such leaves (the synthetic corpus of
+    /// 1,000 policies has dozens per field; the real one a few), and an unranked field is
+    /// compared as doubles with the same result.
+    pub fn seal(&self, cols: &mut Columns) -> usize {
+        let mut per_field = vec![0usize; self.fields.len()];
+        for l in &self.leaves {
+            if let CExpr::Bin(op, x, c) = &l.expr
+                && op.is_comparison()
+                && let (CExpr::Field(i), CExpr::Num(_)) = (x.as_ref(), c.as_ref())
+                && let Some(n) = per_field.get_mut(*i)
+            {
+                *n += 1;
+            }
+        }
+        cols.seal_ranking(|i| per_field.get(i).is_some_and(|&n| n >= RANK_MIN_THRESHOLDS))
     }
 
     /// Number of schema fields (the length of a row of values by field index).

@@ -42,10 +42,11 @@ impl Kind {
     }
 }
 
-/// Distinct text values, each with a dense id.
+/// Distinct text values, each with a dense id (hashed with `rustc-hash`: the keys are the
+/// table's own short values, not attacker-chosen in a way that matters to a batch).
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
-    ids: HashMap<String, u32>,
+    ids: rustc_hash::FxHashMap<String, u32>,
     strings: Vec<String>,
 }
 
@@ -244,9 +245,15 @@ impl Columns {
         }
     }
 
-    /// Ranks every numeric column (after the last [`Columns::push`]; a later push drops them).
-    /// Returns the number of columns ranked.
+    /// Ranks every numeric column (after the last [`Columns::push`]; a later push drops them)
+    /// and gives each text column its local dictionary. Returns the number of columns ranked.
     pub fn seal(&mut self) -> usize {
+        self.seal_ranking(|_| true)
+    }
+
+    /// As [`Columns::seal`], ranking only the numeric columns `rank(i)` selects: ranking sorts
+    /// the column, which pays when many thresholds read it (the others compare doubles).
+    pub fn seal_ranking(&mut self, rank: impl Fn(usize) -> bool) -> usize {
         let len = self.len;
         let mut n = 0;
         for (c, local) in self.cols.iter().zip(self.local.iter_mut()) {
@@ -276,8 +283,12 @@ impl Columns {
             }
             *local = fits.then_some(LocalCodes { codes, dict });
         }
-        for c in &mut self.cols {
+        for (i, c) in self.cols.iter_mut().enumerate() {
             let Column::Num { vals, known, ranks } = c else { continue };
+            if !rank(i) {
+                *ranks = None;
+                continue;
+            }
             let mut order: Vec<u32> = (0..len as u32)
                 .filter(|&i| (known[i as usize / 64] >> (i % 64)) & 1 == 1 && !vals[i as usize].is_nan())
                 .collect();
