@@ -124,6 +124,50 @@ fn batch_keeps_order_reports_bad_lines_and_exits_2() {
 }
 
 #[test]
+fn batch_across_chunks_numbers_lines_and_refuses_unreadable_input_without_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let out = dir.path().join("out.jsonl");
+    let sme = std::fs::read_to_string(fixture("wenshang-garment-sme.json")).unwrap().replace('\n', " ");
+    // More lines than one chunk (16,384) and one part, with bad lines in the second chunk and a
+    // CRLF line ending; the output keeps order and numbers lines from 1 over the whole file.
+    let mut text = String::new();
+    for i in 1..=20_000 {
+        match i {
+            17_000 => text.push_str("not json\n"),
+            19_999 => text.push_str("{\"employees\": 12}\r\n"),
+            _ => {
+                text.push_str(&sme);
+                text.push('\n');
+            }
+        }
+    }
+    std::fs::write(&input, &text).unwrap();
+    let o = zhengce(&["batch", "--profiles", input.to_str().unwrap(), "--at", "2025-06-01", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let written = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<serde_json::Value> = written.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 20_000);
+    assert_eq!(lines[16_999]["enterprise"], "17000");
+    assert!(lines[16_999]["error"].as_str().unwrap().contains("第17000行"));
+    assert_eq!(lines[19_998]["enterprise"], "19999");
+    assert!(lines[19_998]["possible"].is_array());
+    assert_eq!(lines[0], lines[19_999], "the same profile gives the same line");
+    assert!(stderr(&o).contains("1 行有错误"), "{}", stderr(&o));
+
+    // A line that is not UTF-8: the command fails naming the line, and leaves no output at all.
+    let mut bytes = text.into_bytes();
+    let at = bytes.len() - 10;
+    bytes[at] = 0xff;
+    std::fs::write(&input, &bytes).unwrap();
+    let out2 = dir.path().join("out2.jsonl");
+    let o = zhengce(&["batch", "--profiles", input.to_str().unwrap(), "--at", "2025-06-01", "--out", out2.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("第20000行无法读取"), "{}", stderr(&o));
+    assert!(!out2.exists() && !out2.with_extension("jsonl.partial").exists(), "nothing half-written");
+}
+
+#[test]
 fn table_output_is_chinese() {
     let o = zhengce(&["match", "--profile", &fixture("wenshang-garment-sme.json"), "--at", "2025-06-01", "--format", "table"]);
     let s = stdout(&o);
