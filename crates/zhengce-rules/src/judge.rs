@@ -133,7 +133,7 @@ impl RuleSet {
             // A fact whose gate is also unknown waits for the gate.
             let held: Vec<usize> = firm
                 .iter()
-                .filter(|&i| self.schema.gates.get(i).copied().flatten().is_some_and(|g| firm.iter().any(|x| x == g)))
+                .filter(|&i| self.schema.gates.get(i).copied().flatten().is_some_and(|g| firm.contains(g)))
                 .collect();
             let firm = firm.iter().filter(|i| !held.contains(i)).fold(Mask::default(), |m, i| m.or(&Mask::one(i)));
             missing = self.questions(firm);
@@ -404,57 +404,64 @@ impl<'a> Ctx<'a, '_> {
     /// entry's mark); and the region facts it reads.
     fn confidence_of(&self, e: &'a CExpr) -> LeafConf {
         let mut out = LeafConf::default();
+        self.walk_confidence(e, &mut out);
+        out
+    }
+
+    /// [`Ctx::confidence_of`] of one node into `out`: the node first, then its operands from the
+    /// last to the first (the order region facts are listed in).
+    fn walk_confidence(&self, e: &'a CExpr, out: &mut LeafConf) {
         let put = |c: Option<Confidence>, out: &mut LeafConf| {
             if let Some(c) = c {
                 out.confidence = Some(out.confidence.map_or(c, |l: Confidence| l.max(c)));
             }
         };
-        let mut stack = vec![e];
-        while let Some(e) = stack.pop() {
-            match e {
-                CExpr::Param(i) => {
-                    let at = self.facts.as_of;
-                    let v = self
-                        .rule
-                        .params
-                        .get(*i)
-                        .and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
-                    put(v.and_then(|v| v.confidence()), &mut out);
-                }
-                CExpr::ParamAt(_, values, date) => {
-                    if let Val::Date(d) = eval(date, self.env).val {
-                        let v = values.iter().find(|v| v.from <= d && v.to.is_none_or(|t| d <= t));
-                        put(v.and_then(|v| v.confidence()), &mut out);
-                    }
-                    stack.push(date);
-                }
-                CExpr::Field(i) => {
-                    put(self.rule.field_marks.get(i).copied(), &mut out);
-                    if let Some(rv) = self.facts.region_value(*i) {
-                        if let RegionValue::Entry(entry) = rv {
-                            put(Some(entry.confidence), &mut out);
-                        }
-                        if !out.region.contains(i) {
-                            out.region.push(*i);
-                        }
-                    }
-                }
-                CExpr::Derived(i) => put(self.rule.derived_marks.get(i).copied(), &mut out),
-                CExpr::Not(a) | CExpr::Neg(a) => stack.push(a),
-                CExpr::Bin(_, a, b) => {
-                    stack.push(a);
-                    stack.push(b);
-                }
-                CExpr::If(c, a, b) => {
-                    stack.push(c);
-                    stack.push(a);
-                    stack.push(b);
-                }
-                CExpr::Call(_, args) => stack.extend(args.iter()),
-                CExpr::Num(_) | CExpr::Text(_) | CExpr::Bool(_) | CExpr::None | CExpr::AsOf => {}
+        match e {
+            CExpr::Param(i) => {
+                let at = self.facts.as_of;
+                let v = self
+                    .rule
+                    .params
+                    .get(*i)
+                    .and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
+                put(v.and_then(|v| v.confidence()), out);
             }
+            CExpr::ParamAt(_, values, date) => {
+                if let Val::Date(d) = eval(date, self.env).val {
+                    let v = values.iter().find(|v| v.from <= d && v.to.is_none_or(|t| d <= t));
+                    put(v.and_then(|v| v.confidence()), out);
+                }
+                self.walk_confidence(date, out);
+            }
+            CExpr::Field(i) => {
+                put(self.rule.field_marks.get(i).copied(), out);
+                if let Some(rv) = self.facts.region_value(*i) {
+                    if let RegionValue::Entry(entry) = rv {
+                        put(Some(entry.confidence), out);
+                    }
+                    if !out.region.contains(i) {
+                        out.region.push(*i);
+                    }
+                }
+            }
+            CExpr::Derived(i) => put(self.rule.derived_marks.get(i).copied(), out),
+            CExpr::Not(a) | CExpr::Neg(a) => self.walk_confidence(a, out),
+            CExpr::Bin(_, a, b) => {
+                self.walk_confidence(b, out);
+                self.walk_confidence(a, out);
+            }
+            CExpr::If(c, a, b) => {
+                self.walk_confidence(b, out);
+                self.walk_confidence(a, out);
+                self.walk_confidence(c, out);
+            }
+            CExpr::Call(_, args) => {
+                for a in args.iter().rev() {
+                    self.walk_confidence(a, out);
+                }
+            }
+            CExpr::Num(_) | CExpr::Text(_) | CExpr::Bool(_) | CExpr::None | CExpr::AsOf => {}
         }
-        out
     }
 
     /// Whether the verdict fails (ineligible or near miss) once every criterion that is unknown only
