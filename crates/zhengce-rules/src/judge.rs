@@ -131,10 +131,8 @@ impl RuleSet {
                 firm = Mask::default();
             }
             // A fact whose gate is also unknown waits for the gate.
-            let held: Vec<usize> = firm
-                .iter()
-                .filter(|&i| self.schema.gates.get(i).copied().flatten().is_some_and(|g| firm.contains(g)))
-                .collect();
+            let held: Vec<usize> =
+                firm.iter().filter(|&i| self.schema.gates.get(i).copied().flatten().is_some_and(|g| firm.contains(g))).collect();
             let firm = firm.iter().filter(|i| !held.contains(i)).fold(Mask::default(), |m, i| m.or(&Mask::one(i)));
             missing = self.questions(firm);
         }
@@ -421,11 +419,8 @@ impl<'a> Ctx<'a, '_> {
         match e {
             CExpr::Param(i) => {
                 let at = self.facts.as_of;
-                let v = self
-                    .rule
-                    .params
-                    .get(*i)
-                    .and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
+                let v =
+                    self.rule.params.get(*i).and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
                 put(v.and_then(|v| v.confidence()), out);
             }
             CExpr::ParamAt(_, values, date) => {

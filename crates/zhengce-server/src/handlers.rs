@@ -105,11 +105,9 @@ pub(crate) async fn match_profile(
     })
     .await
     .map_err(ApiError::internal)??;
-    let mut resp = (
-        [(header::CONTENT_TYPE, "application/json"), (header::VARY, "accept-encoding")],
-        axum::body::Body::from(body),
-    )
-        .into_response();
+    let mut resp =
+        ([(header::CONTENT_TYPE, "application/json"), (header::VARY, "accept-encoding")], axum::body::Body::from(body))
+            .into_response();
     if gzip {
         resp.headers_mut().insert(header::CONTENT_ENCODING, axum::http::HeaderValue::from_static("gzip"));
     }
