@@ -3,7 +3,8 @@
 #
 #   benches/load/run.sh [path/to/zhengce]      (default: target/release/zhengce; needs Debian `wrk`)
 #
-# 1. Sustainable: 16 connections for 10 s each on POST /api/v1/match (the SME fixture) and
+# 1. Sustainable: 16 connections for 10 s each on POST /api/v1/match (the SME fixture), once with
+#    `Accept-Encoding: identity` and once accepting gzip/br (the server answers gzip), and
 #    GET /api/v1/policies?q=… → requests/s and latency percentiles.
 # 2. Overload: 512 connections against a server started with --max-in-flight 32: the excess must be
 #    shed fast with 503 (counted as non-2xx by wrk), no crash, memory bounded (VmHWM of the server).
@@ -31,9 +32,13 @@ wrk.body = f:read("*a")
 f:close()
 LUA
 
+sed 's/"identity"/"gzip, br"/' "$DIR/match.lua" >"$DIR/match-gzip.lua"
+
 start
-echo "== sustainable: POST /api/v1/match?at=2025-06-01, 2 threads, 16 connections, 10 s"
+echo "== sustainable: POST /api/v1/match?at=2025-06-01, 2 threads, 16 connections, 10 s (identity)"
 wrk -t2 -c16 -d10s --latency -s "$DIR/match.lua" "http://127.0.0.1:$PORT/api/v1/match?at=2025-06-01" | tee "$DIR/match.txt"
+echo "== sustainable: the same, Accept-Encoding: gzip, br"
+wrk -t2 -c16 -d10s --latency -s "$DIR/match-gzip.lua" "http://127.0.0.1:$PORT/api/v1/match?at=2025-06-01" | tee "$DIR/match-gzip.txt"
 echo "== sustainable: GET /api/v1/policies?q=招大学生有补贴吗, 16 connections, 10 s"
 wrk -t2 -c16 -d10s --latency "http://127.0.0.1:$PORT/api/v1/policies?q=%E6%8B%9B%E5%A4%A7%E5%AD%A6%E7%94%9F%E6%9C%89%E8%A1%A5%E8%B4%B4%E5%90%97" | tee "$DIR/search.txt"
 echo "server peak memory: $(grep VmHWM /proc/$PID/status)"

@@ -282,96 +282,105 @@ fn region_note(rs: &RuleSet, facts: &Facts<'_>, field: usize) -> Option<Note> {
 /// results wait on, for officers.
 fn ranked_questions(rs: &RuleSet, results: &[PolicyResult]) -> (Vec<Question>, Vec<RegionQuestion>) {
     // Amounts are added once per benefit: a local document implementing another one in the same
-    // list is the same money.
-    let amount = |slugs: &[String]| -> f64 {
-        let total: f64 = results
+    // list is the same money. `which` are indices into `results`, in result order.
+    let amount = |which: &[usize]| -> f64 {
+        let listed = |slug: &str| which.iter().any(|&k| results[k].policy == slug);
+        let total: f64 = which
             .iter()
-            .filter(|r| slugs.contains(&r.policy))
-            .filter(|r| r.implements.as_ref().is_none_or(|base| !slugs.contains(base)))
+            .map(|&k| &results[k])
+            .filter(|r| r.implements.as_deref().is_none_or(|base| !listed(base)))
             .map(|r| r.benefit.as_ref().map_or(0.0, |b| b.amount_wan))
             .sum();
         (total * 100.0).round() / 100.0
     };
-    let order = |field: &str| rs.schema.fields.iter().position(|f| f.name == field).unwrap_or(usize::MAX);
-    let mut asked: Vec<(String, String, Vec<String>)> = Vec::new();
-    let mut regional: Vec<(String, String, String, Vec<String>)> = Vec::new();
-    for r in results {
-        for m in &r.missing {
-            match asked.iter_mut().find(|(f, _, _)| *f == m.field) {
-                Some((_, _, ps)) => ps.push(r.policy.clone()),
-                None => asked.push((m.field.clone(), m.question.clone(), vec![r.policy.clone()])),
-            }
-        }
-        for m in &r.region_missing {
-            match regional.iter_mut().find(|(f, reg, _, _)| *f == m.field && *reg == m.region) {
-                Some((_, _, _, ps)) => ps.push(r.policy.clone()),
-                None => regional.push((m.field.clone(), m.region.clone(), m.question.clone(), vec![r.policy.clone()])),
-            }
-        }
-    }
-    let mut questions: Vec<Question> = asked
-        .into_iter()
-        .map(|(field, question, policies)| {
-            let def = rs.schema.field(&field);
-            let choices = match def {
-                Some(d) if !d.choices.is_empty() => d.choices.clone(),
-                Some(d) => match &d.ty {
-                    FieldType::Bool => vec!["是".into(), "否".into(), "不清楚".into()],
-                    FieldType::Enum(vs) => vs.iter().map(|(_, l)| l.clone()).chain(std::iter::once("不清楚".into())).collect(),
-                    _ => Vec::new(),
-                },
-                None => Vec::new(),
-            };
-            Question {
-                unlocks_wan: amount(&policies),
-                unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
-                hint: def.and_then(|d| d.hint.clone()),
-                after: None,
-                choices,
-                field,
-                question,
-                policies,
-            }
-        })
-        .collect();
-    let key = |q: &Question| (std::cmp::Reverse(OrdF64(q.unlocks_wan)), std::cmp::Reverse(q.policies.len()), order(&q.field));
-    questions.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.field.cmp(&b.field)));
-    // A gate before its dependents: take the best-ranked question whose gate (if listed) is taken.
-    let gate_of = |q: &Question| -> Option<String> {
-        let i = rs.schema.fields.iter().position(|f| f.name == q.field)?;
-        let g = rs.schema.gates.get(i).copied().flatten()?;
-        Some(rs.schema.fields[g].name.clone())
+    // Schema position of a field (usize::MAX for a name that is not an input field).
+    let order = |field: &str| match rs.schema.slot(field) {
+        Some(zhengce_rules::schema::Slot::Field(i)) => i,
+        _ => usize::MAX,
     };
-    let listed: Vec<String> = questions.iter().map(|q| q.field.clone()).collect();
-    let mut pending = questions;
-    let mut ranked: Vec<Question> = Vec::with_capacity(pending.len());
-    while !pending.is_empty() {
-        let next = pending
-            .iter()
-            .position(|q| gate_of(q).is_none_or(|g| !listed.contains(&g) || ranked.iter().any(|r| r.field == g)))
-            .unwrap_or(0);
-        let mut q = pending.remove(next);
-        q.after = gate_of(&q).filter(|g| listed.contains(g));
-        ranked.push(q);
+    let slugs = |which: &[usize]| -> Vec<String> { which.iter().map(|&k| results[k].policy.clone()).collect() };
+    // (field, its schema position, the result and missing entry that first asked it, results).
+    let mut asked: Vec<(&str, usize, (usize, usize), Vec<usize>)> = Vec::new();
+    let mut regional: Vec<(&str, &str, usize, (usize, usize), Vec<usize>)> = Vec::new();
+    for (k, r) in results.iter().enumerate() {
+        for (m_at, m) in r.missing.iter().enumerate() {
+            match asked.iter_mut().find(|(f, _, _, _)| *f == m.field) {
+                Some((_, _, _, ps)) => ps.push(k),
+                None => asked.push((m.field.as_str(), order(&m.field), (k, m_at), vec![k])),
+            }
+        }
+        for (m_at, m) in r.region_missing.iter().enumerate() {
+            match regional.iter_mut().find(|(f, reg, _, _, _)| *f == m.field && *reg == m.region) {
+                Some((_, _, _, _, ps)) => ps.push(k),
+                None => regional.push((m.field.as_str(), m.region.as_str(), order(&m.field), (k, m_at), vec![k])),
+            }
+        }
     }
-    let mut region_questions: Vec<RegionQuestion> = regional
+    // Ranked: by amount, then by how many policies, then in schema order, then by name.
+    let mut keyed: Vec<(OrdF64, &str, usize, (usize, usize), Vec<usize>)> =
+        asked.into_iter().map(|(field, pos, first, which)| (OrdF64(amount(&which)), field, pos, first, which)).collect();
+    keyed.sort_by(|a, b| {
+        (std::cmp::Reverse(a.0), std::cmp::Reverse(a.4.len()), a.2)
+            .cmp(&(std::cmp::Reverse(b.0), std::cmp::Reverse(b.4.len()), b.2))
+            .then_with(|| a.1.cmp(b.1))
+    });
+    // A gate before its dependents: take the best-ranked question whose gate (if listed) is taken.
+    let gate_of = |pos: usize| -> Option<usize> { rs.schema.gates.get(pos).copied().flatten() };
+    let listed = |g: usize| keyed.iter().any(|q| q.2 == g);
+    let mut taken = vec![false; keyed.len()];
+    let mut ranked: Vec<Question> = Vec::with_capacity(keyed.len());
+    for _ in 0..keyed.len() {
+        let free = |(at, q): (usize, &(OrdF64, &str, usize, (usize, usize), Vec<usize>))| {
+            !taken[at] && gate_of(q.2).is_none_or(|g| !listed(g) || keyed.iter().zip(&taken).any(|(r, &t)| t && r.2 == g))
+        };
+        let next = keyed.iter().enumerate().position(free).or_else(|| taken.iter().position(|t| !t)).unwrap_or(0);
+        taken[next] = true;
+        let (unlocks, _, pos, (k, m_at), which) = &keyed[next];
+        let m = &results[*k].missing[*m_at];
+        let def = rs.schema.fields.get(*pos);
+        let choices = match def {
+            Some(d) if !d.choices.is_empty() => d.choices.clone(),
+            Some(d) => match &d.ty {
+                FieldType::Bool => vec!["是".into(), "否".into(), "不清楚".into()],
+                FieldType::Enum(vs) => vs.iter().map(|(_, l)| l.clone()).chain(std::iter::once("不清楚".into())).collect(),
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        ranked.push(Question {
+            unlocks_wan: unlocks.0,
+            unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
+            hint: def.and_then(|d| d.hint.clone()),
+            after: gate_of(*pos).filter(|&g| listed(g)).and_then(|g| rs.schema.fields.get(g)).map(|f| f.name.clone()),
+            choices,
+            field: m.field.clone(),
+            question: m.question.clone(),
+            policies: slugs(which),
+        });
+    }
+    let mut region_questions: Vec<(OrdF64, usize, RegionQuestion)> = regional
         .into_iter()
-        .map(|(field, region, question, policies)| RegionQuestion {
-            unlocks_wan: amount(&policies),
-            field,
-            region,
-            question,
-            policies,
+        .map(|(_, _, pos, (k, m_at), which)| {
+            let m = &results[k].region_missing[m_at];
+            let unlocks = amount(&which);
+            let q = RegionQuestion {
+                unlocks_wan: unlocks,
+                field: m.field.clone(),
+                region: m.region.clone(),
+                question: m.question.clone(),
+                policies: slugs(&which),
+            };
+            (OrdF64(unlocks), pos, q)
         })
         .collect();
     region_questions.sort_by(|a, b| {
-        (std::cmp::Reverse(OrdF64(a.unlocks_wan)), std::cmp::Reverse(a.policies.len()), order(&a.field)).cmp(&(
-            std::cmp::Reverse(OrdF64(b.unlocks_wan)),
-            std::cmp::Reverse(b.policies.len()),
-            order(&b.field),
+        (std::cmp::Reverse(a.0), std::cmp::Reverse(a.2.policies.len()), a.1).cmp(&(
+            std::cmp::Reverse(b.0),
+            std::cmp::Reverse(b.2.policies.len()),
+            b.1,
         ))
     });
-    (ranked, region_questions)
+    (ranked, region_questions.into_iter().map(|(_, _, q)| q).collect())
 }
 
 /// A total order on amounts (they are finite).

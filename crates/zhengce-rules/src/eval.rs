@@ -52,6 +52,16 @@ impl Mask {
         self
     }
 
+    /// Whether field `i` is in the set.
+    pub fn contains(&self, i: usize) -> bool {
+        let w = i / 64;
+        let word = match self.inline.get(w) {
+            Some(&x) => x,
+            None => self.spill.as_ref().and_then(|s| s.get(w - self.inline.len()).copied()).unwrap_or(0),
+        };
+        word & (1 << (i % 64)) != 0
+    }
+
     /// Whether empty.
     pub fn is_empty(&self) -> bool {
         self.inline == [0; 4] && self.spill.is_none()
@@ -60,7 +70,18 @@ impl Mask {
     /// The field indices, ascending.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         let words = self.inline.iter().chain(self.spill.iter().flat_map(|s| s.iter()));
-        words.enumerate().flat_map(|(w, &bits)| (0..64).filter(move |b| bits & (1 << b) != 0).map(move |b| w * 64 + b))
+        // Set bits only, lowest first (no scan of the 64 positions of every word).
+        words.enumerate().flat_map(|(w, &bits)| {
+            let mut rest = bits;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let b = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                Some(w * 64 + b)
+            })
+        })
     }
 }
 

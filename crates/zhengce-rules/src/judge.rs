@@ -131,10 +131,8 @@ impl RuleSet {
                 firm = Mask::default();
             }
             // A fact whose gate is also unknown waits for the gate.
-            let held: Vec<usize> = firm
-                .iter()
-                .filter(|&i| self.schema.gates.get(i).copied().flatten().is_some_and(|g| firm.iter().any(|x| x == g)))
-                .collect();
+            let held: Vec<usize> =
+                firm.iter().filter(|&i| self.schema.gates.get(i).copied().flatten().is_some_and(|g| firm.contains(g))).collect();
             let firm = firm.iter().filter(|i| !held.contains(i)).fold(Mask::default(), |m, i| m.or(&Mask::one(i)));
             missing = self.questions(firm);
         }
@@ -392,7 +390,9 @@ impl<'a> Ctx<'a, '_> {
         if let Some(c) = conf.confidence.filter(|c| *c != Confidence::V) {
             reason.confidence = Some(c);
             if let Some(caveat) = c.caveat() {
-                reason.text = format!("{}（{caveat}）", reason.text);
+                reason.text.push('（');
+                reason.text.push_str(caveat);
+                reason.text.push('）');
             }
         }
         reasons.push(reason);
@@ -404,57 +404,61 @@ impl<'a> Ctx<'a, '_> {
     /// entry's mark); and the region facts it reads.
     fn confidence_of(&self, e: &'a CExpr) -> LeafConf {
         let mut out = LeafConf::default();
+        self.walk_confidence(e, &mut out);
+        out
+    }
+
+    /// [`Ctx::confidence_of`] of one node into `out`: the node first, then its operands from the
+    /// last to the first (the order region facts are listed in).
+    fn walk_confidence(&self, e: &'a CExpr, out: &mut LeafConf) {
         let put = |c: Option<Confidence>, out: &mut LeafConf| {
             if let Some(c) = c {
                 out.confidence = Some(out.confidence.map_or(c, |l: Confidence| l.max(c)));
             }
         };
-        let mut stack = vec![e];
-        while let Some(e) = stack.pop() {
-            match e {
-                CExpr::Param(i) => {
-                    let at = self.facts.as_of;
-                    let v = self
-                        .rule
-                        .params
-                        .get(*i)
-                        .and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
-                    put(v.and_then(|v| v.confidence()), &mut out);
-                }
-                CExpr::ParamAt(_, values, date) => {
-                    if let Val::Date(d) = eval(date, self.env).val {
-                        let v = values.iter().find(|v| v.from <= d && v.to.is_none_or(|t| d <= t));
-                        put(v.and_then(|v| v.confidence()), &mut out);
-                    }
-                    stack.push(date);
-                }
-                CExpr::Field(i) => {
-                    put(self.rule.field_marks.get(i).copied(), &mut out);
-                    if let Some(rv) = self.facts.region_value(*i) {
-                        if let RegionValue::Entry(entry) = rv {
-                            put(Some(entry.confidence), &mut out);
-                        }
-                        if !out.region.contains(i) {
-                            out.region.push(*i);
-                        }
-                    }
-                }
-                CExpr::Derived(i) => put(self.rule.derived_marks.get(i).copied(), &mut out),
-                CExpr::Not(a) | CExpr::Neg(a) => stack.push(a),
-                CExpr::Bin(_, a, b) => {
-                    stack.push(a);
-                    stack.push(b);
-                }
-                CExpr::If(c, a, b) => {
-                    stack.push(c);
-                    stack.push(a);
-                    stack.push(b);
-                }
-                CExpr::Call(_, args) => stack.extend(args.iter()),
-                CExpr::Num(_) | CExpr::Text(_) | CExpr::Bool(_) | CExpr::None | CExpr::AsOf => {}
+        match e {
+            CExpr::Param(i) => {
+                let at = self.facts.as_of;
+                let v =
+                    self.rule.params.get(*i).and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
+                put(v.and_then(|v| v.confidence()), out);
             }
+            CExpr::ParamAt(_, values, date) => {
+                if let Val::Date(d) = eval(date, self.env).val {
+                    let v = values.iter().find(|v| v.from <= d && v.to.is_none_or(|t| d <= t));
+                    put(v.and_then(|v| v.confidence()), out);
+                }
+                self.walk_confidence(date, out);
+            }
+            CExpr::Field(i) => {
+                put(self.rule.field_marks.get(i).copied(), out);
+                if let Some(rv) = self.facts.region_value(*i) {
+                    if let RegionValue::Entry(entry) = rv {
+                        put(Some(entry.confidence), out);
+                    }
+                    if !out.region.contains(i) {
+                        out.region.push(*i);
+                    }
+                }
+            }
+            CExpr::Derived(i) => put(self.rule.derived_marks.get(i).copied(), out),
+            CExpr::Not(a) | CExpr::Neg(a) => self.walk_confidence(a, out),
+            CExpr::Bin(_, a, b) => {
+                self.walk_confidence(b, out);
+                self.walk_confidence(a, out);
+            }
+            CExpr::If(c, a, b) => {
+                self.walk_confidence(b, out);
+                self.walk_confidence(a, out);
+                self.walk_confidence(c, out);
+            }
+            CExpr::Call(_, args) => {
+                for a in args.iter().rev() {
+                    self.walk_confidence(a, out);
+                }
+            }
+            CExpr::Num(_) | CExpr::Text(_) | CExpr::Bool(_) | CExpr::None | CExpr::AsOf => {}
         }
-        out
     }
 
     /// Whether the verdict fails (ineligible or near miss) once every criterion that is unknown only
@@ -490,15 +494,19 @@ impl<'a> Ctx<'a, '_> {
         type_of(&self.rs.schema, e)
     }
 
-    fn show(&self, v: &V<'_>, e_for_type: &CExpr, other: &CExpr) -> String {
+    /// Appends a value as shown in a reason: with the unit of `e_for_type` (or of `other`).
+    fn push_show(&self, out: &mut String, v: &V<'_>, e_for_type: &CExpr, other: &CExpr) {
         let d = self.describe(e_for_type).or_else(|| self.describe(other));
         match (v.val, d) {
             (Val::Unknown, _) => match self.describe(e_for_type) {
-                Some((label, _, _)) => format!("{label}（未知）"),
-                None => "未知".into(),
+                Some((label, _, _)) => {
+                    out.push_str(label);
+                    out.push_str("（未知）");
+                }
+                None => out.push_str("未知"),
             },
-            (val, Some((_, unit, ty))) => format::value(&val, Some(ty), unit),
-            (val, None) => format::value(&val, None, ""),
+            (val, Some((_, unit, ty))) => format::push_value(out, &val, Some(ty), unit),
+            (val, None) => format::push_value(out, &val, None, ""),
         }
     }
 
@@ -526,22 +534,27 @@ impl<'a> Ctx<'a, '_> {
             }
             return (node, String::new());
         }
+        let mut text = String::with_capacity(96);
         let CExpr::Bin(op, lhs, rhs) = e else {
-            let text = match (e, self.describe(e)) {
-                (_, Some((label, _, _))) => format!("{label}：{}", format::value(&v.val, None, "")),
-                _ => format!("{src}：{}", format::value(&v.val, None, "")),
-            };
+            match (e, self.describe(e)) {
+                (_, Some((label, _, _))) => text.push_str(label),
+                _ => text.push_str(src),
+            }
+            text.push('：');
+            format::push_value(&mut text, &v.val, None, "");
             return (node, text);
         };
         if !op.is_comparison() {
-            return (node, format!("{src}：{}", format::value(&v.val, None, "")));
+            text.push_str(src);
+            text.push('：');
+            format::push_value(&mut text, &v.val, None, "");
+            return (node, text);
         }
         let (a, b) = (eval(lhs, self.env), eval(rhs, self.env));
-        let label = self
-            .describe(lhs)
-            .map(|(l, _, _)| l.to_string())
-            .unwrap_or_else(|| src.split(op.source()).next().unwrap_or(src).trim().to_string());
-        let cur = self.show(&a, lhs, rhs);
+        let label: &str = match self.describe(lhs) {
+            Some((l, _, _)) => l,
+            None => src.split(op.source()).next().unwrap_or(src).trim(),
+        };
         let b_shown = match (b.val, self.describe(lhs).map(|(_, _, t)| t)) {
             // "at least 6.75 people" means 7: show a count threshold as the whole number it implies.
             (Val::Num(n), Some(zhengce_model::schema::FieldType::Count)) if n.fract() != 0.0 => {
@@ -549,19 +562,67 @@ impl<'a> Ctx<'a, '_> {
                     BinOp::Ge | BinOp::Gt => n.ceil(),
                     _ => n.floor(),
                 };
-                V { val: Val::Num(whole), missing: b.missing.clone() }
+                V { val: Val::Num(whole), missing: Mask::default() }
             }
-            _ => b.clone(),
+            _ => V { val: b.val, missing: Mask::default() },
         };
-        let req = self.show(&b_shown, rhs, lhs);
         let sym = op.symbol();
-        let text = match (strict, op) {
-            (Some(true), BinOp::Eq) => format!("{label}：{cur}"),
-            (Some(true), _) => format!("{label} {cur} {sym} {req}"),
-            (Some(false), BinOp::Eq) => format!("{label}：{cur}（要求：{req}）"),
-            (Some(false), _) => format!("{label} {cur}，不满足 {sym} {req}"),
-            (None, BinOp::Eq) => format!("{label} 未知（要求：{req}）"),
-            (None, _) => format!("{label} 未知（要求 {sym} {req}）"),
+        // The reason is written in one buffer; `cur` and `req` are where the current and required
+        // values stand in it (a gap text quotes them).
+        text.push_str(label);
+        let push_cur = |text: &mut String| {
+            let at = text.len();
+            self.push_show(text, &a, lhs, rhs);
+            at..text.len()
+        };
+        let push_req = |text: &mut String| {
+            let at = text.len();
+            self.push_show(text, &b_shown, rhs, lhs);
+            at..text.len()
+        };
+        let (cur, req) = match (strict, op) {
+            (Some(true), BinOp::Eq) => {
+                text.push('：');
+                (push_cur(&mut text), 0..0)
+            }
+            (Some(true), _) => {
+                text.push(' ');
+                let cur = push_cur(&mut text);
+                text.push(' ');
+                text.push_str(sym);
+                text.push(' ');
+                (cur, push_req(&mut text))
+            }
+            (Some(false), BinOp::Eq) => {
+                text.push('：');
+                let cur = push_cur(&mut text);
+                text.push_str("（要求：");
+                let req = push_req(&mut text);
+                text.push('）');
+                (cur, req)
+            }
+            (Some(false), _) => {
+                text.push(' ');
+                let cur = push_cur(&mut text);
+                text.push_str("，不满足 ");
+                text.push_str(sym);
+                text.push(' ');
+                (cur, push_req(&mut text))
+            }
+            (None, BinOp::Eq) => {
+                text.push_str(" 未知（要求：");
+                let req = push_req(&mut text);
+                text.push('）');
+                (0..0, req)
+            }
+            (None, _) => {
+                text.push_str(" 未知（要求 ");
+                text.push_str(sym);
+                text.push(' ');
+                let req = push_req(&mut text);
+                text.push('）');
+                (0..0, req)
+            }
         };
         if strict == Some(false)
             && let Some(act) = act
@@ -569,10 +630,11 @@ impl<'a> Ctx<'a, '_> {
             && let (Some(x), Some(y)) = (a.as_num(), b.as_num())
             && let Some(short) = self.near_miss(op, x, y)
         {
+            let (cur, req) = (text[cur].to_string(), text[req].to_string());
             let field = match lhs.as_ref() {
                 CExpr::Field(i) => self.rs.schema.fields[*i].name.clone(),
                 CExpr::Derived(i) => self.rs.schema.derived[*i].def.name.clone(),
-                _ => label.clone(),
+                _ => label.to_string(),
             };
             let diff = match self.describe(lhs).map(|(_, u, t)| (u, format::style_of(t))) {
                 Some((_, Style::Percent)) => format!("{}个百分点", format::num(short * 100.0)),

@@ -79,21 +79,56 @@ pub(crate) async fn not_found() -> ApiError {
 pub(crate) async fn match_profile(
     State(state): State<AppState>,
     Query(params): Params,
+    headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let at = as_of(&state, &params)?;
     let value = json_body(body)?;
     let corpus = state.corpus();
-    // Matching and serialising are CPU work: off the async workers, so they stay free to accept
-    // and to shed (503) instead of queueing requests behind busy threads.
-    let report = tokio::task::spawn_blocking(move || {
+    let gzip = accepts_gzip(&headers);
+    // Matching, serialising and compressing are CPU work: off the async workers, so they stay free
+    // to accept and to shed (503) instead of queueing requests behind busy threads. The report is
+    // written straight to bytes (no intermediate JSON tree).
+    let body = tokio::task::spawn_blocking(move || {
         let snap = &corpus.snapshot;
         let profile = snap.parse_profile_json(&value).map_err(|e| field_errors(&e))?;
-        serde_json::to_value(snap.match_profile(&profile, at)).map_err(ApiError::internal)
+        let report = snap.match_profile(&profile, at);
+        let mut out = Vec::with_capacity(64 * 1024);
+        if gzip {
+            let mut z = flate2::write::GzEncoder::new(out, flate2::Compression::new(GZIP_LEVEL));
+            serde_json::to_writer(&mut z, &report).map_err(ApiError::internal)?;
+            out = z.finish().map_err(ApiError::internal)?;
+        } else {
+            serde_json::to_writer(&mut out, &report).map_err(ApiError::internal)?;
+        }
+        Ok::<_, ApiError>(out)
     })
     .await
     .map_err(ApiError::internal)??;
-    Ok(Json(report))
+    let mut resp =
+        ([(header::CONTENT_TYPE, "application/json"), (header::VARY, "accept-encoding")], axum::body::Body::from(body))
+            .into_response();
+    if gzip {
+        resp.headers_mut().insert(header::CONTENT_ENCODING, axum::http::HeaderValue::from_static("gzip"));
+    }
+    Ok(resp)
+}
+
+/// gzip level of match reports: 1 (fastest) shrinks the 78 KB report of the SME fixture to about
+/// 25 KB; higher levels cost several times the CPU for a few KB more (measured in BENCHMARKS.md).
+const GZIP_LEVEL: u32 = 1;
+
+/// Whether the client accepts gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let refused = parts.any(|p| {
+            let p = p.trim();
+            p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
 }
 
 fn parse_list<T>(params: &HashMap<String, String>, key: &str, all: &[T], name: fn(&T) -> &'static str) -> Result<Vec<T>, ApiError>
