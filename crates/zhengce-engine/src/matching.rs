@@ -300,8 +300,13 @@ fn ranked_questions(rs: &RuleSet, results: &[PolicyResult]) -> (Vec<Question>, V
     };
     let slugs = |which: &[usize]| -> Vec<String> { which.iter().map(|&k| results[k].policy.clone()).collect() };
     // (field, its schema position, the result and missing entry that first asked it, results).
-    let mut asked: Vec<(&str, usize, (usize, usize), Vec<usize>)> = Vec::new();
-    let mut regional: Vec<(&str, &str, usize, (usize, usize), Vec<usize>)> = Vec::new();
+    type Asked<'r> = (&'r str, usize, (usize, usize), Vec<usize>);
+    // The same, with the region before the position.
+    type Regional<'r> = (&'r str, &'r str, usize, (usize, usize), Vec<usize>);
+    // An asked question keyed by the amount it unlocks.
+    type Keyed<'r> = (OrdF64, &'r str, usize, (usize, usize), Vec<usize>);
+    let mut asked: Vec<Asked<'_>> = Vec::new();
+    let mut regional: Vec<Regional<'_>> = Vec::new();
     for (k, r) in results.iter().enumerate() {
         for (m_at, m) in r.missing.iter().enumerate() {
             match asked.iter_mut().find(|(f, _, _, _)| *f == m.field) {
@@ -317,7 +322,7 @@ fn ranked_questions(rs: &RuleSet, results: &[PolicyResult]) -> (Vec<Question>, V
         }
     }
     // Ranked: by amount, then by how many policies, then in schema order, then by name.
-    let mut keyed: Vec<(OrdF64, &str, usize, (usize, usize), Vec<usize>)> =
+    let mut keyed: Vec<Keyed<'_>> =
         asked.into_iter().map(|(field, pos, first, which)| (OrdF64(amount(&which)), field, pos, first, which)).collect();
     keyed.sort_by(|a, b| {
         (std::cmp::Reverse(a.0), std::cmp::Reverse(a.4.len()), a.2)
@@ -330,7 +335,7 @@ fn ranked_questions(rs: &RuleSet, results: &[PolicyResult]) -> (Vec<Question>, V
     let mut taken = vec![false; keyed.len()];
     let mut ranked: Vec<Question> = Vec::with_capacity(keyed.len());
     for _ in 0..keyed.len() {
-        let free = |(at, q): (usize, &(OrdF64, &str, usize, (usize, usize), Vec<usize>))| {
+        let free = |(at, q): (usize, &Keyed<'_>)| {
             !taken[at] && gate_of(q.2).is_none_or(|g| !listed(g) || keyed.iter().zip(&taken).any(|(r, &t)| t && r.2 == g))
         };
         let next = keyed.iter().enumerate().position(free).or_else(|| taken.iter().position(|t| !t)).unwrap_or(0);

@@ -68,8 +68,8 @@ pub fn value(v: &Val<'_>, ty: Option<&FieldType>, unit: &str) -> String {
 pub fn push_value(out: &mut String, v: &Val<'_>, ty: Option<&FieldType>, unit: &str) {
     match v {
         Val::Unknown => out.push_str("未知"),
-        Val::Bool(true) => out.push_str("是"),
-        Val::Bool(false) => out.push_str("否"),
+        Val::Bool(true) => out.push('是'),
+        Val::Bool(false) => out.push('否'),
         Val::Date(d) => {
             use std::fmt::Write;
             let _ = write!(out, "{d}");
