@@ -151,8 +151,11 @@ pub struct Single<'p> {
     pairs: Vec<PairLeaf>,
     generic: Vec<GenericLeaf>,
     /// Used field indices sorted by field name, for a merge with the profile's sorted keys.
-    by_name: Vec<(&'p str, usize)>,
-    regions: Vec<&'p str>,
+    /// Each with the first 8 bytes of its name as a big-endian number (see [`key8`]).
+    by_name: Vec<(u64, &'p str, usize)>,
+    /// The regions of the policies: the part of the code that [`region_contains`] compares, or
+    /// `None` for a code that contains nothing (not 6 characters).
+    regions: Vec<Option<&'p str>>,
     /// Per policy: its region's index in `regions`, or `regions.len()` for none.
     policy_region: Vec<u32>,
     /// Tree node groups in evaluation order (children first).
@@ -318,8 +321,13 @@ impl Plan {
         }
         s.text_index = text_index.into_iter().collect();
         s.text_index.sort_by_key(|(sl, _)| *sl);
-        s.by_name =
-            self.fields.iter().enumerate().filter(|(i, _)| self.fields_used[*i]).map(|(i, (n, _))| (n.as_str(), i)).collect();
+        s.by_name = self
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.fields_used[*i])
+            .map(|(i, (n, _))| (key8(n), n.as_str(), i))
+            .collect();
         s.by_name.sort();
         let mut regions: Vec<&str> = Vec::new();
         let policy_region: Vec<Option<usize>> = self
@@ -335,7 +343,15 @@ impl Plan {
             })
             .collect();
         s.policy_region = policy_region.iter().map(|r| r.unwrap_or(regions.len()) as u32).collect();
-        s.regions = regions;
+        // The part `region_contains` compares (its own computation).
+        s.regions = regions
+            .into_iter()
+            .map(|r| {
+                let t = r.trim_end_matches("00");
+                let key = if t.len() % 2 == 1 { r.get(..t.len() + 1).unwrap_or(r) } else { t };
+                (r.len() == 6).then_some(key)
+            })
+            .collect();
         // Code slots of the leaves, pass by pass (the order `codes` writes them in).
         let mut slot_of = vec![0u32; self.leaves.len()];
         let order = s.num.iter().flat_map(|g| g.leaf.iter().copied());
@@ -454,20 +470,22 @@ impl Single<'_> {
         let plan = self.plan;
         let nf = plan.fields.len();
         let mut fields: Vec<Option<&FactValue>> = vec![None; nf];
-        // Both sides are sorted by name: merge.
-        let mut it = self.by_name.iter().peekable();
+        // Both sides are sorted by name: merge, comparing the first 8 bytes as one number.
+        let mut j = 0;
         for (k, v) in profile {
-            while let Some((n, _)) = it.peek() {
-                if *n < k.as_str() {
-                    it.next();
-                } else {
-                    break;
+            let kk = key8(k);
+            while let Some(&(bk, bn, i)) = self.by_name.get(j) {
+                match bk.cmp(&kk).then_with(|| bn.cmp(k.as_str())) {
+                    std::cmp::Ordering::Less => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        if let Some(f) = fields.get_mut(i) {
+                            *f = Some(v);
+                        }
+                        j += 1;
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
                 }
-            }
-            if let Some((n, i)) = it.peek()
-                && *n == k.as_str()
-            {
-                fields[*i] = Some(v);
             }
         }
         // Region facts come from the corpus's region table by the enterprise's region, never
@@ -578,10 +596,11 @@ impl Single<'_> {
         let mut outcomes: Vec<u8> = self
             .regions
             .iter()
-            .map(|r| match region {
-                Some(x) if region_contains(r, x) => T,
-                Some(_) => F,
-                None => U,
+            .map(|r| match (region, r) {
+                // `region_contains(r, x)`.
+                (Some(x), Some(key)) if x.len() == 6 && x.starts_with(key) => T,
+                (Some(_), _) => F,
+                (None, _) => U,
             })
             .collect();
         // Policies without a region.
@@ -591,30 +610,36 @@ impl Single<'_> {
             .zip(&self.policy_region)
             .map(|(&root, &reg)| {
                 let c = codes.get(root as usize).copied().unwrap_or(PU);
-                let s = c & 0b11;
-                let near = (c >> 2) & (!c >> 4) & 1 & u8::from(s == 0);
-                let st = s + u8::from(s != 0) - (s >> 1) + near;
-                REGION_STATUS[usize::from(outcomes.get(reg as usize).copied().unwrap_or(T).min(T))][usize::from(st & 3)]
+                let r = outcomes.get(reg as usize).copied().unwrap_or(T);
+                STATUS[usize::from(r.min(T)) * 32 + usize::from(c & 31)]
             })
             .collect()
     }
 }
 
-/// Numeric thresholds sharing the operator `op`, into their consecutive code slots.
+/// Numeric thresholds sharing the operator `op`, into their consecutive code slots: the values
+/// gathered by chunks, then a loop the compiler can vectorize.
 fn thresholds(g: &NumGroup, op: BinOp, num: &[f64], out: &mut [u8]) {
     #[inline(always)]
     fn go(g: &NumGroup, num: &[f64], out: &mut [u8], pass: impl Fn(f64, f64) -> bool, ge: bool) {
-        for (((o, &sl), &c), &lim) in out.iter_mut().zip(&g.slot).zip(&g.c).zip(&g.lim) {
-            let x = num.get(sl as usize).copied().unwrap_or(f64::NAN);
-            let short = if ge { c - x } else { x - c };
-            let code = if pass(x, c) {
-                PT
-            } else if short <= lim {
-                PNEAR
-            } else {
-                PF
-            };
-            *o = if x.is_nan() { PU } else { code };
+        const CHUNK: usize = 64;
+        let mut xs = [0.0f64; CHUNK];
+        for (((o, sl), c), lim) in out.chunks_mut(CHUNK).zip(g.slot.chunks(CHUNK)).zip(g.c.chunks(CHUNK)).zip(g.lim.chunks(CHUNK))
+        {
+            for (x, &s) in xs.iter_mut().zip(sl) {
+                *x = num.get(s as usize).copied().unwrap_or(f64::NAN);
+            }
+            for (((o, &x), &c), &lim) in o.iter_mut().zip(&xs).zip(c).zip(lim) {
+                let short = if ge { c - x } else { x - c };
+                let code = if pass(x, c) {
+                    PT
+                } else if short <= lim {
+                    PNEAR
+                } else {
+                    PF
+                };
+                *o = if x.is_nan() { PU } else { code };
+            }
         }
     }
     match op {
@@ -634,6 +659,35 @@ const REGION_STATUS: [[u8; 4]; 3] = [
     [code::INELIGIBLE, code::NEAR_MISS, code::POSSIBLE, code::POSSIBLE],
     [code::INELIGIBLE, code::NEAR_MISS, code::POSSIBLE, code::ELIGIBLE],
 ];
+
+/// The status code of a root byte, as `zhengce_rules::judge` decides it: strict true is
+/// eligible, strict unknown possible, strict false with a gap and relaxed not false a near miss.
+const fn tree_status(c: u8) -> u8 {
+    let s = c & 0b11;
+    let near = (c >> 2) & (!c >> 4) & 1 & (s == 0) as u8;
+    (s + (s != 0) as u8 - (s >> 1) + near) & 3
+}
+
+/// [`REGION_STATUS`] by region outcome and root byte (`outcome * 32 + byte`).
+const STATUS: [u8; 96] = {
+    let mut t = [0u8; 96];
+    let mut i = 0;
+    while i < 96 {
+        t[i] = REGION_STATUS[i / 32][tree_status((i % 32) as u8) as usize];
+        i += 1;
+    }
+    t
+};
+
+/// The first 8 bytes of `s` (zero-padded) as a big-endian number: ordered as the strings are,
+/// for names without NUL bytes, up to ties.
+fn key8(s: &str) -> u64 {
+    let mut k = [0u8; 8];
+    for (d, b) in k.iter_mut().zip(s.as_bytes()) {
+        *d = *b;
+    }
+    u64::from_be_bytes(k)
+}
 
 /// An `All`'s byte from the AND of its children's (relaxed false: strict false, no gap).
 #[inline(always)]
