@@ -253,20 +253,29 @@ impl Plan {
                         op: *op,
                         margin,
                     };
-                    match (slot(x, nf), x.as_ref(), c.as_ref()) {
-                        (Some(sl), _, CExpr::Num(c)) if !c.is_nan() => {
+                    // A number literal, or a negated one (`x > -5` parses as `x > -(5)`).
+                    let lit = match c.as_ref() {
+                        CExpr::Num(c) => Some(*c),
+                        CExpr::Neg(n) => match n.as_ref() {
+                            CExpr::Num(c) => Some(-*c),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match (slot(x, nf), x.as_ref(), c.as_ref(), lit.filter(|c| !c.is_nan())) {
+                        (Some(sl), _, _, Some(c)) => {
                             let g = OPS.iter().position(|o| o == op).unwrap_or(5);
                             let g = &mut s.num[g];
                             g.leaf.push(id);
                             g.slot.push(sl as u32);
-                            g.c.push(*c);
+                            g.c.push(c);
                             g.lim.push(match margin {
-                                Some(m) if *c != 0.0 => m * c.abs(),
+                                Some(m) if c != 0.0 => m * c.abs(),
                                 _ => f64::NAN,
                             });
                             true
                         }
-                        (None, CExpr::Bin(BinOp::Add, a, b), CExpr::Num(c))
+                        (None, CExpr::Bin(BinOp::Add, a, b), CExpr::Num(c), _)
                             if kind(a) == Some(Kind::Num) && kind(b) == Some(Kind::Num) =>
                         {
                             match (slot(a, nf), slot(b, nf)) {
@@ -277,7 +286,7 @@ impl Plan {
                                 _ => false,
                             }
                         }
-                        (Some(xs), _, CExpr::Bin(BinOp::Mul, a, b)) => match (a.as_ref(), b.as_ref()) {
+                        (Some(xs), _, CExpr::Bin(BinOp::Mul, a, b), _) => match (a.as_ref(), b.as_ref()) {
                             (y, CExpr::Num(k)) | (CExpr::Num(k), y) if kind(y) == Some(Kind::Num) => match slot(y, nf) {
                                 Some(y) => {
                                     s.pairs.push(pair(xs, y, *k, false));
@@ -679,6 +688,12 @@ const STATUS: [u8; 96] = {
     t
 };
 
+/// `x.starts_with(p)` without a library call (the literals are a few bytes long).
+#[inline(always)]
+fn starts_with(x: &str, p: &str) -> bool {
+    x.len() >= p.len() && x.bytes().zip(p.bytes()).all(|(a, b)| a == b)
+}
+
 /// The first 8 bytes of `s` (zero-padded) as a big-endian number: ordered as the strings are,
 /// for names without NUL bytes, up to ties.
 fn key8(s: &str) -> u64 {
@@ -728,6 +743,38 @@ fn at_least(k: usize, cs: impl Iterator<Item = u8>) -> u8 {
     s | (r << 2) | (u8::from(!gap) << 4)
 }
 
+/// Per packed byte, the counts [`at_least`] adds up, one per byte lane: strict true, strict
+/// unknown, relaxed true, relaxed unknown, a child with a gap that is not strictly unknown.
+const COUNTS: [u64; 32] = {
+    let mut t = [0u64; 32];
+    let mut p = 0;
+    while p < 32 {
+        let c = p as u8;
+        t[p] = (c & 0b10 != 0) as u64
+            | (((c & 0b11 == 0b01) as u64) << 8)
+            | (((c & 0b1000 != 0) as u64) << 16)
+            | (((c & 0b1100 == 0b0100) as u64) << 24)
+            | (((c & 0x10 == 0 && c & 1 == 0) as u64) << 32);
+        p += 1;
+    }
+    t
+};
+
+/// [`at_least`] for at most 255 children, by adding their [`COUNTS`].
+#[inline(always)]
+fn at_least_small(k: usize, cs: impl Iterator<Item = u8>) -> u8 {
+    let sum: u64 = cs.map(|c| COUNTS[usize::from(c & 31)]).sum();
+    let lane = |i: u32| ((sum >> (8 * i)) & 0xFF) as usize;
+    let (ys, ms, yr, mr, g) = (lane(0), lane(1), lane(2), lane(3), lane(4) != 0);
+    if ys >= k {
+        return PT;
+    }
+    let tri = |y: usize, m: usize| u8::from(y + m >= k) | (u8::from(y >= k) << 1);
+    let (s, r) = (tri(ys, ms), tri(yr, mr));
+    let gap = g && s == 0 && r != 0;
+    s | (r << 2) | (u8::from(!gap) << 4)
+}
+
 /// A `Not`'s byte.
 #[inline(always)]
 fn not(c: u8) -> u8 {
@@ -760,6 +807,8 @@ fn group_n<const N: usize>(g: &Group, codes: &mut [u8]) {
         GOp::Not => nodes::<N>(g, codes, |c, ks| not(get(c, ks[0]))),
         GOp::All => nodes::<N>(g, codes, |c, ks| all_end(ks.iter().fold(PT, |acc, &k| acc & get(c, k)))),
         GOp::Any => nodes::<N>(g, codes, |c, ks| any_end(ks.iter().fold(PF, |acc, &k| any_step(acc, get(c, k))))),
+        // A constant arity is at most 12: the byte lanes cannot overflow.
+        GOp::AtLeast(k) if N > 0 => nodes::<N>(g, codes, |c, ks| at_least_small(k, ks.iter().map(|&x| get(c, x)))),
         GOp::AtLeast(k) => nodes::<N>(g, codes, |c, ks| at_least(k, ks.iter().map(|&x| get(c, x)))),
     }
 }
@@ -873,6 +922,10 @@ fn sbin<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
             let ord = match (a, b) {
                 (Val::Num(x), Val::Num(y)) => x.partial_cmp(&y),
                 (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
+                // Equality first: most text tests are `==`/`!=` between different lengths.
+                (Val::Text(x), Val::Text(y)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                    Some(if x == y { std::cmp::Ordering::Equal } else { std::cmp::Ordering::Less })
+                }
                 (Val::Text(x), Val::Text(y)) => Some(x.cmp(y)),
                 (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
                 _ => None,
@@ -913,7 +966,7 @@ fn scall<'a>(f: Func, args: &'a [CExpr], ev: &dyn Fn(&'a CExpr) -> Val<'a>, as_o
             let Val::Text(x) = first() else { return Val::Unknown };
             let hit = args.iter().skip(1).any(|a| match ev(a) {
                 Val::Text(p) => match f {
-                    Func::Prefix => x.starts_with(p),
+                    Func::Prefix => starts_with(x, p),
                     Func::In => x == p,
                     _ => region_contains(p, x),
                 },
