@@ -55,7 +55,9 @@ struct GenericLeaf {
     margin: Option<f64>,
 }
 
-/// Numeric thresholds `slot op c` sharing one operator (struct of arrays).
+/// Numeric thresholds `slot op c` sharing one operator (struct of arrays), sorted by slot, then
+/// by `c`: along a run of one slot, the thresholds a value passes are a prefix (`>=`, `>`) or a
+/// suffix (`<=`, `<`), found by binary search.
 #[derive(Debug, Default)]
 struct NumGroup {
     leaf: Vec<u32>,
@@ -63,6 +65,27 @@ struct NumGroup {
     c: Vec<f64>,
     /// `margin * |c|` for a numeric threshold with a margin and c ≠ 0, else NaN (never near).
     lim: Vec<f64>,
+    /// Runs of one slot: (slot, start, end).
+    runs: Vec<(u32, u32, u32)>,
+}
+
+impl NumGroup {
+    /// Sorts by (slot, c) and finds the runs.
+    fn sort(&mut self) {
+        let mut ix: Vec<usize> = (0..self.leaf.len()).collect();
+        ix.sort_by(|&a, &b| self.slot[a].cmp(&self.slot[b]).then(self.c[a].total_cmp(&self.c[b])));
+        self.leaf = ix.iter().map(|&i| self.leaf[i]).collect();
+        self.slot = ix.iter().map(|&i| self.slot[i]).collect();
+        self.c = ix.iter().map(|&i| self.c[i]).collect();
+        self.lim = ix.iter().map(|&i| self.lim[i]).collect();
+        self.runs.clear();
+        for (j, &sl) in self.slot.iter().enumerate() {
+            match self.runs.last_mut() {
+                Some(r) if r.0 == sl => r.2 = j as u32 + 1,
+                _ => self.runs.push((sl, j as u32, j as u32 + 1)),
+            }
+        }
+    }
 }
 
 /// A text test: its leaf, the value slot it reads, its codes on a hit and a miss.
@@ -361,6 +384,9 @@ impl Plan {
                 (r.len() == 6).then_some(key)
             })
             .collect();
+        for g in &mut s.num {
+            g.sort();
+        }
         // Code slots of the leaves, pass by pass (the order `codes` writes them in).
         let mut slot_of = vec![0u32; self.leaves.len()];
         let order = s.num.iter().flat_map(|g| g.leaf.iter().copied());
@@ -476,6 +502,19 @@ impl Single<'_> {
 
     /// The status codes ([`super::code`]) of every policy for one enterprise.
     pub fn codes(&self, profile: &Profile) -> Vec<u8> {
+        let (vals, region) = self.values(profile);
+        let mut codes = vec![PU; self.slots];
+        self.leaf_codes(&vals, &mut codes);
+        // Phase 2: every tree node, children first.
+        for g in &self.groups {
+            run_group(g, &mut codes);
+        }
+        self.policy_codes(&codes, region)
+    }
+
+    /// The enterprise's value slots (fields, then derived facts) and its region.
+    #[inline(never)]
+    fn values<'a>(&'a self, profile: &'a Profile) -> (Vec<Val<'a>>, Option<&'a str>) {
         let plan = self.plan;
         let nf = plan.fields.len();
         let mut fields: Vec<Option<&FactValue>> = vec![None; nf];
@@ -517,6 +556,18 @@ impl Single<'_> {
             let v = if plan.derived_needed[d] { sval(e, &vals, nf, plan.as_of) } else { Val::Unknown };
             vals.push(v);
         }
+        let region = match plan.region_field.and_then(|r| fields.get(r).copied().flatten()) {
+            Some(FactValue::Text(r)) => Some(r.as_str()),
+            _ => None,
+        };
+        (vals, region)
+    }
+
+    /// Phase 1: every leaf's code, each pass writing its consecutive slots.
+    #[inline(never)]
+    fn leaf_codes(&self, vals: &[Val<'_>], codes: &mut [u8]) {
+        let plan = self.plan;
+        let nf = plan.fields.len();
         // Dense slots by kind (an unknown number is NaN, which no threshold passes or misses).
         let n = vals.len();
         let (mut num, mut tri) = (vec![f64::NAN; n], vec![U; n]);
@@ -529,9 +580,7 @@ impl Single<'_> {
                 Val::Unknown | Val::Date(_) => {}
             }
         }
-        // Phase 1: every leaf, each pass writing its consecutive slots.
-        let mut codes = vec![PU; self.slots];
-        let mut out = codes.as_mut_slice();
+        let mut out = codes;
         let mut take = |k: usize| {
             let rest = std::mem::take(&mut out);
             let (head, tail) = rest.split_at_mut(k.min(rest.len()));
@@ -581,10 +630,10 @@ impl Single<'_> {
         }
         let o = take(self.generic.len());
         for (o, g) in o.iter_mut().zip(&self.generic) {
-            *o = match (sval(&g.e, &vals, nf, plan.as_of), g.margin, numeric_threshold(&g.e)) {
+            *o = match (sval(&g.e, vals, nf, plan.as_of), g.margin, numeric_threshold(&g.e)) {
                 (Val::Bool(true), _, _) => PT,
                 (Val::Bool(false), Some(m), Some((op, lhs, rhs))) => {
-                    match (sval(lhs, &vals, nf, plan.as_of), sval(rhs, &vals, nf, plan.as_of)) {
+                    match (sval(lhs, vals, nf, plan.as_of), sval(rhs, vals, nf, plan.as_of)) {
                         (Val::Num(x), Val::Num(y)) if near_miss(op, x, y, m) => PNEAR,
                         _ => PF,
                     }
@@ -593,15 +642,11 @@ impl Single<'_> {
                 _ => PU,
             };
         }
-        // Phase 2: every tree node, children first.
-        for g in &self.groups {
-            run_group(g, &mut codes);
-        }
-        // Regions, then statuses.
-        let region = match plan.region_field.and_then(|r| fields[r]) {
-            Some(FactValue::Text(r)) => Some(r.as_str()),
-            _ => None,
-        };
+    }
+
+    /// Each policy's status code from its root byte and its region.
+    #[inline(never)]
+    fn policy_codes(&self, codes: &[u8], region: Option<&str>) -> Vec<u8> {
         let mut outcomes: Vec<u8> = self
             .regions
             .iter()
@@ -626,38 +671,51 @@ impl Single<'_> {
     }
 }
 
-/// Numeric thresholds sharing the operator `op`, into their consecutive code slots: the values
-/// gathered by chunks, then a loop the compiler can vectorize.
+/// Numeric thresholds sharing the operator `op`, into their consecutive code slots, run by run
+/// (one value slot each): the passing ones are a prefix or suffix of the run, found by binary
+/// search; the failing ones are near misses when short of `c` by at most their `lim`.
 fn thresholds(g: &NumGroup, op: BinOp, num: &[f64], out: &mut [u8]) {
+    /// Failing thresholds: a near miss or false.
     #[inline(always)]
-    fn go(g: &NumGroup, num: &[f64], out: &mut [u8], pass: impl Fn(f64, f64) -> bool, ge: bool) {
-        const CHUNK: usize = 64;
-        let mut xs = [0.0f64; CHUNK];
-        for (((o, sl), c), lim) in out.chunks_mut(CHUNK).zip(g.slot.chunks(CHUNK)).zip(g.c.chunks(CHUNK)).zip(g.lim.chunks(CHUNK))
-        {
-            for (x, &s) in xs.iter_mut().zip(sl) {
-                *x = num.get(s as usize).copied().unwrap_or(f64::NAN);
-            }
-            for (((o, &x), &c), &lim) in o.iter_mut().zip(&xs).zip(c).zip(lim) {
-                let short = if ge { c - x } else { x - c };
-                let code = if pass(x, c) {
-                    PT
-                } else if short <= lim {
-                    PNEAR
-                } else {
-                    PF
-                };
-                *o = if x.is_nan() { PU } else { code };
-            }
+    fn fail(o: &mut [u8], c: &[f64], lim: &[f64], short: impl Fn(f64) -> f64) {
+        for ((o, &c), &lim) in o.iter_mut().zip(c).zip(lim) {
+            *o = if short(c) <= lim { PNEAR } else { PF };
         }
     }
-    match op {
-        BinOp::Ge => go(g, num, out, |x, c| x >= c, true),
-        BinOp::Gt => go(g, num, out, |x, c| x > c, true),
-        BinOp::Le => go(g, num, out, |x, c| x <= c, false),
-        BinOp::Lt => go(g, num, out, |x, c| x < c, false),
-        BinOp::Eq => go(g, num, out, |x, c| x == c, false),
-        _ => go(g, num, out, |x, c| x != c, false),
+    for &(sl, a, b) in &g.runs {
+        let (a, b) = (a as usize, b as usize);
+        let (Some(o), Some(c), Some(lim)) = (out.get_mut(a..b), g.c.get(a..b), g.lim.get(a..b)) else { continue };
+        let x = num.get(sl as usize).copied().unwrap_or(f64::NAN);
+        if x.is_nan() {
+            o.fill(PU);
+            continue;
+        }
+        match op {
+            BinOp::Ge | BinOp::Gt => {
+                let k = if op == BinOp::Ge { c.partition_point(|&c| x >= c) } else { c.partition_point(|&c| x > c) };
+                let (pass, rest) = o.split_at_mut(k);
+                pass.fill(PT);
+                fail(rest, &c[k..], &lim[k..], |c| c - x);
+            }
+            BinOp::Le | BinOp::Lt => {
+                let k = if op == BinOp::Le { c.partition_point(|&c| x > c) } else { c.partition_point(|&c| x >= c) };
+                let (rest, pass) = o.split_at_mut(k);
+                pass.fill(PT);
+                fail(rest, &c[..k], &lim[..k], |c| x - c);
+            }
+            _ => {
+                let eq = op == BinOp::Eq;
+                for ((o, &c), &lim) in o.iter_mut().zip(c).zip(lim) {
+                    *o = if (x == c) == eq {
+                        PT
+                    } else if x - c <= lim {
+                        PNEAR
+                    } else {
+                        PF
+                    };
+                }
+            }
+        }
     }
 }
 
@@ -813,6 +871,7 @@ fn group_n<const N: usize>(g: &Group, codes: &mut [u8]) {
     }
 }
 
+#[inline(never)]
 fn run_group(g: &Group, codes: &mut [u8]) {
     if g.arity == 0 {
         // Nodes without children (an empty `All` or `AtLeast`).
@@ -856,6 +915,7 @@ fn field_val(v: &FactValue) -> Val<'_> {
 /// The rule interpreter's value of `e` (`zhengce_rules::eval::eval`'s `val`), without the sets of
 /// missing fields a status never reads. `vals` holds the fields (the first `nf`), then the
 /// derived facts computed so far.
+#[inline(never)]
 fn sval<'a>(e: &'a CExpr, vals: &[Val<'a>], nf: usize, as_of: Date) -> Val<'a> {
     let ev = |x: &'a CExpr| sval(x, vals, nf, as_of);
     match e {
