@@ -155,7 +155,34 @@ struct Group {
     /// The code slot of the first node; node `j` writes slot `out + j`.
     out: usize,
     /// The children's code slots, `arity` per node.
-    kids: Vec<u32>,
+    kids: Kids,
+}
+
+/// Code slots of children: 16 bits when the plan has at most 65,536 slots (a smaller working
+/// set), else 32.
+#[derive(Debug)]
+enum Kids {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+/// A code slot index.
+trait Ix: Copy {
+    fn ix(self) -> usize;
+}
+
+impl Ix for u16 {
+    #[inline(always)]
+    fn ix(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl Ix for u32 {
+    #[inline(always)]
+    fn ix(self) -> usize {
+        self as usize
+    }
 }
 
 /// A plan prepared for one enterprise at a time (immutable, shareable).
@@ -418,23 +445,31 @@ impl Single<'_> {
             Kid::Slot(id) => leaf_slot.get(id as usize).copied().unwrap_or(0),
             Kid::Node(i) => slot_of[i],
         };
-        let mut groups: Vec<Group> = Vec::new();
+        let mut groups: Vec<(Group, Vec<u32>)> = Vec::new();
         let mut last = None;
         for (rank, &i) in order.iter().enumerate() {
             let p = &pending[i];
             let key = (p.height, p.op, p.kids.len());
             if last != Some(key) {
-                groups.push(Group { op: p.op, arity: p.kids.len(), count: 0, out: self.leaves + rank, kids: Vec::new() });
+                let g = Group { op: p.op, arity: p.kids.len(), count: 0, out: self.leaves + rank, kids: Kids::Wide(Vec::new()) };
+                groups.push((g, Vec::new()));
                 last = Some(key);
             }
-            if let Some(g) = groups.last_mut() {
+            if let Some((g, kids)) = groups.last_mut() {
                 g.count += 1;
-                g.kids.extend(p.kids.iter().map(|&k| resolve(k)));
+                kids.extend(p.kids.iter().map(|&k| resolve(k)));
             }
         }
         self.roots = roots.into_iter().map(resolve).collect();
-        self.groups = groups;
         self.slots = self.leaves + pending.len();
+        let narrow = self.slots <= 1 << 16;
+        self.groups = groups
+            .into_iter()
+            .map(|(mut g, kids)| {
+                g.kids = if narrow { Kids::Narrow(kids.iter().map(|&k| k as u16).collect()) } else { Kids::Wide(kids) };
+                g
+            })
+            .collect();
     }
 
     /// Indexes a text test (`prefix`, `in`, `within` with literals, `== 'a'`, `!= 'a'`, under
@@ -840,66 +875,72 @@ fn not(c: u8) -> u8 {
     s | (s << 2) | 0x10
 }
 
-/// Evaluates one group with `node` (children's bytes → the node's byte): `N` children per node
-/// (0: the group's arity, not known at compile time).
+/// Evaluates the nodes of one group with `node` (children's bytes → the node's byte), `N`
+/// children each (0: the group's arity, not known at compile time). Children are read from
+/// `read` (the slots before the group's), the nodes written to `write` (the group's slots).
 #[inline(always)]
-fn nodes<const N: usize>(g: &Group, codes: &mut [u8], node: impl Fn(&[u8], &[u32]) -> u8) {
+fn nodes<const N: usize, K: Ix>(g: &Group, kids: &[K], read: &[u8], write: &mut [u8], node: impl Fn(&[u8], &[K]) -> u8) {
     let arity = if N == 0 { g.arity } else { N };
-    for (j, kids) in g.kids.chunks_exact(arity.max(1)).take(g.count).enumerate() {
-        let kids: &[u32] = if N == 0 { kids } else { &kids[..N] };
-        let v = node(codes, kids);
-        if let Some(o) = codes.get_mut(g.out + j) {
-            *o = v;
-        }
+    for (o, kids) in write.iter_mut().zip(kids.chunks_exact(arity.max(1))) {
+        let kids: &[K] = if N == 0 { kids } else { &kids[..N] };
+        *o = node(read, kids);
     }
 }
 
 /// A child's byte.
 #[inline(always)]
-fn get(codes: &[u8], k: u32) -> u8 {
-    codes.get(k as usize).copied().unwrap_or(PU)
+fn get<K: Ix>(codes: &[u8], k: K) -> u8 {
+    codes.get(k.ix()).copied().unwrap_or(PU)
 }
 
-fn group_n<const N: usize>(g: &Group, codes: &mut [u8]) {
+fn group_n<const N: usize, K: Ix>(g: &Group, kids: &[K], read: &[u8], write: &mut [u8]) {
     match g.op {
-        GOp::Not => nodes::<N>(g, codes, |c, ks| not(get(c, ks[0]))),
-        GOp::All => nodes::<N>(g, codes, |c, ks| all_end(ks.iter().fold(PT, |acc, &k| acc & get(c, k)))),
-        GOp::Any => nodes::<N>(g, codes, |c, ks| any_end(ks.iter().fold(PF, |acc, &k| any_step(acc, get(c, k))))),
+        GOp::Not => nodes::<N, K>(g, kids, read, write, |c, ks| not(get(c, ks[0]))),
+        GOp::All => nodes::<N, K>(g, kids, read, write, |c, ks| all_end(ks.iter().fold(PT, |acc, &k| acc & get(c, k)))),
+        GOp::Any => nodes::<N, K>(g, kids, read, write, |c, ks| any_end(ks.iter().fold(PF, |acc, &k| any_step(acc, get(c, k))))),
         // A constant arity is at most 12: the byte lanes cannot overflow.
-        GOp::AtLeast(k) if N > 0 => nodes::<N>(g, codes, |c, ks| at_least_small(k, ks.iter().map(|&x| get(c, x)))),
-        GOp::AtLeast(k) => nodes::<N>(g, codes, |c, ks| at_least(k, ks.iter().map(|&x| get(c, x)))),
+        GOp::AtLeast(k) if N > 0 => nodes::<N, K>(g, kids, read, write, |c, ks| at_least_small(k, ks.iter().map(|&x| get(c, x)))),
+        GOp::AtLeast(k) => nodes::<N, K>(g, kids, read, write, |c, ks| at_least(k, ks.iter().map(|&x| get(c, x)))),
     }
 }
 
-#[inline(never)]
 fn run_group(g: &Group, codes: &mut [u8]) {
+    let (read, write) = codes.split_at_mut(g.out.min(codes.len()));
+    let write = match write.get_mut(..g.count) {
+        Some(w) => w,
+        None => write,
+    };
     if g.arity == 0 {
         // Nodes without children (an empty `All` or `AtLeast`).
-        let v = match g.op {
+        write.fill(match g.op {
             GOp::All => all_end(PT),
             GOp::Any => any_end(PF),
             GOp::AtLeast(k) => at_least(k, std::iter::empty()),
             GOp::Not => PU,
-        };
-        for o in codes.iter_mut().skip(g.out).take(g.count) {
-            *o = v;
-        }
+        });
         return;
     }
+    match &g.kids {
+        Kids::Narrow(k) => by_arity(g, k, read, write),
+        Kids::Wide(k) => by_arity(g, k, read, write),
+    }
+}
+
+fn by_arity<K: Ix>(g: &Group, k: &[K], read: &[u8], write: &mut [u8]) {
     match g.arity {
-        1 => group_n::<1>(g, codes),
-        2 => group_n::<2>(g, codes),
-        3 => group_n::<3>(g, codes),
-        4 => group_n::<4>(g, codes),
-        5 => group_n::<5>(g, codes),
-        6 => group_n::<6>(g, codes),
-        7 => group_n::<7>(g, codes),
-        8 => group_n::<8>(g, codes),
-        9 => group_n::<9>(g, codes),
-        10 => group_n::<10>(g, codes),
-        11 => group_n::<11>(g, codes),
-        12 => group_n::<12>(g, codes),
-        _ => group_n::<0>(g, codes),
+        1 => group_n::<1, K>(g, k, read, write),
+        2 => group_n::<2, K>(g, k, read, write),
+        3 => group_n::<3, K>(g, k, read, write),
+        4 => group_n::<4, K>(g, k, read, write),
+        5 => group_n::<5, K>(g, k, read, write),
+        6 => group_n::<6, K>(g, k, read, write),
+        7 => group_n::<7, K>(g, k, read, write),
+        8 => group_n::<8, K>(g, k, read, write),
+        9 => group_n::<9, K>(g, k, read, write),
+        10 => group_n::<10, K>(g, k, read, write),
+        11 => group_n::<11, K>(g, k, read, write),
+        12 => group_n::<12, K>(g, k, read, write),
+        _ => group_n::<0, K>(g, k, read, write),
     }
 }
 
