@@ -530,6 +530,18 @@ impl Single<'_> {
         true
     }
 
+    /// The same with 32-bit child slots whatever the plan's size (for tests: plans of more than
+    /// 65,536 slots take this path).
+    #[doc(hidden)]
+    pub fn wide(mut self) -> Self {
+        for g in &mut self.groups {
+            if let Kids::Narrow(k) = &g.kids {
+                g.kids = Kids::Wide(k.iter().map(|&x| u32::from(x)).collect());
+            }
+        }
+        self
+    }
+
     /// The status of every policy of the plan (in [`Plan::slugs`] order) for one enterprise.
     pub fn statuses(&self, profile: &Profile) -> Vec<Status> {
         self.codes(profile).into_iter().map(status_of_code).collect()
