@@ -544,11 +544,17 @@ impl Single<'_> {
 
     /// The status of every policy of the plan (in [`Plan::slugs`] order) for one enterprise.
     pub fn statuses(&self, profile: &Profile) -> Vec<Status> {
-        self.codes(profile).into_iter().map(status_of_code).collect()
+        self.run(profile, status_of_code)
     }
 
     /// The status codes ([`super::code`]) of every policy for one enterprise.
     pub fn codes(&self, profile: &Profile) -> Vec<u8> {
+        self.run(profile, |c| c)
+    }
+
+    /// Every policy's status code through `f`. The steps are separate functions, never inlined,
+    /// so that a profile shows where the time goes.
+    fn run<R>(&self, profile: &Profile, f: impl Fn(u8) -> R) -> Vec<R> {
         let (vals, region) = self.values(profile);
         let mut codes = vec![PU; self.slots];
         self.leaf_codes(&vals, &mut codes);
@@ -556,7 +562,7 @@ impl Single<'_> {
         for g in &self.groups {
             run_group(g, &mut codes);
         }
-        self.policy_codes(&codes, region)
+        self.policy_codes(&codes, region, f)
     }
 
     /// The enterprise's value slots (fields, then derived facts) and its region.
@@ -693,7 +699,7 @@ impl Single<'_> {
 
     /// Each policy's status code from its root byte and its region.
     #[inline(never)]
-    fn policy_codes(&self, codes: &[u8], region: Option<&str>) -> Vec<u8> {
+    fn policy_codes<R>(&self, codes: &[u8], region: Option<&str>, f: impl Fn(u8) -> R) -> Vec<R> {
         let mut outcomes: Vec<u8> = self
             .regions
             .iter()
@@ -712,7 +718,7 @@ impl Single<'_> {
             .map(|(&root, &reg)| {
                 let c = codes.get(root as usize).copied().unwrap_or(PU);
                 let r = outcomes.get(reg as usize).copied().unwrap_or(T);
-                STATUS[usize::from(r.min(T)) * 32 + usize::from(c & 31)]
+                f(STATUS[usize::from(r.min(T)) * 32 + usize::from(c & 31)])
             })
             .collect()
     }
@@ -1077,7 +1083,8 @@ fn scall<'a>(f: Func, args: &'a [CExpr], ev: &dyn Fn(&'a CExpr) -> Val<'a>, as_o
         },
         Func::Prefix | Func::In | Func::Within => {
             let Val::Text(x) = first() else { return Val::Unknown };
-            let hit = args.iter().skip(1).any(|a| match ev(a) {
+            // Literals (the usual case) without a call through `ev`.
+            let hit = args.iter().skip(1).any(|a| match if let CExpr::Text(p) = a { Val::Text(p) } else { ev(a) } {
                 Val::Text(p) => match f {
                     Func::Prefix => starts_with(x, p),
                     Func::In => x == p,
