@@ -3,19 +3,23 @@
 //! The same compiled leaves and trees as the block evaluator, in the packed codes of
 //! [`super::leaf`], evaluated in two branch-light phases with no recursion:
 //!
-//! 1. **Every leaf, eagerly, grouped by kind** so that each loop is uniform: numeric thresholds
-//!    by operator over a dense slot array of the enterprise's values, yes/no facts through a
-//!    table, text tests through an inverted index (per field, literal → leaves; the enterprise's
-//!    value is looked up with each of its prefixes, so the ~800 text tests of a large corpus cost
-//!    a handful of hash lookups), `x op y * k` and `x + y op c` over two slots, and the rest
-//!    through a scalar interpreter (the rule interpreter's values without its unknown-field
-//!    masks, which a status never reads). Derived facts go through the same scalar interpreter.
+//! 1. **Every leaf, eagerly, grouped by kind**, each kind writing consecutive code slots (leaves
+//!    are numbered by kind): numeric thresholds by operator, sorted by value slot and constant,
+//!    so that the thresholds a value passes are a prefix or suffix of its run, found by binary
+//!    search (`x >= -5` included: a negated literal is a constant too); yes/no facts through a
+//!    table; text tests through an inverted index (per field, literal → leaves; the
+//!    enterprise's value is looked up with those of its prefixes whose length is a literal's, so
+//!    the ~800 text tests of a large corpus cost a handful of hash lookups); `x op y * k` and
+//!    `x + y op c` over two slots; the rest through a scalar interpreter (the rule interpreter's
+//!    values without its unknown-field masks, which a status never reads). Derived facts go
+//!    through the same scalar interpreter. An unknown number is NaN in the slot array.
 //! 2. **Every tree node, bottom-up, as one flat program for the whole corpus.** The internal
 //!    nodes of all policies are numbered after the leaves and sorted by height, then operator,
 //!    then number of children; each run of equal (height, operator, arity) is a group evaluated
-//!    by one loop whose trip count is a compile-time constant, so no branch depends on the
-//!    enterprise's data. Nothing short-circuits: an `All` ANDs all its children's bytes, which
-//!    gives the same byte as stopping at the first relaxed-false child (the AND is monotone).
+//!    by one loop whose trip count is a compile-time constant (children as 16-bit slots), so no
+//!    branch depends on the enterprise's data. Nothing short-circuits: an `All` ANDs all its
+//!    children's bytes, which gives the same byte as stopping at the first relaxed-false child
+//!    (the AND is monotone); `AtLeast(k)` adds per-child counts from a table in byte lanes.
 //!
 //! A policy's status is then its root byte and its region, through a small table.
 
@@ -132,6 +136,23 @@ struct TextIndex {
     /// `within(x, p)` keyed by the part of `p` that `region_contains` compares (6-character
     /// literals only; others never contain anything): hit by the prefixes of a 6-character value.
     within: TextMap,
+    /// The lengths (bytes) of the keys of `prefix` and of `within`, ascending: the only prefixes
+    /// of a value worth looking up.
+    prefix_lens: Vec<usize>,
+    within_lens: Vec<usize>,
+}
+
+impl TextIndex {
+    fn seal(&mut self) {
+        let lens = |m: &TextMap| {
+            let mut v: Vec<usize> = m.keys().map(String::len).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        self.prefix_lens = lens(&self.prefix);
+        self.within_lens = lens(&self.within);
+    }
 }
 
 /// Operator of a tree node group.
@@ -378,7 +399,13 @@ impl Plan {
                 s.generic.push(GenericLeaf { leaf: id, e: e.clone(), margin: l.margin });
             }
         }
-        s.text_index = text_index.into_iter().collect();
+        s.text_index = text_index
+            .into_iter()
+            .map(|(sl, mut ix)| {
+                ix.seal();
+                (sl, ix)
+            })
+            .collect();
         s.text_index.sort_by_key(|(sl, _)| *sl);
         s.by_name = self
             .fields
@@ -660,12 +687,19 @@ impl Single<'_> {
                     }
                 }
             };
-            hit(ix.exact.get(s));
-            let six = s.len() == 6;
-            for end in (0..=s.len()).filter(|&e| s.is_char_boundary(e)) {
-                hit(ix.prefix.get(&s[..end]));
-                if six {
-                    hit(ix.within.get(&s[..end]));
+            if !ix.exact.is_empty() {
+                hit(ix.exact.get(s));
+            }
+            for &end in &ix.prefix_lens {
+                if let Some(p) = s.get(..end) {
+                    hit(ix.prefix.get(p));
+                }
+            }
+            if s.len() == 6 {
+                for &end in &ix.within_lens {
+                    if let Some(p) = s.get(..end) {
+                        hit(ix.within.get(p));
+                    }
                 }
             }
         }
