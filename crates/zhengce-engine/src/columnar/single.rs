@@ -37,7 +37,7 @@ use zhengce_rules::load::numeric_threshold;
 use super::leaf::{PF, PNEAR, PT, PU, near_miss};
 use super::table::Kind;
 use super::vexpr::{F, T, U};
-use super::{Plan, TNode, code, status_of_code};
+use super::{Plan, TNode, code};
 
 /// `x op y * k` (`sum` false) or `x + y op k` (`sum` true) over two numeric value slots.
 #[derive(Clone, Copy, Debug)]
@@ -216,7 +216,7 @@ pub struct Single<'p> {
     /// Thresholds by operator: `>=`, `>`, `<=`, `<`, `==`, `!=`.
     num: [NumGroup; 6],
     /// Yes/no leaves: (leaf, slot, packed code for no / unknown / yes).
-    truth: Vec<(u32, u32, [u8; 3])>,
+    truth: Vec<(u32, u32, [u8; 4])>,
     text: Vec<TextLeaf>,
     text_index: Vec<(u32, TextIndex)>,
     pairs: Vec<PairLeaf>,
@@ -303,8 +303,10 @@ impl Plan {
             roots: Vec::new(),
         };
         let mut text_index: HashMap<u32, TextIndex> = HashMap::new();
-        const ID: [u8; 3] = [PF, PU, PT];
-        const FLIP: [u8; 3] = [PT, PU, PF];
+        // Indexed by the tri byte (the fourth entry never read: tables, not a clamp, so that no
+        // branch depends on the value).
+        const ID: [u8; 4] = [PF, PU, PT, PU];
+        const FLIP: [u8; 4] = [PT, PU, PF, PU];
         for (id, l) in self.leaves.iter().enumerate() {
             let id = id as u32;
             let e = &l.expr;
@@ -571,7 +573,7 @@ impl Single<'_> {
 
     /// The status of every policy of the plan (in [`Plan::slugs`] order) for one enterprise.
     pub fn statuses(&self, profile: &Profile) -> Vec<Status> {
-        self.run(profile, status_of_code)
+        self.run(profile, |c| STATUSES[usize::from(c & 3)])
     }
 
     /// The status codes ([`super::code`]) of every policy for one enterprise.
@@ -672,7 +674,7 @@ impl Single<'_> {
         }
         let o = take(self.truth.len());
         for (o, &(_, sl, lut)) in o.iter_mut().zip(&self.truth) {
-            *o = lut[usize::from(tri.get(sl as usize).copied().unwrap_or(U).min(T))];
+            *o = lut[usize::from(tri.get(sl as usize).copied().unwrap_or(U) & 3)];
         }
         let o = take(self.text.len());
         for (o, t) in o.iter_mut().zip(&self.text) {
@@ -752,7 +754,7 @@ impl Single<'_> {
             .map(|(&root, &reg)| {
                 let c = codes.get(root as usize).copied().unwrap_or(PU);
                 let r = outcomes.get(reg as usize).copied().unwrap_or(T);
-                f(STATUS[usize::from(r.min(T)) * 32 + usize::from(c & 31)])
+                f(STATUS[usize::from(r & 3) * 32 + usize::from(c & 31)])
             })
             .collect()
     }
@@ -822,9 +824,10 @@ const fn tree_status(c: u8) -> u8 {
     (s + (s != 0) as u8 - (s >> 1) + near) & 3
 }
 
-/// [`REGION_STATUS`] by region outcome and root byte (`outcome * 32 + byte`).
-const STATUS: [u8; 96] = {
-    let mut t = [0u8; 96];
+/// [`REGION_STATUS`] by region outcome and root byte (`outcome * 32 + byte`; outcome 3 never
+/// occurs: a table rather than a clamp, so that no branch depends on the outcome).
+const STATUS: [u8; 128] = {
+    let mut t = [0u8; 128];
     let mut i = 0;
     while i < 96 {
         t[i] = REGION_STATUS[i / 32][tree_status((i % 32) as u8) as usize];
@@ -832,6 +835,9 @@ const STATUS: [u8; 96] = {
     }
     t
 };
+
+/// [`status_of_code`] as a table.
+const STATUSES: [Status; 4] = [Status::Ineligible, Status::NearMiss, Status::Possible, Status::Eligible];
 
 /// `x.starts_with(p)` without a library call (the literals are a few bytes long).
 #[inline(always)]
