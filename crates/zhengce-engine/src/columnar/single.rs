@@ -953,7 +953,8 @@ fn nodes<const N: usize, K: Ix>(g: &Group, kids: &[K], read: &[u8], write: &mut 
 /// A child's byte.
 #[inline(always)]
 fn get<K: Ix>(codes: &[u8], k: K) -> u8 {
-    codes.get(k.ix()).copied().unwrap_or(PU)
+    // Children precede their parent by construction (`Single::program`): always in bounds.
+    codes[k.ix()]
 }
 
 fn group_n<const N: usize, K: Ix>(g: &Group, kids: &[K], read: &[u8], write: &mut [u8]) {
