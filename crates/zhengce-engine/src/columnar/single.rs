@@ -1,44 +1,67 @@
 //! One enterprise against a whole plan, without building a table: the API path.
 //!
 //! The same compiled leaves and trees as the block evaluator, in the packed codes of
-//! [`super::leaf`]. The cheap leaves are evaluated eagerly, grouped by kind so that the loops
-//! are branch-light: numeric thresholds by operator over a dense slot array of the
-//! enterprise's values, yes/no facts through a table, and text tests through an inverted index
-//! (per field, literal → leaves; the enterprise's value is looked up with each of its prefixes,
-//! so the ~800 text tests of a large corpus cost a handful of hash lookups). The rest
-//! (`x op y * k`, `x + y op c`, the generic interpreter) is evaluated lazily, at most once,
-//! when a tree reaches it. Trees combine packed bytes with short-circuits (an `All` stops at
-//! the first child that is false even relaxed, an `Any` at the first strict pass).
+//! [`super::leaf`], evaluated in two branch-light phases with no recursion:
+//!
+//! 1. **Every leaf, eagerly, grouped by kind**, each kind writing consecutive code slots (leaves
+//!    are numbered by kind): numeric thresholds by operator, sorted by value slot and constant,
+//!    so that the thresholds a value passes are a prefix or suffix of its run, found by binary
+//!    search (`x >= -5` included: a negated literal is a constant too); yes/no facts through a
+//!    table; text tests through an inverted index (per field, literal → leaves; the
+//!    enterprise's value is looked up with those of its prefixes whose length is a literal's, so
+//!    the ~800 text tests of a large corpus cost a handful of hash lookups); `x op y * k` and
+//!    `x + y op c` over two slots; the rest through a scalar interpreter (the rule interpreter's
+//!    values without its unknown-field masks, which a status never reads). Derived facts go
+//!    through the same scalar interpreter. An unknown number is NaN in the slot array.
+//! 2. **Every tree node, bottom-up, as one flat program for the whole corpus.** The internal
+//!    nodes of all policies are numbered after the leaves and sorted by height, then operator,
+//!    then number of children; each run of equal (height, operator, arity) is a group evaluated
+//!    by one loop whose trip count is a compile-time constant (children as 16-bit slots), so no
+//!    branch depends on the enterprise's data. Nothing short-circuits: an `All` ANDs all its
+//!    children's bytes, which gives the same byte as stopping at the first relaxed-false child
+//!    (the AND is monotone); `AtLeast(k)` adds per-child counts from a table in byte lanes.
+//!
+//! A policy's status is then its root byte and its region, through a small table.
 
 use std::collections::HashMap;
 
+use zhengce_model::Date;
 use zhengce_model::fact::{FactValue, Profile};
 use zhengce_model::policy::region_contains;
 use zhengce_model::verdict::Status;
 use zhengce_rules::compile::{CExpr, Func};
-use zhengce_rules::eval::{Env, Mask, V, Val, eval};
+use zhengce_rules::eval::Val;
 use zhengce_rules::expr::BinOp;
 use zhengce_rules::load::numeric_threshold;
 
 use super::leaf::{PF, PNEAR, PT, PU, near_miss};
 use super::table::Kind;
 use super::vexpr::{F, T, U};
-use super::{Plan, TNode, code, status_of_code};
+use super::{Plan, TNode, code};
 
-/// A leaf evaluated lazily (the others are filled in eagerly).
-#[derive(Clone, Debug)]
-enum Lazy {
-    /// Filled in by the eager passes.
-    Eager,
-    /// `x op y * k` over value slots.
-    Scaled { x: usize, y: usize, k: f64, op: BinOp, margin: Option<f64> },
-    /// `x + y op c` over value slots.
-    Sum { x: usize, y: usize, c: f64, op: BinOp, margin: Option<f64> },
-    /// The rule interpreter.
-    Generic { e: CExpr, margin: Option<f64> },
+/// `x op y * k` (`sum` false) or `x + y op k` (`sum` true) over two numeric value slots.
+#[derive(Clone, Copy, Debug)]
+struct PairLeaf {
+    leaf: u32,
+    x: u32,
+    y: u32,
+    k: f64,
+    sum: bool,
+    op: BinOp,
+    margin: Option<f64>,
 }
 
-/// Numeric thresholds `slot op c` sharing one operator (struct of arrays).
+/// A leaf of no fused shape: the scalar interpreter.
+#[derive(Clone, Debug)]
+struct GenericLeaf {
+    leaf: u32,
+    e: CExpr,
+    margin: Option<f64>,
+}
+
+/// Numeric thresholds `slot op c` sharing one operator (struct of arrays), sorted by slot, then
+/// by `c`: along a run of one slot, the thresholds a value passes are a prefix (`>=`, `>`) or a
+/// suffix (`<=`, `<`), found by binary search.
 #[derive(Debug, Default)]
 struct NumGroup {
     leaf: Vec<u32>,
@@ -46,6 +69,27 @@ struct NumGroup {
     c: Vec<f64>,
     /// `margin * |c|` for a numeric threshold with a margin and c ≠ 0, else NaN (never near).
     lim: Vec<f64>,
+    /// Runs of one slot: (slot, start, end).
+    runs: Vec<(u32, u32, u32)>,
+}
+
+impl NumGroup {
+    /// Sorts by (slot, c) and finds the runs.
+    fn sort(&mut self) {
+        let mut ix: Vec<usize> = (0..self.leaf.len()).collect();
+        ix.sort_by(|&a, &b| self.slot[a].cmp(&self.slot[b]).then(self.c[a].total_cmp(&self.c[b])));
+        self.leaf = ix.iter().map(|&i| self.leaf[i]).collect();
+        self.slot = ix.iter().map(|&i| self.slot[i]).collect();
+        self.c = ix.iter().map(|&i| self.c[i]).collect();
+        self.lim = ix.iter().map(|&i| self.lim[i]).collect();
+        self.runs.clear();
+        for (j, &sl) in self.slot.iter().enumerate() {
+            match self.runs.last_mut() {
+                Some(r) if r.0 == sl => r.2 = j as u32 + 1,
+                _ => self.runs.push((sl, j as u32, j as u32 + 1)),
+            }
+        }
+    }
 }
 
 /// A text test: its leaf, the value slot it reads, its codes on a hit and a miss.
@@ -57,35 +101,140 @@ struct TextLeaf {
     miss: u8,
 }
 
+/// FNV-1a, for the text index: its keys are a few bytes long (codes, enum values), where
+/// SipHash's setup dominates a lookup.
+#[derive(Clone, Copy, Debug)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xCBF2_9CE4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type TextMap = HashMap<String, Vec<u32>, std::hash::BuildHasherDefault<Fnv>>;
+
 /// Inverted index of the text tests on one value slot: literal → positions in `Single::text`.
 #[derive(Debug, Default)]
 struct TextIndex {
     /// `prefix(x, p)`: hit by every prefix of the value.
-    prefix: HashMap<String, Vec<u32>>,
+    prefix: TextMap,
     /// `x == p`, `in(x, p, …)`: hit by the value itself.
-    exact: HashMap<String, Vec<u32>>,
+    exact: TextMap,
     /// `within(x, p)` keyed by the part of `p` that `region_contains` compares (6-character
     /// literals only; others never contain anything): hit by the prefixes of a 6-character value.
-    within: HashMap<String, Vec<u32>>,
+    within: TextMap,
+    /// The lengths (bytes) of the keys of `prefix` and of `within`, ascending: the only prefixes
+    /// of a value worth looking up.
+    prefix_lens: Vec<usize>,
+    within_lens: Vec<usize>,
+}
+
+impl TextIndex {
+    fn seal(&mut self) {
+        let lens = |m: &TextMap| {
+            let mut v: Vec<usize> = m.keys().map(String::len).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        self.prefix_lens = lens(&self.prefix);
+        self.within_lens = lens(&self.within);
+    }
+}
+
+/// Operator of a tree node group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum GOp {
+    Not,
+    All,
+    /// `AtLeast(1, …)`.
+    Any,
+    /// `AtLeast(k, …)` for k ≠ 1.
+    AtLeast(usize),
+}
+
+/// Tree nodes sharing height, operator and number of children, with consecutive code slots.
+#[derive(Debug)]
+struct Group {
+    op: GOp,
+    arity: usize,
+    /// How many nodes.
+    count: usize,
+    /// The code slot of the first node; node `j` writes slot `out + j`.
+    out: usize,
+    /// The children's code slots, `arity` per node.
+    kids: Kids,
+}
+
+/// Code slots of children: 16 bits when the plan has at most 65,536 slots (a smaller working
+/// set), else 32.
+#[derive(Debug)]
+enum Kids {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+/// A code slot index.
+trait Ix: Copy {
+    fn ix(self) -> usize;
+}
+
+impl Ix for u16 {
+    #[inline(always)]
+    fn ix(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl Ix for u32 {
+    #[inline(always)]
+    fn ix(self) -> usize {
+        self as usize
+    }
 }
 
 /// A plan prepared for one enterprise at a time (immutable, shareable).
 #[derive(Debug)]
 pub struct Single<'p> {
     plan: &'p Plan,
-    lazy: Vec<Lazy>,
+    /// Number of leaves (the first code slots, numbered by pass: thresholds by operator, yes/no
+    /// facts, text tests, pairs, generic leaves, so every pass writes consecutive slots).
+    leaves: usize,
     /// Thresholds by operator: `>=`, `>`, `<=`, `<`, `==`, `!=`.
     num: [NumGroup; 6],
     /// Yes/no leaves: (leaf, slot, packed code for no / unknown / yes).
-    truth: Vec<(u32, u32, [u8; 3])>,
+    truth: Vec<(u32, u32, [u8; 4])>,
     text: Vec<TextLeaf>,
-    text_index: HashMap<u32, TextIndex>,
+    text_index: Vec<(u32, TextIndex)>,
+    pairs: Vec<PairLeaf>,
+    generic: Vec<GenericLeaf>,
     /// Used field indices sorted by field name, for a merge with the profile's sorted keys.
-    by_name: Vec<(&'p str, usize)>,
-    regions: Vec<&'p str>,
-    policy_region: Vec<Option<usize>>,
-    /// Per policy: the leaves of a root `All` whose children are all leaves.
-    flat: Vec<Option<Vec<u32>>>,
+    /// Each with the first 8 bytes of its name as a big-endian number (see [`key8`]).
+    by_name: Vec<(u64, &'p str, usize)>,
+    /// The regions of the policies: the part of the code that [`region_contains`] compares, or
+    /// `None` for a code that contains nothing (not 6 characters).
+    regions: Vec<Option<&'p str>>,
+    /// Per policy: its region's index in `regions`, or `regions.len()` for none.
+    policy_region: Vec<u32>,
+    /// Tree node groups in evaluation order (children first).
+    groups: Vec<Group>,
+    /// Total code slots: leaves, then tree nodes.
+    slots: usize,
+    /// Per policy: the code slot of its root.
+    roots: Vec<u32>,
 }
 
 /// Value slot of a field (its index) or derived fact (after the fields).
@@ -99,6 +248,34 @@ fn slot(e: &CExpr, nf: usize) -> Option<usize> {
 
 const OPS: [BinOp; 6] = [BinOp::Ge, BinOp::Gt, BinOp::Le, BinOp::Lt, BinOp::Eq, BinOp::Ne];
 
+/// A tree node's child while the program is built: a leaf's slot or a pending node.
+#[derive(Clone, Copy)]
+enum Kid {
+    Slot(u32),
+    Node(usize),
+}
+
+/// An internal tree node before numbering: height (leaves are 0), operator, children.
+struct Pending {
+    height: u32,
+    op: GOp,
+    kids: Vec<Kid>,
+}
+
+/// Collects the internal nodes of `t` (children before parents); returns its child handle and height.
+fn flatten(t: &TNode, out: &mut Vec<Pending>) -> (Kid, u32) {
+    let (op, cs): (GOp, Vec<(Kid, u32)>) = match t {
+        TNode::Leaf(id) => return (Kid::Slot(*id), 0),
+        TNode::Not(x) => (GOp::Not, vec![flatten(x, out)]),
+        TNode::All(cs) => (GOp::All, cs.iter().map(|c| flatten(c, out)).collect()),
+        TNode::AtLeast(1, cs) => (GOp::Any, cs.iter().map(|c| flatten(c, out)).collect()),
+        TNode::AtLeast(k, cs) => (GOp::AtLeast(*k), cs.iter().map(|c| flatten(c, out)).collect()),
+    };
+    let height = 1 + cs.iter().map(|c| c.1).max().unwrap_or(0);
+    out.push(Pending { height, op, kids: cs.into_iter().map(|c| c.0).collect() });
+    (Kid::Node(out.len() - 1), height)
+}
+
 impl Plan {
     /// Prepares the plan for single-enterprise matching.
     pub fn single(&self) -> Single<'_> {
@@ -111,85 +288,137 @@ impl Plan {
         };
         let mut s = Single {
             plan: self,
-            lazy: Vec::with_capacity(self.leaves.len()),
+            leaves: self.leaves.len(),
             num: Default::default(),
             truth: Vec::new(),
             text: Vec::new(),
-            text_index: HashMap::new(),
+            text_index: Vec::new(),
+            pairs: Vec::new(),
+            generic: Vec::new(),
             by_name: Vec::new(),
             regions: Vec::new(),
             policy_region: Vec::new(),
-            flat: Vec::new(),
+            groups: Vec::new(),
+            slots: 0,
+            roots: Vec::new(),
         };
-        const ID: [u8; 3] = [PF, PU, PT];
-        const FLIP: [u8; 3] = [PT, PU, PF];
+        let mut text_index: HashMap<u32, TextIndex> = HashMap::new();
+        // Indexed by the tri byte (the fourth entry never read: tables, not a clamp, so that no
+        // branch depends on the value).
+        const ID: [u8; 4] = [PF, PU, PT, PU];
+        const FLIP: [u8; 4] = [PT, PU, PF, PU];
         for (id, l) in self.leaves.iter().enumerate() {
             let id = id as u32;
             let e = &l.expr;
             let margin = if numeric_threshold(e).is_some() { l.margin } else { None };
             // The shapes the block evaluator fuses (`exec.rs`), with the same guards.
-            let lazy = match e {
+            let done = match e {
                 CExpr::Bin(op, x, c)
                     if op.is_comparison()
                         && (kind(x) == Some(Kind::Num) || matches!(x.as_ref(), CExpr::Bin(BinOp::Add, _, _))) =>
                 {
-                    match (slot(x, nf), x.as_ref(), c.as_ref()) {
-                        (Some(sl), _, CExpr::Num(c)) => {
+                    let pair = |x: usize, y: usize, k: f64, sum: bool| PairLeaf {
+                        leaf: id,
+                        x: x as u32,
+                        y: y as u32,
+                        k,
+                        sum,
+                        op: *op,
+                        margin,
+                    };
+                    // A number literal, or a negated one (`x > -5` parses as `x > -(5)`).
+                    let lit = match c.as_ref() {
+                        CExpr::Num(c) => Some(*c),
+                        CExpr::Neg(n) => match n.as_ref() {
+                            CExpr::Num(c) => Some(-*c),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match (slot(x, nf), x.as_ref(), c.as_ref(), lit.filter(|c| !c.is_nan())) {
+                        (Some(sl), _, _, Some(c)) => {
                             let g = OPS.iter().position(|o| o == op).unwrap_or(5);
                             let g = &mut s.num[g];
                             g.leaf.push(id);
                             g.slot.push(sl as u32);
-                            g.c.push(*c);
+                            g.c.push(c);
                             g.lim.push(match margin {
-                                Some(m) if *c != 0.0 => m * c.abs(),
+                                Some(m) if c != 0.0 => m * c.abs(),
                                 _ => f64::NAN,
                             });
-                            Some(Lazy::Eager)
+                            true
                         }
-                        (None, CExpr::Bin(BinOp::Add, a, b), CExpr::Num(c))
+                        (None, CExpr::Bin(BinOp::Add, a, b), CExpr::Num(c), _)
                             if kind(a) == Some(Kind::Num) && kind(b) == Some(Kind::Num) =>
                         {
                             match (slot(a, nf), slot(b, nf)) {
-                                (Some(x), Some(y)) => Some(Lazy::Sum { x, y, c: *c, op: *op, margin }),
-                                _ => None,
+                                (Some(x), Some(y)) => {
+                                    s.pairs.push(pair(x, y, *c, true));
+                                    true
+                                }
+                                _ => false,
                             }
                         }
-                        (Some(xs), _, CExpr::Bin(BinOp::Mul, a, b)) => match (a.as_ref(), b.as_ref()) {
-                            (y, CExpr::Num(k)) | (CExpr::Num(k), y) if kind(y) == Some(Kind::Num) => {
-                                slot(y, nf).map(|y| Lazy::Scaled { x: xs, y, k: *k, op: *op, margin })
-                            }
-                            _ => None,
+                        (Some(xs), _, CExpr::Bin(BinOp::Mul, a, b), _) => match (a.as_ref(), b.as_ref()) {
+                            (y, CExpr::Num(k)) | (CExpr::Num(k), y) if kind(y) == Some(Kind::Num) => match slot(y, nf) {
+                                Some(y) => {
+                                    s.pairs.push(pair(xs, y, *k, false));
+                                    true
+                                }
+                                None => false,
+                            },
+                            _ => false,
                         },
-                        _ => None,
+                        _ => false,
                     }
                 }
                 CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), x, c) if kind(x) == Some(Kind::Bool) => {
                     match (slot(x, nf), c.as_ref()) {
                         (Some(sl), CExpr::Bool(b)) => {
                             s.truth.push((id, sl as u32, if *b == (*op == BinOp::Eq) { ID } else { FLIP }));
-                            Some(Lazy::Eager)
+                            true
                         }
-                        _ => None,
+                        _ => false,
                     }
                 }
-                CExpr::Field(_) | CExpr::Derived(_) if kind(e) == Some(Kind::Bool) => slot(e, nf).map(|sl| {
-                    s.truth.push((id, sl as u32, ID));
-                    Lazy::Eager
-                }),
-                CExpr::Not(x) if kind(x) == Some(Kind::Bool) => slot(x, nf).map(|sl| {
-                    s.truth.push((id, sl as u32, FLIP));
-                    Lazy::Eager
-                }),
-                _ => None,
+                CExpr::Field(_) | CExpr::Derived(_) if kind(e) == Some(Kind::Bool) => match slot(e, nf) {
+                    Some(sl) => {
+                        s.truth.push((id, sl as u32, ID));
+                        true
+                    }
+                    None => false,
+                },
+                CExpr::Not(x) if kind(x) == Some(Kind::Bool) => match slot(x, nf) {
+                    Some(sl) => {
+                        s.truth.push((id, sl as u32, FLIP));
+                        true
+                    }
+                    None => false,
+                },
+                _ => false,
             };
-            let lazy = lazy.or_else(|| s.text_leaf(id, e, &kind, nf).then_some(Lazy::Eager));
-            s.lazy.push(lazy.unwrap_or_else(|| Lazy::Generic { e: e.clone(), margin: l.margin }));
+            if !done && !s.text_leaf(&mut text_index, id, e, &kind, nf) {
+                s.generic.push(GenericLeaf { leaf: id, e: e.clone(), margin: l.margin });
+            }
         }
-        s.by_name =
-            self.fields.iter().enumerate().filter(|(i, _)| self.fields_used[*i]).map(|(i, (n, _))| (n.as_str(), i)).collect();
+        s.text_index = text_index
+            .into_iter()
+            .map(|(sl, mut ix)| {
+                ix.seal();
+                (sl, ix)
+            })
+            .collect();
+        s.text_index.sort_by_key(|(sl, _)| *sl);
+        s.by_name = self
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.fields_used[*i])
+            .map(|(i, (n, _))| (key8(n), n.as_str(), i))
+            .collect();
         s.by_name.sort();
         let mut regions: Vec<&str> = Vec::new();
-        s.policy_region = self
+        let policy_region: Vec<Option<usize>> = self
             .policies
             .iter()
             .map(|p| {
@@ -201,23 +430,87 @@ impl Plan {
                 })
             })
             .collect();
-        s.regions = regions;
-        s.flat = self
-            .policies
-            .iter()
-            .map(|p| match &p.root {
-                TNode::All(cs) => cs.iter().map(|c| if let TNode::Leaf(id) = c { Some(*id) } else { None }).collect(),
-                _ => None,
+        s.policy_region = policy_region.iter().map(|r| r.unwrap_or(regions.len()) as u32).collect();
+        // The part `region_contains` compares (its own computation).
+        s.regions = regions
+            .into_iter()
+            .map(|r| {
+                let t = r.trim_end_matches("00");
+                let key = if t.len() % 2 == 1 { r.get(..t.len() + 1).unwrap_or(r) } else { t };
+                (r.len() == 6).then_some(key)
             })
             .collect();
+        for g in &mut s.num {
+            g.sort();
+        }
+        // Code slots of the leaves, pass by pass (the order `codes` writes them in).
+        let mut slot_of = vec![0u32; self.leaves.len()];
+        let order = s.num.iter().flat_map(|g| g.leaf.iter().copied());
+        let order = order.chain(s.truth.iter().map(|t| t.0)).chain(s.text.iter().map(|t| t.leaf));
+        let order = order.chain(s.pairs.iter().map(|p| p.leaf)).chain(s.generic.iter().map(|g| g.leaf));
+        for (k, id) in order.enumerate() {
+            if let Some(x) = slot_of.get_mut(id as usize) {
+                *x = k as u32;
+            }
+        }
+        s.program(&slot_of);
         s
     }
 }
 
 impl Single<'_> {
+    /// Numbers the internal nodes of every policy's tree after the leaves and groups them.
+    fn program(&mut self, slot_of: &[u32]) {
+        let mut pending = Vec::new();
+        let roots: Vec<Kid> = self.plan.policies.iter().map(|p| flatten(&p.root, &mut pending).0).collect();
+        let mut order: Vec<usize> = (0..pending.len()).collect();
+        order.sort_by_key(|&i| (pending[i].height, pending[i].op, pending[i].kids.len()));
+        let leaf_slot = slot_of;
+        let mut slot_of = vec![0u32; pending.len()];
+        for (rank, &i) in order.iter().enumerate() {
+            slot_of[i] = (self.leaves + rank) as u32;
+        }
+        let resolve = |k: Kid| match k {
+            Kid::Slot(id) => leaf_slot.get(id as usize).copied().unwrap_or(0),
+            Kid::Node(i) => slot_of[i],
+        };
+        let mut groups: Vec<(Group, Vec<u32>)> = Vec::new();
+        let mut last = None;
+        for (rank, &i) in order.iter().enumerate() {
+            let p = &pending[i];
+            let key = (p.height, p.op, p.kids.len());
+            if last != Some(key) {
+                let g = Group { op: p.op, arity: p.kids.len(), count: 0, out: self.leaves + rank, kids: Kids::Wide(Vec::new()) };
+                groups.push((g, Vec::new()));
+                last = Some(key);
+            }
+            if let Some((g, kids)) = groups.last_mut() {
+                g.count += 1;
+                kids.extend(p.kids.iter().map(|&k| resolve(k)));
+            }
+        }
+        self.roots = roots.into_iter().map(resolve).collect();
+        self.slots = self.leaves + pending.len();
+        let narrow = self.slots <= 1 << 16;
+        self.groups = groups
+            .into_iter()
+            .map(|(mut g, kids)| {
+                g.kids = if narrow { Kids::Narrow(kids.iter().map(|&k| k as u16).collect()) } else { Kids::Wide(kids) };
+                g
+            })
+            .collect();
+    }
+
     /// Indexes a text test (`prefix`, `in`, `within` with literals, `== 'a'`, `!= 'a'`, under
     /// `not`s); false when `e` is not one.
-    fn text_leaf(&mut self, id: u32, e: &CExpr, kind: &dyn Fn(&CExpr) -> Option<Kind>, nf: usize) -> bool {
+    fn text_leaf(
+        &mut self,
+        index: &mut HashMap<u32, TextIndex>,
+        id: u32,
+        e: &CExpr,
+        kind: &dyn Fn(&CExpr) -> Option<Kind>,
+        nf: usize,
+    ) -> bool {
         let (mut e, mut not) = (e, false);
         while let CExpr::Not(x) = e {
             (e, not) = (x.as_ref(), !not);
@@ -243,7 +536,7 @@ impl Single<'_> {
         let pos = self.text.len() as u32;
         let (hit, miss) = if not { (PF, PT) } else { (PT, PF) };
         self.text.push(TextLeaf { leaf: id, slot: sl as u32, hit, miss });
-        let ix = self.text_index.entry(sl as u32).or_default();
+        let ix = index.entry(sl as u32).or_default();
         for p in lits {
             let (map, key) = match f {
                 Func::Prefix => (&mut ix.prefix, p),
@@ -266,30 +559,63 @@ impl Single<'_> {
         true
     }
 
+    /// The same with 32-bit child slots whatever the plan's size (for tests: plans of more than
+    /// 65,536 slots take this path).
+    #[doc(hidden)]
+    pub fn wide(mut self) -> Self {
+        for g in &mut self.groups {
+            if let Kids::Narrow(k) = &g.kids {
+                g.kids = Kids::Wide(k.iter().map(|&x| u32::from(x)).collect());
+            }
+        }
+        self
+    }
+
     /// The status of every policy of the plan (in [`Plan::slugs`] order) for one enterprise.
     pub fn statuses(&self, profile: &Profile) -> Vec<Status> {
-        self.codes(profile).into_iter().map(status_of_code).collect()
+        self.run(profile, |c| STATUSES[usize::from(c & 3)])
     }
 
     /// The status codes ([`super::code`]) of every policy for one enterprise.
     pub fn codes(&self, profile: &Profile) -> Vec<u8> {
+        self.run(profile, |c| c)
+    }
+
+    /// Every policy's status code through `f`. The steps are separate functions, never inlined,
+    /// so that a profile shows where the time goes.
+    fn run<R>(&self, profile: &Profile, f: impl Fn(u8) -> R) -> Vec<R> {
+        let (vals, region) = self.values(profile);
+        let mut codes = vec![PU; self.slots];
+        self.leaf_codes(&vals, &mut codes);
+        // Phase 2: every tree node, children first.
+        for g in &self.groups {
+            run_group(g, &mut codes);
+        }
+        self.policy_codes(&codes, region, f)
+    }
+
+    /// The enterprise's value slots (fields, then derived facts) and its region.
+    #[inline(never)]
+    fn values<'a>(&'a self, profile: &'a Profile) -> (Vec<Val<'a>>, Option<&'a str>) {
         let plan = self.plan;
         let nf = plan.fields.len();
         let mut fields: Vec<Option<&FactValue>> = vec![None; nf];
-        // Both sides are sorted by name: merge.
-        let mut it = self.by_name.iter().peekable();
+        // Both sides are sorted by name: merge, comparing the first 8 bytes as one number.
+        let mut j = 0;
         for (k, v) in profile {
-            while let Some((n, _)) = it.peek() {
-                if *n < k.as_str() {
-                    it.next();
-                } else {
-                    break;
+            let kk = key8(k);
+            while let Some(&(bk, bn, i)) = self.by_name.get(j) {
+                match bk.cmp(&kk).then_with(|| bn.cmp(k.as_str())) {
+                    std::cmp::Ordering::Less => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        if let Some(f) = fields.get_mut(i) {
+                            *f = Some(v);
+                        }
+                        j += 1;
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
                 }
-            }
-            if let Some((n, i)) = it.peek()
-                && *n == k.as_str()
-            {
-                fields[*i] = Some(v);
             }
         }
         // Region facts come from the corpus's region table by the enterprise's region, never
@@ -305,220 +631,380 @@ impl Single<'_> {
                 }
             }
         }
-        let mut derived: Vec<V<'_>> = Vec::with_capacity(plan.derived.len());
+        // Value slots: fields, then derived facts (each computed from the earlier ones).
+        let mut vals: Vec<Val<'_>> = Vec::with_capacity(nf + plan.derived.len());
+        vals.extend(fields.iter().map(|f| f.map(field_val).unwrap_or(Val::Unknown)));
         for (d, (e, _)) in plan.derived.iter().enumerate() {
-            let v = if plan.derived_needed[d] {
-                eval(e, &Env { fields: &fields, derived: &derived, params: &[], as_of: plan.as_of })
-            } else {
-                V { val: Val::Unknown, missing: Mask::default() }
-            };
-            derived.push(v);
+            let v = if plan.derived_needed[d] { sval(e, &vals, nf, plan.as_of) } else { Val::Unknown };
+            vals.push(v);
         }
-        // Dense value slots: fields, then derived facts.
-        let n = nf + derived.len();
-        let (mut num, mut known, mut tri) = (vec![0.0f64; n], vec![false; n], vec![U; n]);
+        let region = match plan.region_field.and_then(|r| fields.get(r).copied().flatten()) {
+            Some(FactValue::Text(r)) => Some(r.as_str()),
+            _ => None,
+        };
+        (vals, region)
+    }
+
+    /// Phase 1: every leaf's code, each pass writing its consecutive slots.
+    #[inline(never)]
+    fn leaf_codes(&self, vals: &[Val<'_>], codes: &mut [u8]) {
+        let plan = self.plan;
+        let nf = plan.fields.len();
+        // Dense slots by kind (an unknown number is NaN, which no threshold passes or misses).
+        let n = vals.len();
+        let (mut num, mut tri) = (vec![f64::NAN; n], vec![U; n]);
         let mut text: Vec<Option<&str>> = vec![None; n];
-        let vals = fields.iter().map(|f| f.map(field_val).unwrap_or(Val::Unknown)).chain(derived.iter().map(|d| d.val));
-        for (i, v) in vals.enumerate() {
-            match v {
-                Val::Num(x) => (num[i], known[i]) = (x, true),
+        for (i, v) in vals.iter().enumerate() {
+            match *v {
+                Val::Num(x) => num[i] = x,
                 Val::Bool(b) => tri[i] = if b { T } else { F },
                 Val::Text(s) => text[i] = Some(s),
                 Val::Unknown | Val::Date(_) => {}
             }
         }
-        let mut codes = vec![UNSET; self.lazy.len()];
-        self.thresholds(&num, &known, &mut codes);
-        for &(leaf, sl, lut) in &self.truth {
-            codes[leaf as usize] = lut[usize::from(tri[sl as usize].min(T))];
+        let mut out = codes;
+        let mut take = |k: usize| {
+            let rest = std::mem::take(&mut out);
+            let (head, tail) = rest.split_at_mut(k.min(rest.len()));
+            out = tail;
+            head
+        };
+        for (g, op) in self.num.iter().zip(OPS) {
+            thresholds(g, op, &num, take(g.slot.len()));
         }
-        for t in &self.text {
-            codes[t.leaf as usize] = if text[t.slot as usize].is_some() { t.miss } else { PU };
+        let o = take(self.truth.len());
+        for (o, &(_, sl, lut)) in o.iter_mut().zip(&self.truth) {
+            *o = lut[usize::from(tri.get(sl as usize).copied().unwrap_or(U) & 3)];
         }
-        for (&sl, ix) in &self.text_index {
-            let Some(s) = text[sl as usize] else { continue };
+        let o = take(self.text.len());
+        for (o, t) in o.iter_mut().zip(&self.text) {
+            *o = if text.get(t.slot as usize).copied().flatten().is_some() { t.miss } else { PU };
+        }
+        for (sl, ix) in &self.text_index {
+            let Some(s) = text.get(*sl as usize).copied().flatten() else { continue };
             let mut hit = |list: Option<&Vec<u32>>| {
                 for &pos in list.into_iter().flatten() {
-                    let t = self.text[pos as usize];
-                    codes[t.leaf as usize] = t.hit;
+                    if let (Some(o), Some(t)) = (o.get_mut(pos as usize), self.text.get(pos as usize)) {
+                        *o = t.hit;
+                    }
                 }
             };
-            hit(ix.exact.get(s));
-            let six = s.len() == 6;
-            for end in (0..=s.len()).filter(|&e| s.is_char_boundary(e)) {
-                hit(ix.prefix.get(&s[..end]));
-                if six {
-                    hit(ix.within.get(&s[..end]));
+            if !ix.exact.is_empty() {
+                hit(ix.exact.get(s));
+            }
+            for &end in &ix.prefix_lens {
+                if let Some(p) = s.get(..end) {
+                    hit(ix.prefix.get(p));
+                }
+            }
+            if s.len() == 6 {
+                for &end in &ix.within_lens {
+                    if let Some(p) = s.get(..end) {
+                        hit(ix.within.get(p));
+                    }
                 }
             }
         }
-        let mut row = Row { fields: &fields, derived: &derived, num: &num, known: &known, codes };
-        let region = match plan.region_field.and_then(|r| fields[r]) {
-            Some(FactValue::Text(r)) => Some(r.as_str()),
-            _ => None,
-        };
-        let outcomes: Vec<u8> = self
+        let o = take(self.pairs.len());
+        for (o, p) in o.iter_mut().zip(&self.pairs) {
+            let (x, y) = (num.get(p.x as usize).copied().unwrap_or(f64::NAN), num.get(p.y as usize).copied().unwrap_or(f64::NAN));
+            let (a, b) = if p.sum { (x + y, p.k) } else { (x, y * p.k) };
+            // Either side unknown (NaN): unordered, unknown.
+            *o = match a.partial_cmp(&b) {
+                None => PU,
+                Some(c) if p.op.holds(c) => PT,
+                Some(_) if p.margin.is_some_and(|m| near_miss(p.op, a, b, m)) => PNEAR,
+                Some(_) => PF,
+            };
+        }
+        let o = take(self.generic.len());
+        for (o, g) in o.iter_mut().zip(&self.generic) {
+            *o = match (sval(&g.e, vals, nf, plan.as_of), g.margin, numeric_threshold(&g.e)) {
+                (Val::Bool(true), _, _) => PT,
+                (Val::Bool(false), Some(m), Some((op, lhs, rhs))) => {
+                    match (sval(lhs, vals, nf, plan.as_of), sval(rhs, vals, nf, plan.as_of)) {
+                        (Val::Num(x), Val::Num(y)) if near_miss(op, x, y, m) => PNEAR,
+                        _ => PF,
+                    }
+                }
+                (Val::Bool(false), _, _) => PF,
+                _ => PU,
+            };
+        }
+    }
+
+    /// Each policy's status code from its root byte and its region.
+    #[inline(never)]
+    fn policy_codes<R>(&self, codes: &[u8], region: Option<&str>, f: impl Fn(u8) -> R) -> Vec<R> {
+        let mut outcomes: Vec<u8> = self
             .regions
             .iter()
-            .map(|r| match region {
-                Some(x) if region_contains(r, x) => T,
-                Some(_) => F,
-                None => U,
+            .map(|r| match (region, r) {
+                // `region_contains(r, x)`.
+                (Some(x), Some(key)) if x.len() == 6 && x.starts_with(key) => T,
+                (Some(_), _) => F,
+                (None, _) => U,
             })
             .collect();
-        plan.policies
+        // Policies without a region.
+        outcomes.push(T);
+        self.roots
             .iter()
-            .enumerate()
-            .map(|(p, pol)| {
-                let reg = self.policy_region[p].map(|i| outcomes[i]);
-                if reg == Some(F) {
-                    return code::INELIGIBLE;
-                }
-                let c = match &self.flat[p] {
-                    Some(ids) => self.flat_all(ids, &mut row),
-                    None => self.node(&pol.root, &mut row),
-                };
-                let s = c & 0b11;
-                let near = (c >> 2) & (!c >> 4) & 1 & u8::from(s == 0);
-                let st = s + u8::from(s != 0) - (s >> 1) + near;
-                if reg == Some(U) && st == code::ELIGIBLE { code::POSSIBLE } else { st }
+            .zip(&self.policy_region)
+            .map(|(&root, &reg)| {
+                let c = codes.get(root as usize).copied().unwrap_or(PU);
+                let r = outcomes.get(reg as usize).copied().unwrap_or(T);
+                f(STATUS[usize::from(r & 3) * 32 + usize::from(c & 31)])
             })
             .collect()
     }
+}
 
-    /// The eager numeric thresholds, one branch-light loop per operator.
-    fn thresholds(&self, num: &[f64], known: &[bool], codes: &mut [u8]) {
-        #[inline(always)]
-        fn go(g: &NumGroup, num: &[f64], known: &[bool], codes: &mut [u8], pass: impl Fn(f64, f64) -> bool, ge: bool) {
-            for j in 0..g.leaf.len() {
-                let sl = g.slot[j] as usize;
-                let (x, c) = (num.get(sl).copied().unwrap_or(f64::NAN), g.c[j]);
-                let ok = known.get(sl).copied().unwrap_or(false) & !x.is_nan() & !c.is_nan();
-                let short = if ge { c - x } else { x - c };
-                let code = if pass(x, c) {
-                    PT
-                } else if short <= g.lim[j] {
-                    PNEAR
-                } else {
-                    PF
-                };
-                if let Some(o) = codes.get_mut(g.leaf[j] as usize) {
-                    *o = if ok { code } else { PU };
-                }
-            }
+/// Numeric thresholds sharing the operator `op`, into their consecutive code slots, run by run
+/// (one value slot each): the passing ones are a prefix or suffix of the run, found by binary
+/// search; the failing ones are near misses when short of `c` by at most their `lim`.
+fn thresholds(g: &NumGroup, op: BinOp, num: &[f64], out: &mut [u8]) {
+    /// Failing thresholds: a near miss or false.
+    #[inline(always)]
+    fn fail(o: &mut [u8], c: &[f64], lim: &[f64], short: impl Fn(f64) -> f64) {
+        for ((o, &c), &lim) in o.iter_mut().zip(c).zip(lim) {
+            *o = if short(c) <= lim { PNEAR } else { PF };
         }
-        let [ge, gt, le, lt, eq, ne] = &self.num;
-        go(ge, num, known, codes, |x, c| x >= c, true);
-        go(gt, num, known, codes, |x, c| x > c, true);
-        go(le, num, known, codes, |x, c| x <= c, false);
-        go(lt, num, known, codes, |x, c| x < c, false);
-        go(eq, num, known, codes, |x, c| x == c, false);
-        go(ne, num, known, codes, |x, c| x != c, false);
     }
-
-    /// An `All` of leaves only (most policies): a loop over their codes.
-    fn flat_all(&self, ids: &[u32], row: &mut Row<'_, '_>) -> u8 {
-        let mut acc = PT;
-        for &id in ids {
-            let c = row.codes[id as usize];
-            acc &= if c == UNSET { self.leaf(id as usize, row) } else { c };
-            if acc & 0b100 == 0 {
-                return PF;
-            }
+    for &(sl, a, b) in &g.runs {
+        let (a, b) = (a as usize, b as usize);
+        let (Some(o), Some(c), Some(lim)) = (out.get_mut(a..b), g.c.get(a..b), g.lim.get(a..b)) else { continue };
+        let x = num.get(sl as usize).copied().unwrap_or(f64::NAN);
+        if x.is_nan() {
+            o.fill(PU);
+            continue;
         }
-        acc | ((!acc << 2) & 0x10)
-    }
-
-    fn node(&self, t: &TNode, row: &mut Row<'_, '_>) -> u8 {
-        match t {
-            TNode::Leaf(id) => self.leaf(*id as usize, row),
-            TNode::Not(x) => {
-                let c = self.node(x, row);
-                let s = ((!c >> 1) & 1) | ((!c & 1) << 1);
-                s | (s << 2) | 0x10
+        match op {
+            BinOp::Ge | BinOp::Gt => {
+                let k = if op == BinOp::Ge { c.partition_point(|&c| x >= c) } else { c.partition_point(|&c| x > c) };
+                let (pass, rest) = o.split_at_mut(k);
+                pass.fill(PT);
+                fail(rest, &c[k..], &lim[k..], |c| c - x);
             }
-            TNode::All(cs) => {
-                let mut acc = PT;
-                for c in cs {
-                    acc &= self.node(c, row);
-                    // Relaxed false: strict false too, and no gap counts.
-                    if acc & 0b100 == 0 {
-                        return PF;
-                    }
-                }
-                acc | ((!acc << 2) & 0x10)
+            BinOp::Le | BinOp::Lt => {
+                let k = if op == BinOp::Le { c.partition_point(|&c| x > c) } else { c.partition_point(|&c| x >= c) };
+                let (rest, pass) = o.split_at_mut(k);
+                pass.fill(PT);
+                fail(rest, &c[..k], &lim[..k], |c| x - c);
             }
-            TNode::AtLeast(1, cs) => {
-                let mut acc = PF;
-                for c in cs {
-                    let c = self.node(c, row);
-                    let ng = acc & (c | (c << 4)) & 0x10;
-                    acc = ((acc | c) & 0x0F) | ng;
-                    // Strict true: the group holds and reports no gap.
-                    if acc & 0b10 != 0 {
-                        return PT;
-                    }
+            _ => {
+                let eq = op == BinOp::Eq;
+                for ((o, &c), &lim) in o.iter_mut().zip(c).zip(lim) {
+                    *o = if (x == c) == eq {
+                        PT
+                    } else if x - c <= lim {
+                        PNEAR
+                    } else {
+                        PF
+                    };
                 }
-                acc | (((acc << 4) | (!acc << 2)) & 0x10)
-            }
-            TNode::AtLeast(k, cs) => {
-                let (mut ys, mut ms, mut yr, mut mr, mut g) = (0usize, 0usize, 0usize, 0usize, false);
-                for c in cs {
-                    let p = self.node(c, row);
-                    ys += usize::from(p & 0b10 != 0);
-                    ms += usize::from(p & 0b11 == 0b01);
-                    yr += usize::from(p & 0b1000 != 0);
-                    mr += usize::from(p & 0b1100 == 0b0100);
-                    g |= p & 0x10 == 0 && p & 1 == 0;
-                    if ys >= *k {
-                        return PT;
-                    }
-                }
-                let tri = |y: usize, m: usize| u8::from(y + m >= *k) | (u8::from(y >= *k) << 1);
-                let (s, r) = (tri(ys, ms), tri(yr, mr));
-                let gap = g && s == 0 && r != 0;
-                s | (r << 2) | (u8::from(!gap) << 4)
             }
         }
     }
+}
 
-    fn leaf(&self, id: usize, row: &mut Row<'_, '_>) -> u8 {
-        let c = row.codes[id];
-        if c != UNSET {
-            return c;
-        }
-        let pair = |x: usize, y: usize, f: &dyn Fn(f64, f64) -> (f64, f64), op: BinOp, margin: Option<f64>| -> u8 {
-            if !(row.known[x] && row.known[y]) {
-                return PU;
-            }
-            let (a, b) = f(row.num[x], row.num[y]);
-            match a.partial_cmp(&b) {
-                None => PU,
-                Some(o) if op.holds(o) => PT,
-                Some(_) if margin.is_some_and(|m| near_miss(op, a, b, m)) => PNEAR,
-                Some(_) => PF,
-            }
-        };
-        let c = match &self.lazy[id] {
-            // Filled in eagerly; never reached.
-            Lazy::Eager => PU,
-            Lazy::Scaled { x, y, k, op, margin } => pair(*x, *y, &|a, b| (a, b * k), *op, *margin),
-            Lazy::Sum { x, y, c, op, margin } => pair(*x, *y, &|a, b| (a + b, *c), *op, *margin),
-            Lazy::Generic { e, margin } => {
-                let env = Env { fields: row.fields, derived: row.derived, params: &[], as_of: self.plan.as_of };
-                match (eval(e, &env).as_bool(), margin, numeric_threshold(e)) {
-                    (Some(true), _, _) => PT,
-                    (None, _, _) => PU,
-                    (Some(false), Some(m), Some((op, lhs, rhs))) => match (eval(lhs, &env).as_num(), eval(rhs, &env).as_num()) {
-                        (Some(x), Some(y)) if near_miss(op, x, y, *m) => PNEAR,
-                        _ => PF,
-                    },
-                    (Some(false), _, _) => PF,
-                }
-            }
-        };
-        row.codes[id] = c;
-        c
+/// Status code by region outcome ([`F`], [`U`], [`T`]) and tree status code: outside the region
+/// is ineligible; an unknown region turns eligible into possible.
+const REGION_STATUS: [[u8; 4]; 3] = [
+    [code::INELIGIBLE; 4],
+    [code::INELIGIBLE, code::NEAR_MISS, code::POSSIBLE, code::POSSIBLE],
+    [code::INELIGIBLE, code::NEAR_MISS, code::POSSIBLE, code::ELIGIBLE],
+];
+
+/// The status code of a root byte, as `zhengce_rules::judge` decides it: strict true is
+/// eligible, strict unknown possible, strict false with a gap and relaxed not false a near miss.
+const fn tree_status(c: u8) -> u8 {
+    let s = c & 0b11;
+    let near = (c >> 2) & (!c >> 4) & 1 & (s == 0) as u8;
+    (s + (s != 0) as u8 - (s >> 1) + near) & 3
+}
+
+/// [`REGION_STATUS`] by region outcome and root byte (`outcome * 32 + byte`; outcome 3 never
+/// occurs: a table rather than a clamp, so that no branch depends on the outcome).
+const STATUS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 96 {
+        t[i] = REGION_STATUS[i / 32][tree_status((i % 32) as u8) as usize];
+        i += 1;
+    }
+    t
+};
+
+/// [`status_of_code`] as a table.
+const STATUSES: [Status; 4] = [Status::Ineligible, Status::NearMiss, Status::Possible, Status::Eligible];
+
+/// `x.starts_with(p)` without a library call (the literals are a few bytes long).
+#[inline(always)]
+fn starts_with(x: &str, p: &str) -> bool {
+    x.len() >= p.len() && x.bytes().zip(p.bytes()).all(|(a, b)| a == b)
+}
+
+/// The first 8 bytes of `s` (zero-padded) as a big-endian number: ordered as the strings are,
+/// for names without NUL bytes, up to ties.
+fn key8(s: &str) -> u64 {
+    let mut k = [0u8; 8];
+    for (d, b) in k.iter_mut().zip(s.as_bytes()) {
+        *d = *b;
+    }
+    u64::from_be_bytes(k)
+}
+
+/// An `All`'s byte from the AND of its children's (relaxed false: strict false, no gap).
+#[inline(always)]
+fn all_end(acc: u8) -> u8 {
+    pick((acc >> 2) & 1, acc | ((!acc << 2) & 0x10), PF)
+}
+
+/// `a` when `bit` is 1, `b` when it is 0, by masks: these selects depend on the enterprise's
+/// data, and a branch there is mispredicted about as often as taken.
+#[inline(always)]
+fn pick(bit: u8, a: u8, b: u8) -> u8 {
+    let m = 0u8.wrapping_sub(bit);
+    (a & m) | (b & !m)
+}
+
+/// One more child of an `Any` (`AtLeast(1)`); start from [`PF`].
+#[inline(always)]
+fn any_step(acc: u8, c: u8) -> u8 {
+    let ng = acc & (c | (c << 4)) & 0x10;
+    ((acc | c) & 0x0F) | ng
+}
+
+/// An `Any`'s byte (strict true: the group holds and reports no gap).
+#[inline(always)]
+fn any_end(acc: u8) -> u8 {
+    pick((acc >> 1) & 1, PT, acc | (((acc << 4) | (!acc << 2)) & 0x10))
+}
+
+/// `AtLeast(k)` over its children's bytes.
+#[inline(always)]
+fn at_least(k: usize, cs: impl Iterator<Item = u8>) -> u8 {
+    let (mut ys, mut ms, mut yr, mut mr, mut g) = (0usize, 0usize, 0usize, 0usize, false);
+    for p in cs {
+        ys += usize::from(p & 0b10 != 0);
+        ms += usize::from(p & 0b11 == 0b01);
+        yr += usize::from(p & 0b1000 != 0);
+        mr += usize::from(p & 0b1100 == 0b0100);
+        g |= p & 0x10 == 0 && p & 1 == 0;
+    }
+    if ys >= k {
+        return PT;
+    }
+    let tri = |y: usize, m: usize| u8::from(y + m >= k) | (u8::from(y >= k) << 1);
+    let (s, r) = (tri(ys, ms), tri(yr, mr));
+    let gap = g && s == 0 && r != 0;
+    s | (r << 2) | (u8::from(!gap) << 4)
+}
+
+/// Per packed byte, the counts [`at_least`] adds up, one per byte lane: strict true, strict
+/// unknown, relaxed true, relaxed unknown, a child with a gap that is not strictly unknown.
+const COUNTS: [u64; 32] = {
+    let mut t = [0u64; 32];
+    let mut p = 0;
+    while p < 32 {
+        let c = p as u8;
+        t[p] = (c & 0b10 != 0) as u64
+            | (((c & 0b11 == 0b01) as u64) << 8)
+            | (((c & 0b1000 != 0) as u64) << 16)
+            | (((c & 0b1100 == 0b0100) as u64) << 24)
+            | (((c & 0x10 == 0 && c & 1 == 0) as u64) << 32);
+        p += 1;
+    }
+    t
+};
+
+/// [`at_least`] for at most 255 children, by adding their [`COUNTS`].
+#[inline(always)]
+fn at_least_small(k: usize, cs: impl Iterator<Item = u8>) -> u8 {
+    let sum: u64 = cs.map(|c| COUNTS[usize::from(c & 31)]).sum();
+    let lane = |i: u32| ((sum >> (8 * i)) & 0xFF) as usize;
+    let (ys, ms, yr, mr, g) = (lane(0), lane(1), lane(2), lane(3), lane(4) != 0);
+    let tri = |y: usize, m: usize| u8::from(y + m >= k) | (u8::from(y >= k) << 1);
+    let (s, r) = (tri(ys, ms), tri(yr, mr));
+    let gap = g & (s == 0) & (r != 0);
+    pick(u8::from(ys >= k), PT, s | (r << 2) | (u8::from(!gap) << 4))
+}
+
+/// A `Not`'s byte.
+#[inline(always)]
+fn not(c: u8) -> u8 {
+    let s = ((!c >> 1) & 1) | ((!c & 1) << 1);
+    s | (s << 2) | 0x10
+}
+
+/// Evaluates the nodes of one group with `node` (children's bytes → the node's byte), `N`
+/// children each (0: the group's arity, not known at compile time). Children are read from
+/// `read` (the slots before the group's), the nodes written to `write` (the group's slots).
+#[inline(always)]
+fn nodes<const N: usize, K: Ix>(g: &Group, kids: &[K], read: &[u8], write: &mut [u8], node: impl Fn(&[u8], &[K]) -> u8) {
+    let arity = if N == 0 { g.arity } else { N };
+    for (o, kids) in write.iter_mut().zip(kids.chunks_exact(arity.max(1))) {
+        let kids: &[K] = if N == 0 { kids } else { &kids[..N] };
+        *o = node(read, kids);
+    }
+}
+
+/// A child's byte.
+#[inline(always)]
+fn get<K: Ix>(codes: &[u8], k: K) -> u8 {
+    // Children precede their parent by construction (`Single::program`): always in bounds.
+    codes[k.ix()]
+}
+
+fn group_n<const N: usize, K: Ix>(g: &Group, kids: &[K], read: &[u8], write: &mut [u8]) {
+    match g.op {
+        GOp::Not => nodes::<N, K>(g, kids, read, write, |c, ks| not(get(c, ks[0]))),
+        GOp::All => nodes::<N, K>(g, kids, read, write, |c, ks| all_end(ks.iter().fold(PT, |acc, &k| acc & get(c, k)))),
+        GOp::Any => nodes::<N, K>(g, kids, read, write, |c, ks| any_end(ks.iter().fold(PF, |acc, &k| any_step(acc, get(c, k))))),
+        // A constant arity is at most 12: the byte lanes cannot overflow.
+        GOp::AtLeast(k) if N > 0 => nodes::<N, K>(g, kids, read, write, |c, ks| at_least_small(k, ks.iter().map(|&x| get(c, x)))),
+        GOp::AtLeast(k) => nodes::<N, K>(g, kids, read, write, |c, ks| at_least(k, ks.iter().map(|&x| get(c, x)))),
+    }
+}
+
+fn run_group(g: &Group, codes: &mut [u8]) {
+    let (read, write) = codes.split_at_mut(g.out.min(codes.len()));
+    let write = match write.get_mut(..g.count) {
+        Some(w) => w,
+        None => write,
+    };
+    if g.arity == 0 {
+        // Nodes without children (an empty `All` or `AtLeast`).
+        write.fill(match g.op {
+            GOp::All => all_end(PT),
+            GOp::Any => any_end(PF),
+            GOp::AtLeast(k) => at_least(k, std::iter::empty()),
+            GOp::Not => PU,
+        });
+        return;
+    }
+    match &g.kids {
+        Kids::Narrow(k) => by_arity(g, k, read, write),
+        Kids::Wide(k) => by_arity(g, k, read, write),
+    }
+}
+
+fn by_arity<K: Ix>(g: &Group, k: &[K], read: &[u8], write: &mut [u8]) {
+    match g.arity {
+        1 => group_n::<1, K>(g, k, read, write),
+        2 => group_n::<2, K>(g, k, read, write),
+        3 => group_n::<3, K>(g, k, read, write),
+        4 => group_n::<4, K>(g, k, read, write),
+        5 => group_n::<5, K>(g, k, read, write),
+        6 => group_n::<6, K>(g, k, read, write),
+        7 => group_n::<7, K>(g, k, read, write),
+        8 => group_n::<8, K>(g, k, read, write),
+        9 => group_n::<9, K>(g, k, read, write),
+        10 => group_n::<10, K>(g, k, read, write),
+        11 => group_n::<11, K>(g, k, read, write),
+        12 => group_n::<12, K>(g, k, read, write),
+        _ => group_n::<0, K>(g, k, read, write),
     }
 }
 
@@ -531,13 +1017,132 @@ fn field_val(v: &FactValue) -> Val<'_> {
     }
 }
 
-struct Row<'a, 'r> {
-    fields: &'r [Option<&'a FactValue>],
-    derived: &'r [V<'a>],
-    num: &'r [f64],
-    known: &'r [bool],
-    /// Packed code per leaf; [`UNSET`] until a lazy leaf is evaluated.
-    codes: Vec<u8>,
+/// The rule interpreter's value of `e` (`zhengce_rules::eval::eval`'s `val`), without the sets of
+/// missing fields a status never reads. `vals` holds the fields (the first `nf`), then the
+/// derived facts computed so far.
+#[inline(never)]
+fn sval<'a>(e: &'a CExpr, vals: &[Val<'a>], nf: usize, as_of: Date) -> Val<'a> {
+    let ev = |x: &'a CExpr| sval(x, vals, nf, as_of);
+    match e {
+        CExpr::Num(n) => Val::Num(*n),
+        CExpr::Text(t) => Val::Text(t),
+        CExpr::Bool(b) => Val::Bool(*b),
+        CExpr::None | CExpr::Param(_) => Val::Unknown,
+        CExpr::Field(i) if *i < nf => vals.get(*i).copied().unwrap_or(Val::Unknown),
+        CExpr::Field(_) => Val::Unknown,
+        CExpr::Derived(i) => vals.get(nf + *i).copied().unwrap_or(Val::Unknown),
+        CExpr::AsOf => Val::Date(as_of),
+        CExpr::ParamAt(_, values, at) => match ev(at) {
+            Val::Date(day) => values
+                .iter()
+                .find(|v| v.from <= day && v.to.is_none_or(|t| day <= t))
+                .and_then(|v| v.value)
+                .map_or(Val::Unknown, Val::Num),
+            _ => Val::Unknown,
+        },
+        CExpr::Not(a) => match ev(a) {
+            Val::Bool(b) => Val::Bool(!b),
+            v => v,
+        },
+        CExpr::Neg(a) => match ev(a) {
+            Val::Num(n) => Val::Num(-n),
+            v => v,
+        },
+        CExpr::Bin(op, a, b) => sbin(*op, ev(a), ev(b)),
+        CExpr::If(c, a, b) => match ev(c) {
+            Val::Bool(true) => ev(a),
+            Val::Bool(false) => ev(b),
+            _ => {
+                let (a, b) = (ev(a), ev(b));
+                if a != Val::Unknown && a == b { a } else { Val::Unknown }
+            }
+        },
+        CExpr::Call(f, args) => scall(*f, args, &ev, as_of),
+    }
 }
 
-const UNSET: u8 = 0xFF;
+fn sbin<'a>(op: BinOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
+    match op {
+        BinOp::And => match (a, b) {
+            (Val::Bool(false), _) | (Val::Bool(true), Val::Bool(true)) => a,
+            (_, Val::Bool(false)) => b,
+            _ => Val::Unknown,
+        },
+        BinOp::Or => match (a, b) {
+            (Val::Bool(true), _) | (Val::Bool(false), Val::Bool(false)) => a,
+            (_, Val::Bool(true)) => b,
+            _ => Val::Unknown,
+        },
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => match (a, b) {
+            (Val::Num(x), Val::Num(y)) => match op {
+                BinOp::Add => Val::Num(x + y),
+                BinOp::Sub => Val::Num(x - y),
+                BinOp::Mul => Val::Num(x * y),
+                _ if y == 0.0 => Val::Unknown,
+                _ => Val::Num(x / y),
+            },
+            _ => Val::Unknown,
+        },
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let ord = match (a, b) {
+                (Val::Num(x), Val::Num(y)) => x.partial_cmp(&y),
+                (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
+                // Equality first: most text tests are `==`/`!=` between different lengths.
+                (Val::Text(x), Val::Text(y)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                    Some(if x == y { std::cmp::Ordering::Equal } else { std::cmp::Ordering::Less })
+                }
+                (Val::Text(x), Val::Text(y)) => Some(x.cmp(y)),
+                (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
+                _ => None,
+            };
+            ord.map_or(Val::Unknown, |o| Val::Bool(op.holds(o)))
+        }
+    }
+}
+
+fn scall<'a>(f: Func, args: &'a [CExpr], ev: &dyn Fn(&'a CExpr) -> Val<'a>, as_of: Date) -> Val<'a> {
+    let first = || args.first().map_or(Val::Unknown, ev);
+    match f {
+        Func::Known => Val::Bool(first() != Val::Unknown),
+        // `at` compiles to `CExpr::ParamAt`; a call never reaches here.
+        Func::At => Val::Unknown,
+        Func::Coalesce => args.iter().map(ev).find(|v| *v != Val::Unknown).unwrap_or(Val::Unknown),
+        Func::Min | Func::Max | Func::Abs => {
+            let (mut min, mut max, mut abs) = (f64::INFINITY, f64::NEG_INFINITY, None);
+            for a in args {
+                let Val::Num(n) = ev(a) else { return Val::Unknown };
+                (min, max) = (min.min(n), max.max(n));
+                abs = abs.or(Some(n.abs()));
+            }
+            match f {
+                Func::Min => Val::Num(min),
+                Func::Max => Val::Num(max),
+                _ => abs.map_or(Val::Unknown, Val::Num),
+            }
+        }
+        Func::Round => match (first(), args.get(1).map(ev)) {
+            (Val::Num(x), Some(Val::Num(d))) => {
+                let p = 10f64.powi(d as i32);
+                Val::Num((x * p).round() / p)
+            }
+            _ => Val::Unknown,
+        },
+        Func::Prefix | Func::In | Func::Within => {
+            let Val::Text(x) = first() else { return Val::Unknown };
+            // Literals (the usual case) without a call through `ev`.
+            let hit = args.iter().skip(1).any(|a| match if let CExpr::Text(p) = a { Val::Text(p) } else { ev(a) } {
+                Val::Text(p) => match f {
+                    Func::Prefix => starts_with(x, p),
+                    Func::In => x == p,
+                    _ => region_contains(p, x),
+                },
+                _ => false,
+            });
+            Val::Bool(hit)
+        }
+        Func::Years => match first() {
+            Val::Date(d) => Val::Num(d.years_until(as_of)),
+            _ => Val::Unknown,
+        },
+    }
+}

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use zhengce_engine::columnar::Plan;
 use zhengce_engine::{Snapshot, SourceFile, synth};
 use zhengce_model::Date;
-use zhengce_model::fact::Profile;
+use zhengce_model::fact::{FactValue, Profile};
 use zhengce_model::verdict::Status;
 
 const DATES: [&str; 5] = ["2025-06-01", "2025-06-30", "2025-07-01", "2025-11-30", "2026-06-01"];
@@ -66,10 +66,13 @@ fn compare(snap: &Snapshot, profiles: &[Profile], as_of: Date) -> [usize; 4] {
     }
     let slugs: Vec<&str> = plan.slugs().collect();
     let single = plan.single();
+    // 32-bit child slots (the path of plans with more than 65,536 slots) give the same.
+    let wide = plan.single().wide();
     let mut counts = [0; 4];
     for (i, p) in profiles.iter().enumerate() {
         let want = snap.statuses(p, as_of);
         assert_eq!(single.statuses(p), got[i], "single-enterprise path, profile {i} at {as_of}");
+        assert_eq!(wide.statuses(p), got[i], "single-enterprise path, wide slots, profile {i} at {as_of}");
         let want_slugs: Vec<&str> = want.iter().map(|(s, _)| *s).collect();
         assert_eq!(want_slugs, slugs, "same policies in the same order");
         for (j, (slug, st)) in want.iter().enumerate() {
@@ -178,6 +181,52 @@ fn wide_at_least_groups_agree() {
     let profiles = synth::profiles(schema, 21, 0..1100);
     let counts = compare(&loaded.snapshot, &profiles, "2025-06-01".parse().expect("date"));
     assert!(counts[0] > 0 && counts[3] > 0, "eligible and ineligible both occur: {counts:?}");
+}
+
+/// Values at the thresholds' edges: every numeric constant of a synthetic corpus's checks
+/// (`field op number`), exactly, just around it, at the near-miss margins and negated, so that
+/// the single path's binary searches over thresholds sorted by constant meet ties and its
+/// near-miss checks meet their limits.
+#[test]
+fn threshold_edges_agree() {
+    let schema = real().schema().expect("schema");
+    for seed in [2u64, 5] {
+        let mut edges: Vec<(String, f64)> = Vec::new();
+        for f in synth::corpus(schema, 150, seed).iter().filter(|f| f.path.starts_with("rules/")) {
+            for part in f.text.split("Check(\"").skip(1) {
+                let check = part.split('"').next().unwrap_or("");
+                let words: Vec<&str> = check.split_whitespace().collect();
+                if let [name, op, num] = words[..]
+                    && [">=", ">", "<=", "<"].contains(&op)
+                    && let Ok(v) = num.parse::<f64>()
+                {
+                    edges.push((name.to_string(), v));
+                }
+            }
+        }
+        assert!(edges.len() > 100, "constants found: {}", edges.len());
+        let factors = [1.0, 0.95, 1.05, 0.8, 1.2, 0.9, 1.1, -1.0, 0.999, 1.001];
+        let profiles: Vec<Profile> = (0..600u64)
+            .map(|i| {
+                let mut p = synth::profile(schema, 77, i);
+                for k in 0..8u64 {
+                    let (name, v) = &edges[((i * 7 + k * 13) % edges.len() as u64) as usize];
+                    let f = factors[((i + k) % factors.len() as u64) as usize];
+                    p.insert(name.clone(), FactValue::Num(v * f));
+                }
+                p
+            })
+            .collect();
+        let snap = synthetic(150, seed);
+        let mut total = [0; 4];
+        for d in ["2025-06-01", "2025-07-01"] {
+            let c = compare(&snap, &profiles, d.parse().expect("date"));
+            for k in 0..4 {
+                total[k] += c[k];
+            }
+        }
+        assert!(total.iter().all(|&c| c > 0), "every status occurs: {total:?}");
+    }
 }
 
 #[test]
