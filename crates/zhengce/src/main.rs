@@ -20,6 +20,12 @@ mod out;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's allocator: matching with full reasons, JSON answers and batch lines
+/// allocate many small short-lived values from several threads, where glibc's malloc/free took a
+/// quarter of the server's samples under load (BENCHMARKS.md, "Full reasons and serving").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// 政策找企业：惠企政策匹配引擎。
 #[derive(Parser, Debug)]
 #[command(name = "zhengce", version, about)]
