@@ -94,12 +94,13 @@ pub(crate) async fn match_profile(
         let profile = snap.parse_profile_json(&value).map_err(|e| field_errors(&e))?;
         let report = snap.match_profile(&profile, at);
         let mut out = Vec::with_capacity(64 * 1024);
+        serde_json::to_writer(&mut out, &report).map_err(ApiError::internal)?;
         if gzip {
-            let mut z = flate2::write::GzEncoder::new(out, flate2::Compression::new(GZIP_LEVEL));
-            serde_json::to_writer(&mut z, &report).map_err(ApiError::internal)?;
+            // Compressed in one call: the serialiser's many small writes straight into the
+            // encoder cost more than the copy.
+            let mut z = flate2::write::GzEncoder::new(Vec::with_capacity(out.len() / 3), flate2::Compression::new(GZIP_LEVEL));
+            std::io::Write::write_all(&mut z, &out).map_err(ApiError::internal)?;
             out = z.finish().map_err(ApiError::internal)?;
-        } else {
-            serde_json::to_writer(&mut out, &report).map_err(ApiError::internal)?;
         }
         Ok::<_, ApiError>(out)
     })

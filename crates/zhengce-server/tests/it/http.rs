@@ -119,3 +119,42 @@ async fn refresh_matches_fills_the_demo_county() {
     assert_eq!(st, StatusCode::OK);
     assert!(!v["enterprises"].as_array().unwrap().is_empty());
 }
+
+/// `POST /api/v1/match` answers gzip only when the client accepts it, and the compressed answer
+/// is the identity answer, byte for byte.
+#[tokio::test]
+async fn match_answers_gzip_when_accepted() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path()).await;
+    let ask = |enc: Option<&str>| {
+        let mut req =
+            Request::builder().method("POST").uri("/api/v1/match?at=2025-06-01").header("content-type", "application/json");
+        if let Some(e) = enc {
+            req = req.header("accept-encoding", e);
+        }
+        let req = req.body(Body::from(SME.to_string())).unwrap();
+        let app = zhengce_server::router(f.state.clone());
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let encoding = resp.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+            let vary = resp.headers().get("vary").map(|v| v.to_str().unwrap().to_string());
+            let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24).await.unwrap();
+            (encoding, vary, bytes.to_vec())
+        }
+    };
+    let (enc, vary, plain) = ask(None).await;
+    assert_eq!(enc, None);
+    assert_eq!(vary.as_deref(), Some("accept-encoding"));
+    let (enc, _, zipped) = ask(Some("br;q=1.0, gzip;q=0.8")).await;
+    assert_eq!(enc.as_deref(), Some("gzip"));
+    assert!(zipped.len() * 2 < plain.len(), "compressed: {} of {} bytes", zipped.len(), plain.len());
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, plain);
+    let (enc, _, refused) = ask(Some("gzip;q=0, identity")).await;
+    assert_eq!(enc, None, "gzip refused with q=0");
+    assert_eq!(refused, plain);
+}
