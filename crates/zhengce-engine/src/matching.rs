@@ -46,8 +46,10 @@ impl Snapshot {
             for (name, v) in facts.known_derived(rs) {
                 derived.insert(name.to_string(), val_json(v));
             }
+            results.reserve(self.policies.len());
             for p in &self.policies {
-                if !self.matchable(p, as_of) {
+                // As `matchable`, with the rule looked up once.
+                if p.meta.kind != Kind::Benefit || p.meta.marking == Marking::Historical || !p.in_force(as_of) {
                     continue;
                 }
                 if let Some(rule) = self.rule(&p.meta.slug) {

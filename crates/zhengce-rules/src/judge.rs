@@ -80,16 +80,21 @@ impl RuleSet {
                 })
             })
             .collect();
-        let fields: Vec<Option<&FactValue>> = self
-            .schema
-            .fields
-            .iter()
-            .zip(&regional)
-            .map(|(f, r)| match r {
-                Some(rv) => rv.value(),
-                None => profile.get(&f.name),
-            })
-            .collect();
+        // Input fields by index: the profile's entries placed by name (one lookup per given fact,
+        // not one per schema field), region facts from their lookup.
+        let mut fields: Vec<Option<&FactValue>> = vec![None; self.schema.fields.len()];
+        for (name, v) in profile {
+            if let Some(crate::schema::Slot::Field(i)) = self.schema.slot(name)
+                && let Some(slot) = fields.get_mut(i)
+            {
+                *slot = Some(v);
+            }
+        }
+        for (slot, r) in fields.iter_mut().zip(&regional) {
+            if let Some(rv) = r {
+                *slot = rv.value();
+            }
+        }
         let mut derived: Vec<V<'a>> = Vec::with_capacity(self.schema.derived.len());
         for d in &self.schema.derived {
             let v = {
@@ -325,7 +330,8 @@ impl<'a> Ctx<'a, '_> {
                 node
             }
             CCond::Check(e, src) => {
-                let (node, text) = self.leaf(e, src, act, None);
+                let mut text = if self.explain { String::with_capacity(96) } else { String::new() };
+                let node = self.leaf(e, src, act, None, &mut text);
                 if self.explain {
                     self.push_leaf(
                         e,
@@ -339,7 +345,6 @@ impl<'a> Ctx<'a, '_> {
             CCond::Named(_, inner) if !self.explain => self.node(inner, depth, act, reasons, leaves),
             CCond::Named(label, inner) => {
                 if let CCond::Check(e, src) = inner.as_ref() {
-                    let (node, text) = self.leaf(e, src, act, Some(label));
                     let is_bool_test = match e {
                         CExpr::Bin(BinOp::Eq | BinOp::Ne, _, b) => {
                             matches!(b.as_ref(), CExpr::Bool(_))
@@ -347,8 +352,18 @@ impl<'a> Ctx<'a, '_> {
                         CExpr::Bin(op, _, _) => !op.is_comparison(),
                         _ => true,
                     };
+                    // A comparison is shown as `label（reason）`, written in one buffer.
+                    let mut text = String::with_capacity(96 + label.len());
+                    if !is_bool_test {
+                        text.push_str(label);
+                        text.push('（');
+                    }
+                    let node = self.leaf(e, src, act, Some(label), &mut text);
                     let text = match (is_bool_test, node.strict) {
-                        (false, _) => format!("{label}（{text}）"),
+                        (false, _) => {
+                            text.push('）');
+                            text
+                        }
                         (true, Some(true)) => label.clone(),
                         (true, Some(false)) if matches!(e, CExpr::Bin(BinOp::Eq | BinOp::Ne, _, _)) => {
                             // The yes/no fact that decided it, without repeating the requirement.
@@ -375,8 +390,11 @@ impl<'a> Ctx<'a, '_> {
                 Node { strict: flip, relaxed: flip, missing: n.missing, gaps: Vec::new() }
             }
             CCond::All(cs) => {
-                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons, leaves)).collect();
-                combine_all(nodes)
+                let mut all = AllOf::default();
+                for c in cs {
+                    all.add(self.node(c, depth, act, reasons, leaves));
+                }
+                all.finish()
             }
             CCond::Any(cs) => self.alternatives(1, cs, depth, act, reasons, leaves),
             CCond::AtLeast(k, cs) => self.alternatives(*k, cs, depth, act, reasons, leaves),
@@ -510,7 +528,8 @@ impl<'a> Ctx<'a, '_> {
         }
     }
 
-    fn leaf(&self, e: &'a CExpr, src: &str, act: Option<&'a [Piece]>, named: Option<&str>) -> (Node, String) {
+    /// Judges one criterion, appending its reason to `text` (when explaining).
+    fn leaf(&self, e: &'a CExpr, src: &str, act: Option<&'a [Piece]>, named: Option<&str>, text: &mut String) -> Node {
         let v = eval(e, self.env);
         let mut strict = v.as_bool();
         if self.pessimistic
@@ -532,23 +551,22 @@ impl<'a> Ctx<'a, '_> {
                 node.relaxed = Some(true);
                 node.gaps.push(Gap { field: String::new(), current: x, required: y, text: String::new() });
             }
-            return (node, String::new());
+            return node;
         }
-        let mut text = String::with_capacity(96);
         let CExpr::Bin(op, lhs, rhs) = e else {
             match (e, self.describe(e)) {
                 (_, Some((label, _, _))) => text.push_str(label),
                 _ => text.push_str(src),
             }
             text.push('：');
-            format::push_value(&mut text, &v.val, None, "");
-            return (node, text);
+            format::push_value(text, &v.val, None, "");
+            return node;
         };
         if !op.is_comparison() {
             text.push_str(src);
             text.push('：');
-            format::push_value(&mut text, &v.val, None, "");
-            return (node, text);
+            format::push_value(text, &v.val, None, "");
+            return node;
         }
         let (a, b) = (eval(lhs, self.env), eval(rhs, self.env));
         let label: &str = match self.describe(lhs) {
@@ -583,35 +601,35 @@ impl<'a> Ctx<'a, '_> {
         let (cur, req) = match (strict, op) {
             (Some(true), BinOp::Eq) => {
                 text.push('：');
-                (push_cur(&mut text), 0..0)
+                (push_cur(&mut *text), 0..0)
             }
             (Some(true), _) => {
                 text.push(' ');
-                let cur = push_cur(&mut text);
+                let cur = push_cur(&mut *text);
                 text.push(' ');
                 text.push_str(sym);
                 text.push(' ');
-                (cur, push_req(&mut text))
+                (cur, push_req(&mut *text))
             }
             (Some(false), BinOp::Eq) => {
                 text.push('：');
-                let cur = push_cur(&mut text);
+                let cur = push_cur(&mut *text);
                 text.push_str("（要求：");
-                let req = push_req(&mut text);
+                let req = push_req(&mut *text);
                 text.push('）');
                 (cur, req)
             }
             (Some(false), _) => {
                 text.push(' ');
-                let cur = push_cur(&mut text);
+                let cur = push_cur(&mut *text);
                 text.push_str("，不满足 ");
                 text.push_str(sym);
                 text.push(' ');
-                (cur, push_req(&mut text))
+                (cur, push_req(&mut *text))
             }
             (None, BinOp::Eq) => {
                 text.push_str(" 未知（要求：");
-                let req = push_req(&mut text);
+                let req = push_req(&mut *text);
                 text.push('）');
                 (0..0, req)
             }
@@ -619,7 +637,7 @@ impl<'a> Ctx<'a, '_> {
                 text.push_str(" 未知（要求 ");
                 text.push_str(sym);
                 text.push(' ');
-                let req = push_req(&mut text);
+                let req = push_req(&mut *text);
                 text.push('）');
                 (0..0, req)
             }
@@ -652,7 +670,7 @@ impl<'a> Ctx<'a, '_> {
             node.relaxed = Some(true);
             node.gaps.push(Gap { field, current: x, required: y, text: gap_text });
         }
-        (node, text)
+        node
     }
 
     /// The shortfall when `x op y` fails by at most the rule's margin of the threshold `y`.
@@ -706,25 +724,49 @@ impl<'a> Ctx<'a, '_> {
     }
 }
 
-fn combine_all(nodes: Vec<Node>) -> Node {
-    let and = |f: fn(&Node) -> Option<bool>| {
-        if nodes.iter().any(|n| f(n) == Some(false)) {
-            Some(false)
-        } else if nodes.iter().all(|n| f(n) == Some(true)) {
-            Some(true)
-        } else {
-            None
+/// `All` combined node by node (no list of the children): false if any is false, else true if
+/// all are true, else unknown; the missing facts of the unknown children when unknown; every
+/// child's gaps unless the relaxed result is false.
+#[derive(Default)]
+struct AllOf {
+    strict_false: bool,
+    strict_unknown: bool,
+    relaxed_false: bool,
+    relaxed_unknown: bool,
+    missing: Mask,
+    gaps: Vec<Gap>,
+}
+
+impl AllOf {
+    fn add(&mut self, n: Node) {
+        match n.strict {
+            Some(false) => self.strict_false = true,
+            None => {
+                self.strict_unknown = true;
+                if !n.missing.is_empty() {
+                    self.missing = std::mem::take(&mut self.missing).or(&n.missing);
+                }
+            }
+            Some(true) => {}
         }
-    };
-    let strict = and(|n| n.strict);
-    let relaxed = and(|n| n.relaxed);
-    let missing = if strict.is_none() {
-        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(&n.missing))
-    } else {
-        Mask::default()
-    };
-    let gaps = if relaxed != Some(false) { nodes.into_iter().flat_map(|n| n.gaps).collect() } else { Vec::new() };
-    Node { strict, relaxed, missing, gaps }
+        match n.relaxed {
+            Some(false) => self.relaxed_false = true,
+            None => self.relaxed_unknown = true,
+            Some(true) => {}
+        }
+        if !self.relaxed_false {
+            self.gaps.extend(n.gaps);
+        }
+    }
+
+    fn finish(self) -> Node {
+        let and = |f: bool, u: bool| if f { Some(false) } else if u { None } else { Some(true) };
+        let strict = and(self.strict_false, self.strict_unknown);
+        let relaxed = and(self.relaxed_false, self.relaxed_unknown);
+        let missing = if strict.is_none() { self.missing } else { Mask::default() };
+        let gaps = if relaxed != Some(false) { self.gaps } else { Vec::new() };
+        Node { strict, relaxed, missing, gaps }
+    }
 }
 
 fn combine_at_least(k: usize, nodes: Vec<Node>) -> Node {
