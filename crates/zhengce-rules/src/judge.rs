@@ -23,8 +23,8 @@ pub struct Facts<'a> {
     as_of: Date,
     /// The registered region, when known.
     region: Option<&'a str>,
-    /// Region facts as they apply here, by field index (`None` for ordinary fields).
-    regional: Vec<Option<RegionValue<'a>>>,
+    /// Region facts as they apply here, with their field index, ascending (only region facts).
+    regional: Vec<(usize, RegionValue<'a>)>,
 }
 
 impl<'a> Facts<'a> {
@@ -51,7 +51,7 @@ impl<'a> Facts<'a> {
 
     /// How region fact `field` applies here (`None` when `field` is not a region fact).
     pub fn region_value(&self, field: usize) -> Option<RegionValue<'a>> {
-        self.regional.get(field).copied().flatten()
+        self.regional.binary_search_by_key(&field, |(i, _)| *i).ok().map(|k| self.regional[k].1)
     }
 }
 
@@ -68,16 +68,17 @@ impl RuleSet {
             Some(FactValue::Text(r)) => Some(r.as_str()),
             _ => None,
         };
-        let regional: Vec<Option<RegionValue<'a>>> = self
+        let regional: Vec<(usize, RegionValue<'a>)> = self
             .schema
-            .fields
+            .region_facts()
             .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                f.region_fact.then(|| match given.and_then(|g| g.get(&f.name)) {
+            .filter_map(|&i| {
+                let f = self.schema.fields.get(i)?;
+                let rv = match given.and_then(|g| g.get(&f.name)) {
                     Some(v) => RegionValue::Given(v),
                     None => self.region.lookup(i, region, as_of),
-                })
+                };
+                Some((i, rv))
             })
             .collect();
         // Input fields by index: the profile's entries placed by name (one lookup per given fact,
@@ -90,8 +91,8 @@ impl RuleSet {
                 *slot = Some(v);
             }
         }
-        for (slot, r) in fields.iter_mut().zip(&regional) {
-            if let Some(rv) = r {
+        for &(i, rv) in &regional {
+            if let Some(slot) = fields.get_mut(i) {
                 *slot = rv.value();
             }
         }
@@ -111,8 +112,9 @@ impl RuleSet {
         let params = rule.params_at(facts.as_of);
         let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
         let ctx = Ctx { rs: self, rule, env: &env, facts, explain: true, pessimistic: false };
-        let mut reasons = Vec::new();
-        let mut leaves = Vec::new();
+        // One more for the region condition a caller may put first.
+        let mut reasons = Vec::with_capacity(rule.max_reasons + 1);
+        let mut leaves = Vec::with_capacity(rule.max_reasons);
         let root = ctx.node(&rule.cond, 0, None, &mut reasons, &mut leaves);
         let status = root.status();
         let (mut missing, mut region_missing) = (Vec::new(), Vec::new());
@@ -318,12 +320,15 @@ impl<'a> Ctx<'a, '_> {
                 if !self.explain {
                     return self.node(&p.cond, depth, act, reasons, leaves);
                 }
-                let span = match p.to {
-                    Some(to) => format!("{}至{to}", p.from),
-                    None => format!("{}起", p.from),
-                };
+                let mut text = String::with_capacity(p.source.len() + 48);
+                {
+                    use std::fmt::Write;
+                    let _ = match p.to {
+                        Some(to) => write!(text, "适用标准：{}（{}至{to}）", p.source, p.from),
+                        None => write!(text, "适用标准：{}（{}起）", p.source, p.from),
+                    };
+                }
                 let at = reasons.len();
-                let text = format!("适用标准：{}（{span}）", p.source);
                 reasons.push(Reason { outcome: Outcome::Unknown, text, depth, settled: false, confidence: None });
                 let node = self.node(&p.cond, depth + 1, act, reasons, leaves);
                 reasons[at].outcome = outcome(node.strict);
@@ -711,10 +716,10 @@ impl<'a> Ctx<'a, '_> {
                 Piece::Expr(e, pct) => {
                     let v = eval(e, self.env);
                     match (v.val, pct) {
-                        (Val::Num(n), true) => text.push_str(&format::pct(n)),
+                        (Val::Num(n), true) => format::push_pct(&mut text, n),
                         (val, _) => match self.describe(e) {
-                            Some((_, unit, ty)) => text.push_str(&format::value(&val, Some(ty), unit)),
-                            None => text.push_str(&format::value(&val, None, "")),
+                            Some((_, unit, ty)) => format::push_value(&mut text, &val, Some(ty), unit),
+                            None => format::push_value(&mut text, &val, None, ""),
                         },
                     }
                 }
