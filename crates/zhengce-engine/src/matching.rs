@@ -47,19 +47,22 @@ impl Snapshot {
                 derived.insert(name.to_string(), val_json(v));
             }
             results.reserve(self.policies.len());
+            // Policies and rules are both sorted by slug: each policy's rule is found by walking
+            // the rules alongside (as `matchable` and `rule`, without a search per policy).
+            let mut rules = rs.rules.iter().peekable();
             for p in &self.policies {
-                // As `matchable`, with the rule looked up once.
+                while rules.next_if(|r| r.policy < p.meta.slug).is_some() {}
                 if p.meta.kind != Kind::Benefit || p.meta.marking == Marking::Historical || !p.in_force(as_of) {
                     continue;
                 }
-                if let Some(rule) = self.rule(&p.meta.slug) {
+                if let Some(rule) = rules.peek().filter(|r| r.policy == p.meta.slug) {
                     results.push(self.result(rs, p, rule, profile, &facts));
                 }
             }
         }
-        results.sort_by(|a, b| {
-            rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.policy.cmp(&b.policy))
-        });
+        // Results are in slug order (that of the policies), and the sort is stable: ties stay in
+        // slug order without comparing slugs.
+        results.sort_by(|a, b| rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal));
         let (questions, region_questions) = match self.rules() {
             Some(rs) => ranked_questions(rs, &results),
             None => (Vec::new(), Vec::new()),

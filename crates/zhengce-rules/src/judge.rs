@@ -442,9 +442,11 @@ impl<'a> Ctx<'a, '_> {
         match e {
             CExpr::Param(i) => {
                 let at = self.facts.as_of;
-                let v =
-                    self.rule.params.get(*i).and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
-                put(v.and_then(|v| v.confidence()), out);
+                let mark = self.rule.params.get(*i).zip(self.rule.param_marks.get(*i)).and_then(|((_, vs), marks)| {
+                    let k = vs.iter().position(|v| v.from <= at && v.to.is_none_or(|t| at <= t))?;
+                    marks.get(k).copied().flatten()
+                });
+                put(mark, out);
             }
             CExpr::ParamAt(_, values, date) => {
                 if let Val::Date(d) = eval(date, self.env).val {

@@ -128,6 +128,8 @@ pub struct CompiledRule {
     pub derived_marks: BTreeMap<usize, Confidence>,
     /// The most reasons a judgement of the rule writes (to size its list once).
     pub max_reasons: usize,
+    /// Each parameter value's confidence ([`ParamValue::confidence`]), as `params`, read once.
+    pub param_marks: Vec<Vec<Option<Confidence>>>,
 }
 
 impl CompiledRule {
@@ -936,8 +938,10 @@ pub fn load_rule_with(
         return None;
     }
     let max_reasons = cond.max_reasons();
+    let param_marks = params.iter().map(|(_, vs)| vs.iter().map(ParamValue::confidence).collect()).collect();
     Some(CompiledRule {
         max_reasons,
+        param_marks,
         policy: file.policy,
         file: input.path.to_string(),
         params,
