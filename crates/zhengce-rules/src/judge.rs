@@ -109,8 +109,8 @@ impl RuleSet {
 
     /// Judges one rule.
     pub fn judge<'a>(&'a self, rule: &'a CompiledRule, facts: &Facts<'a>) -> Judgement {
-        let params = rule.params_at(facts.as_of);
-        let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
+        let params = Params::at(rule, facts.as_of);
+        let env = Env { fields: &facts.fields, derived: &facts.derived, params: params.as_slice(), as_of: facts.as_of };
         let ctx = Ctx { rs: self, rule, env: &env, facts, explain: true, pessimistic: false };
         // One more for the region condition a caller may put first.
         let mut reasons = Vec::with_capacity(rule.max_reasons + 1);
@@ -182,8 +182,8 @@ impl RuleSet {
     /// The status alone, without reasons, gap texts or benefit: the same decision as
     /// [`RuleSet::judge`] at a fraction of the cost, for batch matching.
     pub fn status<'a>(&'a self, rule: &'a CompiledRule, facts: &Facts<'a>) -> Status {
-        let params = rule.params_at(facts.as_of);
-        let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
+        let params = Params::at(rule, facts.as_of);
+        let env = Env { fields: &facts.fields, derived: &facts.derived, params: params.as_slice(), as_of: facts.as_of };
         let ctx = Ctx { rs: self, rule, env: &env, facts, explain: false, pessimistic: false };
         ctx.node(&rule.cond, 0, None, &mut Vec::new(), &mut Vec::new()).status()
     }
@@ -194,6 +194,34 @@ impl RuleSet {
             .filter_map(|i| self.schema.fields.get(i))
             .map(|f| Missing { field: f.name.clone(), question: f.question.clone() })
             .collect()
+    }
+}
+
+/// A rule's parameter values at a date ([`CompiledRule::params_at`]), on the stack when few.
+enum Params {
+    Inline([Option<f64>; Params::INLINE], usize),
+    Heap(Vec<Option<f64>>),
+}
+
+impl Params {
+    const INLINE: usize = 16;
+
+    fn at(rule: &CompiledRule, as_of: Date) -> Params {
+        if rule.params.len() > Self::INLINE {
+            return Params::Heap(rule.params_at(as_of));
+        }
+        let mut values = [None; Self::INLINE];
+        for (slot, (_, vs)) in values.iter_mut().zip(&rule.params) {
+            *slot = vs.iter().find(|v| v.from <= as_of && v.to.is_none_or(|t| as_of <= t)).and_then(|v| v.value);
+        }
+        Params::Inline(values, rule.params.len())
+    }
+
+    fn as_slice(&self) -> &[Option<f64>] {
+        match self {
+            Params::Inline(values, n) => values.get(..*n).unwrap_or(values),
+            Params::Heap(values) => values,
+        }
     }
 }
 
@@ -505,8 +533,11 @@ impl<'a> Ctx<'a, '_> {
         leaves: &mut Vec<Option<LeafConf>>,
     ) -> Node {
         let start = reasons.len();
-        let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons, leaves)).collect();
-        let node = combine_at_least(k, nodes);
+        let mut any = AtLeastOf::default();
+        for c in cs {
+            any.add(self.node(c, depth, act, reasons, leaves));
+        }
+        let node = any.finish(k);
         if node.strict == Some(true) {
             for r in &mut reasons[start..] {
                 r.settled |= r.outcome != Outcome::Pass;
@@ -776,38 +807,70 @@ impl AllOf {
     }
 }
 
-fn combine_at_least(k: usize, nodes: Vec<Node>) -> Node {
-    let count = |f: fn(&Node) -> Option<bool>| {
-        let yes = nodes.iter().filter(|n| f(n) == Some(true)).count();
-        let maybe = nodes.iter().filter(|n| f(n).is_none()).count();
-        if yes >= k {
-            Some(true)
-        } else if yes + maybe < k {
-            Some(false)
-        } else {
-            None
+/// `AtLeast(k)` combined node by node (no list of the children): true once k children are true,
+/// false once too few can be, else unknown; the missing facts of the unknown children when
+/// unknown; when false but the relaxed result is not, the gaps of the fewest near misses needed to
+/// reach k relaxed passes, taking strict passes first (every near gap as a lead when relaxed is
+/// unknown).
+#[derive(Default)]
+struct AtLeastOf {
+    strict_yes: usize,
+    strict_maybe: usize,
+    relaxed_yes: usize,
+    relaxed_maybe: usize,
+    missing: Mask,
+    /// The strictly failing children that may carry gaps, in order: whether each holds relaxed,
+    /// and its gaps (children failing both ways without gaps add nothing and are left out).
+    near: Vec<(bool, Vec<Gap>)>,
+}
+
+impl AtLeastOf {
+    fn add(&mut self, n: Node) {
+        match n.strict {
+            Some(true) => self.strict_yes += 1,
+            None => {
+                self.strict_maybe += 1;
+                if !n.missing.is_empty() {
+                    self.missing = std::mem::take(&mut self.missing).or(&n.missing);
+                }
+            }
+            Some(false) => {}
         }
-    };
-    let strict = count(|n| n.strict);
-    let relaxed = count(|n| n.relaxed);
-    let missing = if strict.is_none() {
-        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(&n.missing))
-    } else {
-        Mask::default()
-    };
-    // Gaps: the fewest needed to reach k relaxed passes, taking strict passes first.
-    let mut gaps = Vec::new();
-    if strict == Some(false) && relaxed != Some(false) {
-        let strict_yes = nodes.iter().filter(|n| n.strict == Some(true)).count();
-        let mut near: Vec<&Node> = nodes.iter().filter(|n| n.strict == Some(false) && n.relaxed == Some(true)).collect();
-        near.sort_by_key(|n| n.gaps.len());
-        for n in near.into_iter().take(k.saturating_sub(strict_yes)) {
-            gaps.extend(n.gaps.iter().cloned());
+        match n.relaxed {
+            Some(true) => self.relaxed_yes += 1,
+            None => self.relaxed_maybe += 1,
+            Some(false) => {}
         }
-        if gaps.is_empty() {
-            // Relaxed is unknown: report every near gap as a lead.
-            gaps = nodes.iter().filter(|n| n.strict == Some(false)).flat_map(|n| n.gaps.iter().cloned()).collect();
+        if n.strict == Some(false) && (n.relaxed == Some(true) || !n.gaps.is_empty()) {
+            self.near.push((n.relaxed == Some(true), n.gaps));
         }
     }
-    Node { strict, relaxed, missing, gaps }
+
+    fn finish(self, k: usize) -> Node {
+        let count = |yes: usize, maybe: usize| {
+            if yes >= k {
+                Some(true)
+            } else if yes + maybe < k {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        let strict = count(self.strict_yes, self.strict_maybe);
+        let relaxed = count(self.relaxed_yes, self.relaxed_maybe);
+        let missing = if strict.is_none() { self.missing } else { Mask::default() };
+        let mut gaps = Vec::new();
+        if strict == Some(false) && relaxed != Some(false) {
+            let mut near: Vec<&(bool, Vec<Gap>)> = self.near.iter().filter(|(relaxed, _)| *relaxed).collect();
+            near.sort_by_key(|(_, g)| g.len());
+            for (_, g) in near.into_iter().take(k.saturating_sub(self.strict_yes)) {
+                gaps.extend(g.iter().cloned());
+            }
+            if gaps.is_empty() {
+                // Relaxed is unknown: report every near gap as a lead.
+                gaps = self.near.into_iter().flat_map(|(_, g)| g).collect();
+            }
+        }
+        Node { strict, relaxed, missing, gaps }
+    }
 }
