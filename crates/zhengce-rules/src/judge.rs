@@ -397,14 +397,26 @@ impl<'a> Ctx<'a, '_> {
                             text.push('）');
                             text
                         }
-                        (true, Some(true)) => label.clone(),
+                        // The criterion's own text is replaced by the label (in the same buffer).
                         (true, Some(false)) if matches!(e, CExpr::Bin(BinOp::Eq | BinOp::Ne, _, _)) => {
                             // The yes/no fact that decided it, without repeating the requirement.
-                            let fact = text.split("（要求").next().unwrap_or(&text);
-                            format!("{label}：不满足（{fact}）")
+                            let fact = text.find("（要求").unwrap_or(text.len());
+                            text.truncate(fact);
+                            text.insert_str(0, "：不满足（");
+                            text.insert_str(0, label);
+                            text.push('）');
+                            text
                         }
-                        (true, Some(false)) => format!("{label}：不满足"),
-                        (true, None) => format!("{label}：待确认"),
+                        (true, strict) => {
+                            text.clear();
+                            text.push_str(label);
+                            match strict {
+                                Some(true) => {}
+                                Some(false) => text.push_str("：不满足"),
+                                None => text.push_str("：待确认"),
+                            }
+                            text
+                        }
                     };
                     let reason = Reason { outcome: outcome(node.strict), text, depth, settled: false, confidence: None };
                     self.push_leaf(e, reason, reasons, leaves);
@@ -568,7 +580,14 @@ impl<'a> Ctx<'a, '_> {
 
     /// Judges one criterion, appending its reason to `text` (when explaining).
     fn leaf(&self, e: &'a CExpr, src: &str, act: Option<&'a [Piece]>, named: Option<&str>, text: &mut String) -> Node {
-        let v = eval(e, self.env);
+        // A comparison's operands are evaluated once: its reason shows them.
+        let (v, operands) = match e {
+            CExpr::Bin(op, lhs, rhs) if self.explain && op.is_comparison() => {
+                let (a, b) = (eval(lhs, self.env), eval(rhs, self.env));
+                (crate::eval::bin(*op, a.clone(), b.clone()), Some((a, b)))
+            }
+            _ => (eval(e, self.env), None),
+        };
         let mut strict = v.as_bool();
         if self.pessimistic
             && strict.is_none()
@@ -606,7 +625,7 @@ impl<'a> Ctx<'a, '_> {
             format::push_value(text, &v.val, None, "");
             return node;
         }
-        let (a, b) = (eval(lhs, self.env), eval(rhs, self.env));
+        let (a, b) = operands.unwrap_or_else(|| (eval(lhs, self.env), eval(rhs, self.env)));
         let label: &str = match self.describe(lhs) {
             Some((l, _, _)) => l,
             None => src.split(op.source()).next().unwrap_or(src).trim(),
