@@ -146,7 +146,8 @@ impl Snapshot {
         }
         let as_of = facts.as_of();
         let deadline = [p.meta.apply_to, p.meta.effective_to].into_iter().flatten().filter(|d| *d >= as_of).min();
-        let mut notes = Vec::new();
+        // Room for the notes below: badge, confidence, window, amount, implements, and those listed.
+        let mut notes = Vec::with_capacity(6 + j.decided.region_facts.len() + p.meta.notes.len());
         if let Some(b) = p.meta.marking.badge() {
             notes.push(Note::new(NoteKind::Badge, format!("【{b}】")));
         }
