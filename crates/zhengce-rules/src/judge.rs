@@ -716,11 +716,11 @@ impl<'a> Ctx<'a, '_> {
                 Some((u, _)) => format!("{}{u}", format::num(short)),
                 None => format::num(short),
             };
-            let action = self.render(act, |slot| match slot {
-                Slot::Gap => diff.clone(),
-                Slot::Required => req.clone(),
-                Slot::Current => cur.clone(),
-                Slot::Amount => String::new(),
+            let action = self.render(act, |slot, out| match slot {
+                Slot::Gap => out.push_str(&diff),
+                Slot::Required => out.push_str(&req),
+                Slot::Current => out.push_str(&cur),
+                Slot::Amount => {}
             });
             let what = named.map(|n| format!("{n}：")).unwrap_or_default();
             let gap_text = format!("{action}（{what}{label} {cur}，要求 {sym} {req}，相差 {diff}）");
@@ -739,13 +739,13 @@ impl<'a> Ctx<'a, '_> {
     fn benefit(&self, b: &'a CBenefit) -> Option<Benefit> {
         let amount = eval(&b.amount, self.env).as_num()?;
         let amount = (amount * 100.0).round() / 100.0;
-        let text = self.render(&b.text, |_| format::num(amount));
+        let text = self.render(&b.text, |_, out| format::push_num(out, amount));
         Some(Benefit { amount_wan: amount, text })
     }
 
-    /// Fills a text template: expressions evaluated here, slots from `slot`.
-    fn render(&self, pieces: &'a [Piece], slot: impl Fn(Slot) -> String) -> String {
-        let mut text = String::new();
+    /// Fills a text template: expressions evaluated here, slots written by `slot`.
+    fn render(&self, pieces: &'a [Piece], slot: impl Fn(Slot, &mut String)) -> String {
+        let mut text = String::with_capacity(128);
         // Nesting of `{?…}` sections, and how many of them (from the outside) are shown.
         let (mut open, mut shown) = (0usize, 0usize);
         for p in pieces {
@@ -764,7 +764,7 @@ impl<'a> Ctx<'a, '_> {
                 }
                 _ if shown < open => {}
                 Piece::Lit(s) => text.push_str(s),
-                Piece::Slot(s) => text.push_str(&slot(*s)),
+                Piece::Slot(s) => slot(*s, &mut text),
                 Piece::Expr(e, pct) => {
                     let v = eval(e, self.env);
                     match (v.val, pct) {
