@@ -198,6 +198,7 @@ impl RuleSet {
 }
 
 /// A rule's parameter values at a date ([`CompiledRule::params_at`]), on the stack when few.
+#[expect(clippy::large_enum_variant, reason = "lives on the stack for one judgement: that is its point")]
 enum Params {
     Inline([Option<f64>; Params::INLINE], usize),
     Heap(Vec<Option<f64>>),
@@ -817,7 +818,15 @@ impl AllOf {
     }
 
     fn finish(self) -> Node {
-        let and = |f: bool, u: bool| if f { Some(false) } else if u { None } else { Some(true) };
+        let and = |f: bool, u: bool| {
+            if f {
+                Some(false)
+            } else if u {
+                None
+            } else {
+                Some(true)
+            }
+        };
         let strict = and(self.strict_false, self.strict_unknown);
         let relaxed = and(self.relaxed_false, self.relaxed_unknown);
         let missing = if strict.is_none() { self.missing } else { Mask::default() };
