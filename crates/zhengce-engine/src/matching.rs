@@ -46,18 +46,23 @@ impl Snapshot {
             for (name, v) in facts.known_derived(rs) {
                 derived.insert(name.to_string(), val_json(v));
             }
+            results.reserve(self.policies.len());
+            // Policies and rules are both sorted by slug: each policy's rule is found by walking
+            // the rules alongside (as `matchable` and `rule`, without a search per policy).
+            let mut rules = rs.rules.iter().peekable();
             for p in &self.policies {
-                if !self.matchable(p, as_of) {
+                while rules.next_if(|r| r.policy < p.meta.slug).is_some() {}
+                if p.meta.kind != Kind::Benefit || p.meta.marking == Marking::Historical || !p.in_force(as_of) {
                     continue;
                 }
-                if let Some(rule) = self.rule(&p.meta.slug) {
+                if let Some(rule) = rules.peek().filter(|r| r.policy == p.meta.slug) {
                     results.push(self.result(rs, p, rule, profile, &facts));
                 }
             }
         }
-        results.sort_by(|a, b| {
-            rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.policy.cmp(&b.policy))
-        });
+        // Results are in slug order (that of the policies), and the sort is stable: ties stay in
+        // slug order without comparing slugs.
+        results.sort_by(|a, b| rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal));
         let (questions, region_questions) = match self.rules() {
             Some(rs) => ranked_questions(rs, &results),
             None => (Vec::new(), Vec::new()),
@@ -141,7 +146,8 @@ impl Snapshot {
         }
         let as_of = facts.as_of();
         let deadline = [p.meta.apply_to, p.meta.effective_to].into_iter().flatten().filter(|d| *d >= as_of).min();
-        let mut notes = Vec::new();
+        // Room for the notes below: badge, confidence, window, amount, implements, and those listed.
+        let mut notes = Vec::with_capacity(6 + j.decided.region_facts.len() + p.meta.notes.len());
         if let Some(b) = p.meta.marking.badge() {
             notes.push(Note::new(NoteKind::Badge, format!("【{b}】")));
         }

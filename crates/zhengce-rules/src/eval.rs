@@ -222,7 +222,8 @@ fn num2(a: &V<'_>, b: &V<'_>) -> Result<(f64, f64), Mask> {
     }
 }
 
-fn bin<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> V<'a> {
+/// A binary operation on two evaluated operands (as `eval` of [`CExpr::Bin`]).
+pub(crate) fn bin<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> V<'a> {
     match op {
         BinOp::And => match (a.as_bool(), b.as_bool()) {
             (Some(false), _) => a,

@@ -23,8 +23,8 @@ pub struct Facts<'a> {
     as_of: Date,
     /// The registered region, when known.
     region: Option<&'a str>,
-    /// Region facts as they apply here, by field index (`None` for ordinary fields).
-    regional: Vec<Option<RegionValue<'a>>>,
+    /// Region facts as they apply here, with their field index, ascending (only region facts).
+    regional: Vec<(usize, RegionValue<'a>)>,
 }
 
 impl<'a> Facts<'a> {
@@ -51,7 +51,7 @@ impl<'a> Facts<'a> {
 
     /// How region fact `field` applies here (`None` when `field` is not a region fact).
     pub fn region_value(&self, field: usize) -> Option<RegionValue<'a>> {
-        self.regional.get(field).copied().flatten()
+        self.regional.binary_search_by_key(&field, |(i, _)| *i).ok().map(|k| self.regional[k].1)
     }
 }
 
@@ -68,28 +68,34 @@ impl RuleSet {
             Some(FactValue::Text(r)) => Some(r.as_str()),
             _ => None,
         };
-        let regional: Vec<Option<RegionValue<'a>>> = self
+        let regional: Vec<(usize, RegionValue<'a>)> = self
             .schema
-            .fields
+            .region_facts()
             .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                f.region_fact.then(|| match given.and_then(|g| g.get(&f.name)) {
+            .filter_map(|&i| {
+                let f = self.schema.fields.get(i)?;
+                let rv = match given.and_then(|g| g.get(&f.name)) {
                     Some(v) => RegionValue::Given(v),
                     None => self.region.lookup(i, region, as_of),
-                })
+                };
+                Some((i, rv))
             })
             .collect();
-        let fields: Vec<Option<&FactValue>> = self
-            .schema
-            .fields
-            .iter()
-            .zip(&regional)
-            .map(|(f, r)| match r {
-                Some(rv) => rv.value(),
-                None => profile.get(&f.name),
-            })
-            .collect();
+        // Input fields by index: the profile's entries placed by name (one lookup per given fact,
+        // not one per schema field), region facts from their lookup.
+        let mut fields: Vec<Option<&FactValue>> = vec![None; self.schema.fields.len()];
+        for (name, v) in profile {
+            if let Some(crate::schema::Slot::Field(i)) = self.schema.slot(name)
+                && let Some(slot) = fields.get_mut(i)
+            {
+                *slot = Some(v);
+            }
+        }
+        for &(i, rv) in &regional {
+            if let Some(slot) = fields.get_mut(i) {
+                *slot = rv.value();
+            }
+        }
         let mut derived: Vec<V<'a>> = Vec::with_capacity(self.schema.derived.len());
         for d in &self.schema.derived {
             let v = {
@@ -103,11 +109,12 @@ impl RuleSet {
 
     /// Judges one rule.
     pub fn judge<'a>(&'a self, rule: &'a CompiledRule, facts: &Facts<'a>) -> Judgement {
-        let params = rule.params_at(facts.as_of);
-        let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
+        let params = Params::at(rule, facts.as_of);
+        let env = Env { fields: &facts.fields, derived: &facts.derived, params: params.as_slice(), as_of: facts.as_of };
         let ctx = Ctx { rs: self, rule, env: &env, facts, explain: true, pessimistic: false };
-        let mut reasons = Vec::new();
-        let mut leaves = Vec::new();
+        // One more for the region condition a caller may put first.
+        let mut reasons = Vec::with_capacity(rule.max_reasons + 1);
+        let mut leaves = Vec::with_capacity(rule.max_reasons);
         let root = ctx.node(&rule.cond, 0, None, &mut reasons, &mut leaves);
         let status = root.status();
         let (mut missing, mut region_missing) = (Vec::new(), Vec::new());
@@ -175,8 +182,8 @@ impl RuleSet {
     /// The status alone, without reasons, gap texts or benefit: the same decision as
     /// [`RuleSet::judge`] at a fraction of the cost, for batch matching.
     pub fn status<'a>(&'a self, rule: &'a CompiledRule, facts: &Facts<'a>) -> Status {
-        let params = rule.params_at(facts.as_of);
-        let env = Env { fields: &facts.fields, derived: &facts.derived, params: &params, as_of: facts.as_of };
+        let params = Params::at(rule, facts.as_of);
+        let env = Env { fields: &facts.fields, derived: &facts.derived, params: params.as_slice(), as_of: facts.as_of };
         let ctx = Ctx { rs: self, rule, env: &env, facts, explain: false, pessimistic: false };
         ctx.node(&rule.cond, 0, None, &mut Vec::new(), &mut Vec::new()).status()
     }
@@ -187,6 +194,35 @@ impl RuleSet {
             .filter_map(|i| self.schema.fields.get(i))
             .map(|f| Missing { field: f.name.clone(), question: f.question.clone() })
             .collect()
+    }
+}
+
+/// A rule's parameter values at a date ([`CompiledRule::params_at`]), on the stack when few.
+#[expect(clippy::large_enum_variant, reason = "lives on the stack for one judgement: that is its point")]
+enum Params {
+    Inline([Option<f64>; Params::INLINE], usize),
+    Heap(Vec<Option<f64>>),
+}
+
+impl Params {
+    const INLINE: usize = 16;
+
+    fn at(rule: &CompiledRule, as_of: Date) -> Params {
+        if rule.params.len() > Self::INLINE {
+            return Params::Heap(rule.params_at(as_of));
+        }
+        let mut values = [None; Self::INLINE];
+        for (slot, (_, vs)) in values.iter_mut().zip(&rule.params) {
+            *slot = vs.iter().find(|v| v.from <= as_of && v.to.is_none_or(|t| as_of <= t)).and_then(|v| v.value);
+        }
+        Params::Inline(values, rule.params.len())
+    }
+
+    fn as_slice(&self) -> &[Option<f64>] {
+        match self {
+            Params::Inline(values, n) => values.get(..*n).unwrap_or(values),
+            Params::Heap(values) => values,
+        }
     }
 }
 
@@ -313,19 +349,23 @@ impl<'a> Ctx<'a, '_> {
                 if !self.explain {
                     return self.node(&p.cond, depth, act, reasons, leaves);
                 }
-                let span = match p.to {
-                    Some(to) => format!("{}至{to}", p.from),
-                    None => format!("{}起", p.from),
-                };
+                let mut text = String::with_capacity(p.source.len() + 48);
+                {
+                    use std::fmt::Write;
+                    let _ = match p.to {
+                        Some(to) => write!(text, "适用标准：{}（{}至{to}）", p.source, p.from),
+                        None => write!(text, "适用标准：{}（{}起）", p.source, p.from),
+                    };
+                }
                 let at = reasons.len();
-                let text = format!("适用标准：{}（{span}）", p.source);
                 reasons.push(Reason { outcome: Outcome::Unknown, text, depth, settled: false, confidence: None });
                 let node = self.node(&p.cond, depth + 1, act, reasons, leaves);
                 reasons[at].outcome = outcome(node.strict);
                 node
             }
             CCond::Check(e, src) => {
-                let (node, text) = self.leaf(e, src, act, None);
+                let mut text = if self.explain { String::with_capacity(96) } else { String::new() };
+                let node = self.leaf(e, src, act, None, &mut text);
                 if self.explain {
                     self.push_leaf(
                         e,
@@ -339,7 +379,6 @@ impl<'a> Ctx<'a, '_> {
             CCond::Named(_, inner) if !self.explain => self.node(inner, depth, act, reasons, leaves),
             CCond::Named(label, inner) => {
                 if let CCond::Check(e, src) = inner.as_ref() {
-                    let (node, text) = self.leaf(e, src, act, Some(label));
                     let is_bool_test = match e {
                         CExpr::Bin(BinOp::Eq | BinOp::Ne, _, b) => {
                             matches!(b.as_ref(), CExpr::Bool(_))
@@ -347,16 +386,38 @@ impl<'a> Ctx<'a, '_> {
                         CExpr::Bin(op, _, _) => !op.is_comparison(),
                         _ => true,
                     };
+                    // A comparison is shown as `label（reason）`, written in one buffer.
+                    let mut text = String::with_capacity(96 + label.len());
+                    if !is_bool_test {
+                        text.push_str(label);
+                        text.push('（');
+                    }
+                    let node = self.leaf(e, src, act, Some(label), &mut text);
                     let text = match (is_bool_test, node.strict) {
-                        (false, _) => format!("{label}（{text}）"),
-                        (true, Some(true)) => label.clone(),
+                        (false, _) => {
+                            text.push('）');
+                            text
+                        }
+                        // The criterion's own text is replaced by the label (in the same buffer).
                         (true, Some(false)) if matches!(e, CExpr::Bin(BinOp::Eq | BinOp::Ne, _, _)) => {
                             // The yes/no fact that decided it, without repeating the requirement.
-                            let fact = text.split("（要求").next().unwrap_or(&text);
-                            format!("{label}：不满足（{fact}）")
+                            let fact = text.find("（要求").unwrap_or(text.len());
+                            text.truncate(fact);
+                            text.insert_str(0, "：不满足（");
+                            text.insert_str(0, label);
+                            text.push('）');
+                            text
                         }
-                        (true, Some(false)) => format!("{label}：不满足"),
-                        (true, None) => format!("{label}：待确认"),
+                        (true, strict) => {
+                            text.clear();
+                            text.push_str(label);
+                            match strict {
+                                Some(true) => {}
+                                Some(false) => text.push_str("：不满足"),
+                                None => text.push_str("：待确认"),
+                            }
+                            text
+                        }
                     };
                     let reason = Reason { outcome: outcome(node.strict), text, depth, settled: false, confidence: None };
                     self.push_leaf(e, reason, reasons, leaves);
@@ -375,8 +436,11 @@ impl<'a> Ctx<'a, '_> {
                 Node { strict: flip, relaxed: flip, missing: n.missing, gaps: Vec::new() }
             }
             CCond::All(cs) => {
-                let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons, leaves)).collect();
-                combine_all(nodes)
+                let mut all = AllOf::default();
+                for c in cs {
+                    all.add(self.node(c, depth, act, reasons, leaves));
+                }
+                all.finish()
             }
             CCond::Any(cs) => self.alternatives(1, cs, depth, act, reasons, leaves),
             CCond::AtLeast(k, cs) => self.alternatives(*k, cs, depth, act, reasons, leaves),
@@ -419,9 +483,11 @@ impl<'a> Ctx<'a, '_> {
         match e {
             CExpr::Param(i) => {
                 let at = self.facts.as_of;
-                let v =
-                    self.rule.params.get(*i).and_then(|(_, vs)| vs.iter().find(|v| v.from <= at && v.to.is_none_or(|t| at <= t)));
-                put(v.and_then(|v| v.confidence()), out);
+                let mark = self.rule.params.get(*i).zip(self.rule.param_marks.get(*i)).and_then(|((_, vs), marks)| {
+                    let k = vs.iter().position(|v| v.from <= at && v.to.is_none_or(|t| at <= t))?;
+                    marks.get(k).copied().flatten()
+                });
+                put(mark, out);
             }
             CExpr::ParamAt(_, values, date) => {
                 if let Val::Date(d) = eval(date, self.env).val {
@@ -480,8 +546,11 @@ impl<'a> Ctx<'a, '_> {
         leaves: &mut Vec<Option<LeafConf>>,
     ) -> Node {
         let start = reasons.len();
-        let nodes: Vec<Node> = cs.iter().map(|c| self.node(c, depth, act, reasons, leaves)).collect();
-        let node = combine_at_least(k, nodes);
+        let mut any = AtLeastOf::default();
+        for c in cs {
+            any.add(self.node(c, depth, act, reasons, leaves));
+        }
+        let node = any.finish(k);
         if node.strict == Some(true) {
             for r in &mut reasons[start..] {
                 r.settled |= r.outcome != Outcome::Pass;
@@ -510,8 +579,16 @@ impl<'a> Ctx<'a, '_> {
         }
     }
 
-    fn leaf(&self, e: &'a CExpr, src: &str, act: Option<&'a [Piece]>, named: Option<&str>) -> (Node, String) {
-        let v = eval(e, self.env);
+    /// Judges one criterion, appending its reason to `text` (when explaining).
+    fn leaf(&self, e: &'a CExpr, src: &str, act: Option<&'a [Piece]>, named: Option<&str>, text: &mut String) -> Node {
+        // A comparison's operands are evaluated once: its reason shows them.
+        let (v, operands) = match e {
+            CExpr::Bin(op, lhs, rhs) if self.explain && op.is_comparison() => {
+                let (a, b) = (eval(lhs, self.env), eval(rhs, self.env));
+                (crate::eval::bin(*op, a.clone(), b.clone()), Some((a, b)))
+            }
+            _ => (eval(e, self.env), None),
+        };
         let mut strict = v.as_bool();
         if self.pessimistic
             && strict.is_none()
@@ -532,25 +609,24 @@ impl<'a> Ctx<'a, '_> {
                 node.relaxed = Some(true);
                 node.gaps.push(Gap { field: String::new(), current: x, required: y, text: String::new() });
             }
-            return (node, String::new());
+            return node;
         }
-        let mut text = String::with_capacity(96);
         let CExpr::Bin(op, lhs, rhs) = e else {
             match (e, self.describe(e)) {
                 (_, Some((label, _, _))) => text.push_str(label),
                 _ => text.push_str(src),
             }
             text.push('：');
-            format::push_value(&mut text, &v.val, None, "");
-            return (node, text);
+            format::push_value(text, &v.val, None, "");
+            return node;
         };
         if !op.is_comparison() {
             text.push_str(src);
             text.push('：');
-            format::push_value(&mut text, &v.val, None, "");
-            return (node, text);
+            format::push_value(text, &v.val, None, "");
+            return node;
         }
-        let (a, b) = (eval(lhs, self.env), eval(rhs, self.env));
+        let (a, b) = operands.unwrap_or_else(|| (eval(lhs, self.env), eval(rhs, self.env)));
         let label: &str = match self.describe(lhs) {
             Some((l, _, _)) => l,
             None => src.split(op.source()).next().unwrap_or(src).trim(),
@@ -583,35 +659,35 @@ impl<'a> Ctx<'a, '_> {
         let (cur, req) = match (strict, op) {
             (Some(true), BinOp::Eq) => {
                 text.push('：');
-                (push_cur(&mut text), 0..0)
+                (push_cur(&mut *text), 0..0)
             }
             (Some(true), _) => {
                 text.push(' ');
-                let cur = push_cur(&mut text);
+                let cur = push_cur(&mut *text);
                 text.push(' ');
                 text.push_str(sym);
                 text.push(' ');
-                (cur, push_req(&mut text))
+                (cur, push_req(&mut *text))
             }
             (Some(false), BinOp::Eq) => {
                 text.push('：');
-                let cur = push_cur(&mut text);
+                let cur = push_cur(&mut *text);
                 text.push_str("（要求：");
-                let req = push_req(&mut text);
+                let req = push_req(&mut *text);
                 text.push('）');
                 (cur, req)
             }
             (Some(false), _) => {
                 text.push(' ');
-                let cur = push_cur(&mut text);
+                let cur = push_cur(&mut *text);
                 text.push_str("，不满足 ");
                 text.push_str(sym);
                 text.push(' ');
-                (cur, push_req(&mut text))
+                (cur, push_req(&mut *text))
             }
             (None, BinOp::Eq) => {
                 text.push_str(" 未知（要求：");
-                let req = push_req(&mut text);
+                let req = push_req(&mut *text);
                 text.push('）');
                 (0..0, req)
             }
@@ -619,7 +695,7 @@ impl<'a> Ctx<'a, '_> {
                 text.push_str(" 未知（要求 ");
                 text.push_str(sym);
                 text.push(' ');
-                let req = push_req(&mut text);
+                let req = push_req(&mut *text);
                 text.push('）');
                 (0..0, req)
             }
@@ -641,18 +717,18 @@ impl<'a> Ctx<'a, '_> {
                 Some((u, _)) => format!("{}{u}", format::num(short)),
                 None => format::num(short),
             };
-            let action = self.render(act, |slot| match slot {
-                Slot::Gap => diff.clone(),
-                Slot::Required => req.clone(),
-                Slot::Current => cur.clone(),
-                Slot::Amount => String::new(),
+            let action = self.render(act, |slot, out| match slot {
+                Slot::Gap => out.push_str(&diff),
+                Slot::Required => out.push_str(&req),
+                Slot::Current => out.push_str(&cur),
+                Slot::Amount => {}
             });
             let what = named.map(|n| format!("{n}：")).unwrap_or_default();
             let gap_text = format!("{action}（{what}{label} {cur}，要求 {sym} {req}，相差 {diff}）");
             node.relaxed = Some(true);
             node.gaps.push(Gap { field, current: x, required: y, text: gap_text });
         }
-        (node, text)
+        node
     }
 
     /// The shortfall when `x op y` fails by at most the rule's margin of the threshold `y`.
@@ -664,13 +740,13 @@ impl<'a> Ctx<'a, '_> {
     fn benefit(&self, b: &'a CBenefit) -> Option<Benefit> {
         let amount = eval(&b.amount, self.env).as_num()?;
         let amount = (amount * 100.0).round() / 100.0;
-        let text = self.render(&b.text, |_| format::num(amount));
+        let text = self.render(&b.text, |_, out| format::push_num(out, amount));
         Some(Benefit { amount_wan: amount, text })
     }
 
-    /// Fills a text template: expressions evaluated here, slots from `slot`.
-    fn render(&self, pieces: &'a [Piece], slot: impl Fn(Slot) -> String) -> String {
-        let mut text = String::new();
+    /// Fills a text template: expressions evaluated here, slots written by `slot`.
+    fn render(&self, pieces: &'a [Piece], slot: impl Fn(Slot, &mut String)) -> String {
+        let mut text = String::with_capacity(128);
         // Nesting of `{?…}` sections, and how many of them (from the outside) are shown.
         let (mut open, mut shown) = (0usize, 0usize);
         for p in pieces {
@@ -689,14 +765,14 @@ impl<'a> Ctx<'a, '_> {
                 }
                 _ if shown < open => {}
                 Piece::Lit(s) => text.push_str(s),
-                Piece::Slot(s) => text.push_str(&slot(*s)),
+                Piece::Slot(s) => slot(*s, &mut text),
                 Piece::Expr(e, pct) => {
                     let v = eval(e, self.env);
                     match (v.val, pct) {
-                        (Val::Num(n), true) => text.push_str(&format::pct(n)),
+                        (Val::Num(n), true) => format::push_pct(&mut text, n),
                         (val, _) => match self.describe(e) {
-                            Some((_, unit, ty)) => text.push_str(&format::value(&val, Some(ty), unit)),
-                            None => text.push_str(&format::value(&val, None, "")),
+                            Some((_, unit, ty)) => format::push_value(&mut text, &val, Some(ty), unit),
+                            None => format::push_value(&mut text, &val, None, ""),
                         },
                     }
                 }
@@ -706,59 +782,123 @@ impl<'a> Ctx<'a, '_> {
     }
 }
 
-fn combine_all(nodes: Vec<Node>) -> Node {
-    let and = |f: fn(&Node) -> Option<bool>| {
-        if nodes.iter().any(|n| f(n) == Some(false)) {
-            Some(false)
-        } else if nodes.iter().all(|n| f(n) == Some(true)) {
-            Some(true)
-        } else {
-            None
-        }
-    };
-    let strict = and(|n| n.strict);
-    let relaxed = and(|n| n.relaxed);
-    let missing = if strict.is_none() {
-        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(&n.missing))
-    } else {
-        Mask::default()
-    };
-    let gaps = if relaxed != Some(false) { nodes.into_iter().flat_map(|n| n.gaps).collect() } else { Vec::new() };
-    Node { strict, relaxed, missing, gaps }
+/// `All` combined node by node (no list of the children): false if any is false, else true if
+/// all are true, else unknown; the missing facts of the unknown children when unknown; every
+/// child's gaps unless the relaxed result is false.
+#[derive(Default)]
+struct AllOf {
+    strict_false: bool,
+    strict_unknown: bool,
+    relaxed_false: bool,
+    relaxed_unknown: bool,
+    missing: Mask,
+    gaps: Vec<Gap>,
 }
 
-fn combine_at_least(k: usize, nodes: Vec<Node>) -> Node {
-    let count = |f: fn(&Node) -> Option<bool>| {
-        let yes = nodes.iter().filter(|n| f(n) == Some(true)).count();
-        let maybe = nodes.iter().filter(|n| f(n).is_none()).count();
-        if yes >= k {
-            Some(true)
-        } else if yes + maybe < k {
-            Some(false)
-        } else {
-            None
+impl AllOf {
+    fn add(&mut self, n: Node) {
+        match n.strict {
+            Some(false) => self.strict_false = true,
+            None => {
+                self.strict_unknown = true;
+                if !n.missing.is_empty() {
+                    self.missing = std::mem::take(&mut self.missing).or(&n.missing);
+                }
+            }
+            Some(true) => {}
         }
-    };
-    let strict = count(|n| n.strict);
-    let relaxed = count(|n| n.relaxed);
-    let missing = if strict.is_none() {
-        nodes.iter().filter(|n| n.strict.is_none()).fold(Mask::default(), |m, n| m.or(&n.missing))
-    } else {
-        Mask::default()
-    };
-    // Gaps: the fewest needed to reach k relaxed passes, taking strict passes first.
-    let mut gaps = Vec::new();
-    if strict == Some(false) && relaxed != Some(false) {
-        let strict_yes = nodes.iter().filter(|n| n.strict == Some(true)).count();
-        let mut near: Vec<&Node> = nodes.iter().filter(|n| n.strict == Some(false) && n.relaxed == Some(true)).collect();
-        near.sort_by_key(|n| n.gaps.len());
-        for n in near.into_iter().take(k.saturating_sub(strict_yes)) {
-            gaps.extend(n.gaps.iter().cloned());
+        match n.relaxed {
+            Some(false) => self.relaxed_false = true,
+            None => self.relaxed_unknown = true,
+            Some(true) => {}
         }
-        if gaps.is_empty() {
-            // Relaxed is unknown: report every near gap as a lead.
-            gaps = nodes.iter().filter(|n| n.strict == Some(false)).flat_map(|n| n.gaps.iter().cloned()).collect();
+        if !self.relaxed_false {
+            self.gaps.extend(n.gaps);
         }
     }
-    Node { strict, relaxed, missing, gaps }
+
+    fn finish(self) -> Node {
+        let and = |f: bool, u: bool| {
+            if f {
+                Some(false)
+            } else if u {
+                None
+            } else {
+                Some(true)
+            }
+        };
+        let strict = and(self.strict_false, self.strict_unknown);
+        let relaxed = and(self.relaxed_false, self.relaxed_unknown);
+        let missing = if strict.is_none() { self.missing } else { Mask::default() };
+        let gaps = if relaxed != Some(false) { self.gaps } else { Vec::new() };
+        Node { strict, relaxed, missing, gaps }
+    }
+}
+
+/// `AtLeast(k)` combined node by node (no list of the children): true once k children are true,
+/// false once too few can be, else unknown; the missing facts of the unknown children when
+/// unknown; when false but the relaxed result is not, the gaps of the fewest near misses needed to
+/// reach k relaxed passes, taking strict passes first (every near gap as a lead when relaxed is
+/// unknown).
+#[derive(Default)]
+struct AtLeastOf {
+    strict_yes: usize,
+    strict_maybe: usize,
+    relaxed_yes: usize,
+    relaxed_maybe: usize,
+    missing: Mask,
+    /// The strictly failing children that may carry gaps, in order: whether each holds relaxed,
+    /// and its gaps (children failing both ways without gaps add nothing and are left out).
+    near: Vec<(bool, Vec<Gap>)>,
+}
+
+impl AtLeastOf {
+    fn add(&mut self, n: Node) {
+        match n.strict {
+            Some(true) => self.strict_yes += 1,
+            None => {
+                self.strict_maybe += 1;
+                if !n.missing.is_empty() {
+                    self.missing = std::mem::take(&mut self.missing).or(&n.missing);
+                }
+            }
+            Some(false) => {}
+        }
+        match n.relaxed {
+            Some(true) => self.relaxed_yes += 1,
+            None => self.relaxed_maybe += 1,
+            Some(false) => {}
+        }
+        if n.strict == Some(false) && (n.relaxed == Some(true) || !n.gaps.is_empty()) {
+            self.near.push((n.relaxed == Some(true), n.gaps));
+        }
+    }
+
+    fn finish(self, k: usize) -> Node {
+        let count = |yes: usize, maybe: usize| {
+            if yes >= k {
+                Some(true)
+            } else if yes + maybe < k {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        let strict = count(self.strict_yes, self.strict_maybe);
+        let relaxed = count(self.relaxed_yes, self.relaxed_maybe);
+        let missing = if strict.is_none() { self.missing } else { Mask::default() };
+        let mut gaps = Vec::new();
+        if strict == Some(false) && relaxed != Some(false) {
+            let mut near: Vec<&(bool, Vec<Gap>)> = self.near.iter().filter(|(relaxed, _)| *relaxed).collect();
+            near.sort_by_key(|(_, g)| g.len());
+            for (_, g) in near.into_iter().take(k.saturating_sub(self.strict_yes)) {
+                gaps.extend(g.iter().cloned());
+            }
+            if gaps.is_empty() {
+                // Relaxed is unknown: report every near gap as a lead.
+                gaps = self.near.into_iter().flat_map(|(_, g)| g).collect();
+            }
+        }
+        Node { strict, relaxed, missing, gaps }
+    }
 }

@@ -38,6 +38,20 @@ pub enum CCond {
     Dated(Vec<CDated>),
 }
 
+impl CCond {
+    /// The most reasons judging this condition writes: one per criterion, label and period shown.
+    pub fn max_reasons(&self) -> usize {
+        match self {
+            CCond::All(cs) | CCond::Any(cs) | CCond::AtLeast(_, cs) => cs.iter().map(CCond::max_reasons).sum(),
+            CCond::Not(c) | CCond::Act(_, c) => c.max_reasons(),
+            CCond::Check(..) => 1,
+            CCond::Named(_, c) if matches!(c.as_ref(), CCond::Check(..)) => 1,
+            CCond::Named(_, c) => 1 + c.max_reasons(),
+            CCond::Dated(ps) => 1 + ps.iter().map(|p| p.cond.max_reasons()).max().unwrap_or(0),
+        }
+    }
+}
+
 /// One compiled period of dated criteria.
 #[derive(Debug, Clone)]
 pub struct CDated {
@@ -112,6 +126,10 @@ pub struct CompiledRule {
     pub field_marks: BTreeMap<usize, Confidence>,
     /// The same for derived facts, by derived index.
     pub derived_marks: BTreeMap<usize, Confidence>,
+    /// The most reasons a judgement of the rule writes (to size its list once).
+    pub max_reasons: usize,
+    /// Each parameter value's confidence ([`ParamValue::confidence`]), as `params`, read once.
+    pub param_marks: Vec<Vec<Option<Confidence>>>,
 }
 
 impl CompiledRule {
@@ -919,7 +937,11 @@ pub fn load_rule_with(
     if diags.len() > before {
         return None;
     }
+    let max_reasons = cond.max_reasons();
+    let param_marks = params.iter().map(|(_, vs)| vs.iter().map(ParamValue::confidence).collect()).collect();
     Some(CompiledRule {
+        max_reasons,
+        param_marks,
         policy: file.policy,
         file: input.path.to_string(),
         params,

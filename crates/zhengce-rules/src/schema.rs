@@ -37,6 +37,8 @@ pub struct Schema {
     /// Each field's gate (`after`), by field index.
     pub gates: Vec<Option<usize>>,
     by_name: HashMap<String, Slot>,
+    /// The indices of the region facts, ascending.
+    region_facts: Vec<usize>,
 }
 
 impl Schema {
@@ -49,7 +51,13 @@ impl Schema {
             by_name.insert(d.def.name.clone(), Slot::Derived(i));
         }
         let gates = fields.iter().map(|f| f.after.as_ref().and_then(|g| fields.iter().position(|x| &x.name == g))).collect();
-        Schema { fields, derived, gates, by_name }
+        let region_facts = fields.iter().enumerate().filter(|(_, f)| f.region_fact).map(|(i, _)| i).collect();
+        Schema { fields, derived, gates, by_name, region_facts }
+    }
+
+    /// The indices of the fields that are region facts, ascending.
+    pub fn region_facts(&self) -> &[usize] {
+        &self.region_facts
     }
 
     /// Whether field `i` is a region fact.
