@@ -2,6 +2,12 @@
 
 use zhengce_engine::SourceFile;
 
+/// Every bench runs with the allocator the `zhengce` binary ships with (`crates/zhengce/src/main.rs`),
+/// so the figures are the product's; reports with full reasons allocate many small strings, where
+/// the allocator matters (BENCHMARKS.md records both for `match_one_enterprise`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Reads every file of `policies/` and `rules/` (benches do their IO in setup, never in the timed part).
 pub fn corpus_files() -> Vec<SourceFile> {
     let files = zhengce_corpus::source_root().read().unwrap_or_default();
