@@ -86,10 +86,14 @@ pub(crate) async fn match_profile(
     let value = json_body(body)?;
     let corpus = state.corpus();
     let gzip = accepts_gzip(&headers);
-    // Matching, serialising and compressing are CPU work: off the async workers, so they stay free
-    // to accept and to shed (503) instead of queueing requests behind busy threads. The report is
-    // written straight to bytes (no intermediate JSON tree).
-    let body = tokio::task::spawn_blocking(move || {
+    // Matching, serialising and compressing are about 0.1 ms of CPU, done right here on the async
+    // worker (handing each request to the blocking pool cost a fifth of the throughput: a thread
+    // wake-up and a cold cache per request). Yielding once first lets the worker poll the other
+    // requests that are ready, so they reach the load-shedding layer and take their in-flight
+    // permits; under overload the excess is then answered 503 at once instead of queueing unseen
+    // in front of the workers. The report is written straight to bytes (no intermediate tree).
+    tokio::task::yield_now().await;
+    let body = (move || {
         let snap = &corpus.snapshot;
         let profile = snap.parse_profile_json(&value).map_err(|e| field_errors(&e))?;
         let report = snap.match_profile(&profile, at);
@@ -103,9 +107,7 @@ pub(crate) async fn match_profile(
             out = z.finish().map_err(ApiError::internal)?;
         }
         Ok::<_, ApiError>(out)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    })()?;
     let mut resp =
         ([(header::CONTENT_TYPE, "application/json"), (header::VARY, "accept-encoding")], axum::body::Body::from(body))
             .into_response();
