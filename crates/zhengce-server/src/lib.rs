@@ -196,14 +196,19 @@ pub async fn serve(
 
 /// Matches every stored enterprise whose results for the current corpus and date are missing (or
 /// were computed for another date: policies expire) and stores them, so "which enterprises qualify
-/// for this policy" can be answered from the store.
+/// for this policy" can be answered from the store. What is fresh is read in one query; each page's
+/// reports are computed in parallel (rayon, on the calling task: meant for start-up, before
+/// serving) and written in one transaction.
 pub async fn refresh_matches(
     store: &Store,
     snapshot: &Snapshot,
     as_of: Date,
     clock: &dyn Clock,
 ) -> Result<usize, zhengce_store::StoreError> {
+    use rayon::prelude::*;
     let filter = zhengce_store::profiles::EnterpriseFilter::default();
+    let fresh = store.match_run_marks(snapshot.version()).await?;
+    let as_of_text = as_of.to_string();
     let mut offset = 0;
     let mut done = 0;
     loop {
@@ -212,19 +217,18 @@ pub async fn refresh_matches(
             break;
         }
         offset += page.len() as i64;
-        let mut reports = Vec::new();
-        for e in &page {
-            let as_of_text = as_of.to_string();
-            if let Some(run) = store.match_run(&e.credit_code, snapshot.version()).await?
-                && run.as_of == as_of_text
-                && run.profile_version == e.version
-            {
-                continue;
-            }
-            if let Ok(p) = snapshot.parse_profile_json(&serde_json::Value::Object(e.profile.clone())) {
-                reports.push((e.credit_code.clone(), snapshot.match_profile(&p, as_of)));
-            }
-        }
+        let stale: Vec<_> = page
+            .into_iter()
+            .filter(|e| fresh.get(&e.credit_code).is_none_or(|(at, version)| *at != as_of_text || *version != e.version))
+            .collect();
+        // CPU work on this task: `serve` calls this once at start-up, before it listens.
+        let reports: Vec<(String, zhengce_model::verdict::MatchReport)> = stale
+            .par_iter()
+            .filter_map(|e| {
+                let p = snapshot.parse_profile_json(&serde_json::Value::Object(e.profile.clone())).ok()?;
+                Some((e.credit_code.clone(), snapshot.match_profile(&p, as_of)))
+            })
+            .collect();
         let refs: Vec<(&str, &zhengce_model::verdict::MatchReport)> = reports.iter().map(|(c, r)| (c.as_str(), r)).collect();
         store.save_match_reports(&refs, clock.now_ms()).await?;
         done += refs.len();

@@ -158,6 +158,19 @@ impl Store {
         self.save_match_reports(&[(credit_code, report)], at_ms).await
     }
 
+    /// For every enterprise with a stored report for `corpus_version`: the date it was matched
+    /// for and the profile version it was matched on (one query, for deciding what to refresh).
+    pub async fn match_run_marks(
+        &self,
+        corpus_version: &str,
+    ) -> Result<std::collections::HashMap<String, (String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT credit_code, as_of, profile_version FROM match_runs WHERE corpus_version = $1")
+            .bind(corpus_version.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("credit_code")?, (r.try_get("as_of")?, r.try_get("profile_version")?)))).collect()
+    }
+
     /// The stored report of an enterprise for a corpus version.
     pub async fn match_run(&self, credit_code: &str, corpus_version: &str) -> Result<Option<MatchRun>, StoreError> {
         let Some(run) = sqlx::query(
