@@ -92,6 +92,13 @@ impl<'s> LineParser<'s> {
         if let Some(c) = credit {
             keep[c] = true;
         }
+        // The region picks the region facts (`Plan::fill_region_facts`), even when no rule reads
+        // the region itself.
+        if let Some(r) = plan.region_field
+            && let Some(k) = keep.get_mut(r)
+        {
+            *k = true;
+        }
         let by_name =
             schema.fields.iter().enumerate().filter(|(_, f)| !f.region_fact).map(|(i, f)| (f.name.as_str(), i)).collect();
         LineParser { schema, by_name, keep, credit }

@@ -179,3 +179,27 @@ proptest! {
         same_batch(&lines);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Small random synthetic corpora (other leaf kinds, dates and parameters than the real
+    /// corpus, region facts from their region): batches of clean lines equal the row batch.
+    #[test]
+    fn synthetic_corpora_match_the_row_batch(seed in any::<u64>(), pseed in any::<u64>(), n in 1usize..6) {
+        let snap = crate::columnar::synthetic(n, seed);
+        let schema = snap.schema().expect("schema");
+        let lines: Vec<String> = synth::profiles(schema, pseed, 0..200)
+            .into_iter()
+            .map(|mut p| {
+                p.retain(|k, _| schema.field(k).is_some_and(|f| !f.region_fact));
+                serde_json::to_string(&p).expect("json")
+            })
+            .collect();
+        let plan = Plan::new(&snap, as_of());
+        prop_assert_eq!(
+            zhengce_engine::match_chunk(&snap, &plan, &lines, 1),
+            zhengce_engine::match_many(&snap, &lines, 1, as_of())
+        );
+    }
+}

@@ -30,7 +30,7 @@ fn schema_files() -> Vec<SourceFile> {
         .collect()
 }
 
-fn synthetic(n: usize, seed: u64) -> Snapshot {
+pub(crate) fn synthetic(n: usize, seed: u64) -> Snapshot {
     let schema = real().schema().expect("schema");
     let mut files = schema_files();
     files.extend(synth::corpus(schema, n, seed));
