@@ -92,13 +92,6 @@ impl<'s> LineParser<'s> {
         if let Some(c) = credit {
             keep[c] = true;
         }
-        // The region picks the region facts (`Plan::fill_region_facts`), even when no rule reads
-        // the region itself.
-        if let Some(r) = plan.region_field
-            && let Some(k) = keep.get_mut(r)
-        {
-            *k = true;
-        }
         let by_name =
             schema.fields.iter().enumerate().filter(|(_, f)| !f.region_fact).map(|(i, f)| (f.name.as_str(), i)).collect();
         LineParser { schema, by_name, keep, credit }
@@ -365,21 +358,9 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 
 /// Matches one JSONL line (1-based `line_no`).
 pub fn batch_line(snapshot: &Snapshot, line_no: usize, line: &str, as_of: Date) -> BatchLine {
-    let value: serde_json::Value = match serde_json::from_str(line) {
-        Ok(v) => v,
-        Err(e) => {
-            return BatchLine::Error {
-                enterprise: line_no.to_string(), error: format!("第{line_no}行不是有效的 JSON：{e}")
-            };
-        }
-    };
-    let enterprise = value.get("credit_code").and_then(|c| c.as_str()).map_or_else(|| line_no.to_string(), str::to_string);
-    let profile = match snapshot.parse_profile_json(&value) {
-        Ok(p) => p,
-        Err(errs) => {
-            let msg: Vec<String> = errs.iter().map(|e| e.message.clone()).collect();
-            return BatchLine::Error { enterprise, error: msg.join("；") };
-        }
+    let (enterprise, profile) = match parse_line(snapshot, line_no, line) {
+        Ok(parsed) => parsed,
+        Err(error_line) => return error_line,
     };
     let statuses = snapshot.statuses(&profile, as_of);
     let pick = |s: Status| statuses.iter().filter(|(_, st)| *st == s).map(|(slug, _)| (*slug).to_string()).collect();

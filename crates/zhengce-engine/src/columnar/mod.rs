@@ -298,8 +298,10 @@ impl Plan {
                 .collect();
             region_table = rs.region.clone();
             region_field = fields.iter().position(|(n, _)| n == "region");
+            // The region is read by regional policies and picks the region facts
+            // (`Plan::fill_region_facts`), even when no rule reads the region itself.
             if let Some(r) = region_field
-                && policies.iter().any(|p| p.region.is_some())
+                && (policies.iter().any(|p| p.region.is_some()) || !region_facts.is_empty())
             {
                 fields_used[r] = true;
             }
